@@ -1,0 +1,38 @@
+namespace BucketMount.Backends;
+
+/// <summary>
+/// The one exception type stores throw. The message names the store location (bucket/container) and the key,
+/// says what went wrong and what to do; it never contains credentials.
+/// </summary>
+public sealed class ObjectStoreException : Exception
+{
+    public ObjectStoreException(ObjectStoreErrorKind kind, string message, string? location = null, string? key = null, Exception? innerException = null)
+        : base(Compose(kind, message, location, key), innerException)
+    {
+        Kind = kind;
+        Location = location;
+        Key = key;
+    }
+
+    public ObjectStoreErrorKind Kind { get; }
+
+    /// <summary>Where the store points, e.g. "s3://bucket/prefix" (never with secrets).</summary>
+    public string? Location { get; }
+
+    public string? Key { get; }
+
+    /// <summary>Throttled and transient failures may succeed when tried again.</summary>
+    public bool IsRetryable => Kind is ObjectStoreErrorKind.Throttled or ObjectStoreErrorKind.Transient;
+
+    private static string Compose(ObjectStoreErrorKind kind, string message, string? location, string? key)
+    {
+        var where = (location, key) switch
+        {
+            (null, null) => "",
+            (null, _) => $" (key '{key}')",
+            (_, null) => $" ({location})",
+            _ => $" ({location}, key '{key}')",
+        };
+        return $"{kind}{where}: {message}";
+    }
+}

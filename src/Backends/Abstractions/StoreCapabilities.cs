@@ -1,0 +1,35 @@
+namespace BucketMount.Backends;
+
+/// <summary>What a store can do. Capabilities are data: callers ask these, never the store's type.</summary>
+public sealed record StoreCapabilities
+{
+    /// <summary>PUT honours If-Match and If-None-Match: * (real S3, Azure, local, memory; not s3rver).</summary>
+    public bool ConditionalWrites { get; init; }
+
+    /// <summary>GET honours If-Match, so a read can be tied to one version of the object.</summary>
+    public bool ConditionalReads { get; init; }
+
+    /// <summary>Listings carry user metadata (so no HEAD per object is needed for mtimes).</summary>
+    public bool ListingIncludesMetadata { get; init; }
+
+    /// <summary>Copy happens inside the store, without the bytes passing through this machine.</summary>
+    public bool ServerSideCopy { get; init; } = true;
+
+    /// <summary>Largest object one PUT may carry; larger ones must use <see cref="IObjectStore.UploadAsync"/>.</summary>
+    public long MaxSinglePutSize { get; init; } = long.MaxValue;
+
+    /// <summary>Smallest part (except the last) a multipart upload accepts.</summary>
+    public long MinPartSize { get; init; } = 1;
+
+    /// <summary>Largest part a multipart upload accepts.</summary>
+    public long MaxPartSize { get; init; } = long.MaxValue;
+
+    /// <summary>Most parts one multipart upload may have.</summary>
+    public int MaxPartCount { get; init; } = int.MaxValue;
+
+    /// <summary>Longest key in UTF-8 bytes.</summary>
+    public int MaxKeyBytes { get; init; } = 1024;
+
+    /// <summary>Keys one batch-delete request can carry (1 when the store has no batch delete).</summary>
+    public int MaxBatchDelete { get; init; } = 1;
+}
