@@ -81,4 +81,7 @@ public enum ContractGaps
 
     /// <summary>A key segment near 255 bytes crashes the emulator (s3rver).</summary>
     NoLongKeySegments = 16,
+
+    /// <summary>Keys differing only in case are one object (the local store on a case-insensitive file system).</summary>
+    CaseInsensitiveKeys = 32,
 }

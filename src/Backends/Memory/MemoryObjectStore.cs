@@ -1,0 +1,234 @@
+using System.Runtime.CompilerServices;
+using BucketMount.Backends.Internal;
+
+namespace BucketMount.Backends.Memory;
+
+/// <summary>
+/// An object store held in this process's memory, for tests and benchmarks. It behaves like a strict S3:
+/// conditional reads and writes, ordered listings, immutable object versions with fresh ETags.
+/// </summary>
+public sealed class MemoryObjectStore : IObjectStore
+{
+    private readonly object _gate = new();
+    private readonly SortedList<string, StoredObject> _objects = new(KeyOrder.Instance);
+
+    public MemoryObjectStore(string name = "memory")
+    {
+        Name = name;
+        Description = $"mem://{name}";
+    }
+
+    public string Name { get; }
+
+    public StoreCapabilities Capabilities { get; } = new()
+    {
+        ConditionalWrites = true,
+        ConditionalReads = true,
+        ListingIncludesMetadata = false,
+        MaxBatchDelete = 1000,
+    };
+
+    public StoreCounters Counters { get; } = new();
+
+    public string Description { get; }
+
+    /// <summary>How many objects are stored (for tests).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _objects.Count;
+            }
+        }
+    }
+
+    public Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Counters.CountRequest(RequestKind.Head);
+        return Task.FromResult(Find(key)?.Info);
+    }
+
+    public async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ObjectInfo[] snapshot;
+        lock (_gate)
+        {
+            snapshot = _objects.Values.Select(static o => o.Info with { Metadata = null }).ToArray();
+        }
+
+        foreach (var entry in ListingPages.Count(ListingGrouper.Group(snapshot, prefix, delimiter), Counters))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return entry;
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public Task<int> ReadAsync(string key, long offset, Memory<byte> buffer, ReadOptions? options, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (buffer.IsEmpty)
+        {
+            return Task.FromResult(0);
+        }
+
+        var data = Get(key, options).Data;
+        Counters.CountRequest(RequestKind.Get);
+        if (offset >= data.Length)
+        {
+            return Task.FromResult(0);
+        }
+
+        var count = (int)Math.Min(buffer.Length, data.Length - offset);
+        data.AsSpan((int)offset, count).CopyTo(buffer.Span);
+        Counters.AddDownloaded(count);
+        return Task.FromResult(count);
+    }
+
+    public async Task<long> ReadToAsync(string key, long offset, long? length, Stream destination, ReadOptions? options, CancellationToken cancellationToken)
+    {
+        var data = Get(key, options).Data;
+        Counters.CountRequest(RequestKind.Get);
+        if (offset >= data.Length)
+        {
+            return 0;
+        }
+
+        var count = (int)Math.Min(length ?? long.MaxValue, data.Length - offset);
+        await destination.WriteAsync(data.AsMemory((int)offset, count), cancellationToken).ConfigureAwait(false);
+        Counters.AddDownloaded(count);
+        return count;
+    }
+
+    public async Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options, CancellationToken cancellationToken)
+    {
+        MetadataRules.ValidateKey(key, Capabilities.MaxKeyBytes, Description);
+        var metadata = MetadataRules.Validate(options?.Metadata, Description, key);
+        using var buffer = new MemoryStream();
+        var (length, md5) = await StreamCopy.CopyWithMd5Async(content, buffer, cancellationToken).ConfigureAwait(false);
+        Counters.CountRequest(RequestKind.Put);
+        Counters.AddUploaded(length);
+        return Commit(key, buffer.ToArray(), $"\"{md5}\"", metadata, options);
+    }
+
+    public async Task<ObjectInfo> UploadAsync(string key, IUploadSource source, UploadOptions? options, CancellationToken cancellationToken)
+    {
+        options ??= new UploadOptions();
+        MetadataRules.ValidateKey(key, Capabilities.MaxKeyBytes, Description);
+        var metadata = MetadataRules.Validate(options.Metadata, Description, key);
+        var data = new byte[source.Length];
+        var partSize = (int)Math.Max(1, Math.Min(options.PartSize, int.MaxValue));
+        var partCount = (int)((source.Length + partSize - 1) / partSize);
+        Counters.CountRequest(RequestKind.Multipart);
+        await Parallel.ForAsync(0, partCount, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken }, async (part, ct) =>
+        {
+            var offset = (long)part * partSize;
+            var length = (int)Math.Min(partSize, source.Length - offset);
+            var read = await source.ReadAtAsync(offset, data.AsMemory((int)offset, length), ct).ConfigureAwait(false);
+            if (read != length)
+            {
+                throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"the upload source gave {read} of {length} bytes for part {part + 1}.", Description, key);
+            }
+
+            Counters.CountRequest(RequestKind.Multipart);
+            Counters.AddUploaded(length);
+        }).ConfigureAwait(false);
+        Counters.CountRequest(RequestKind.Multipart);
+        var etag = $"\"{Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(data))}-{partCount}\"";
+        return Commit(key, data, etag, metadata, options);
+    }
+
+    public Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        MetadataRules.ValidateKey(destinationKey, Capabilities.MaxKeyBytes, Description);
+        var replace = MetadataRules.Validate(options?.ReplaceMetadata, Description, destinationKey);
+        var source = Get(sourceKey, options?.SourceIfMatch is { } etag ? new ReadOptions { IfMatch = etag } : null);
+        Counters.CountRequest(RequestKind.Copy);
+        var put = new PutOptions { ContentType = options?.ContentType ?? source.Info.ContentType };
+        return Task.FromResult(Commit(destinationKey, source.Data, source.Info.ETag, replace ?? source.Info.Metadata, put));
+    }
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Counters.CountRequest(RequestKind.Delete);
+        lock (_gate)
+        {
+            _objects.Remove(key);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        for (var i = 0; i < keys.Count; i += Capabilities.MaxBatchDelete)
+        {
+            Counters.CountRequest(RequestKind.Delete);
+        }
+
+        lock (_gate)
+        {
+            foreach (var key in keys)
+            {
+                _objects.Remove(key);
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<DeleteFailure>>([]);
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    public override string ToString() => Description;
+
+    private StoredObject? Find(string key)
+    {
+        lock (_gate)
+        {
+            return _objects.GetValueOrDefault(key);
+        }
+    }
+
+    private StoredObject Get(string key, ReadOptions? options)
+    {
+        var found = Find(key) ?? throw new ObjectStoreException(ObjectStoreErrorKind.NotFound, "no object has this key.", Description, key);
+        if (options?.IfMatch is { } etag && etag != found.Info.ETag)
+        {
+            throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed, $"the object changed: its ETag is {found.Info.ETag}, not {etag}.", Description, key);
+        }
+
+        return found;
+    }
+
+    private ObjectInfo Commit(string key, byte[] data, string etag, IReadOnlyDictionary<string, string>? metadata, PutOptions? options)
+    {
+        lock (_gate)
+        {
+            var existing = _objects.GetValueOrDefault(key);
+            if (options?.IfNoneMatch == true && existing is not null)
+            {
+                throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed, "the object already exists (If-None-Match: *).", Description, key);
+            }
+
+            if (options?.IfMatch is { } expected && existing?.Info.ETag != expected)
+            {
+                throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed,
+                    existing is null ? "the object no longer exists (If-Match)." : $"the object changed: its ETag is {existing.Info.ETag}, not {expected}.", Description, key);
+            }
+
+            var info = new ObjectInfo(key, data.Length, etag, DateTimeOffset.UtcNow,
+                metadata ?? new Dictionary<string, string>(), options?.ContentType ?? "application/octet-stream");
+            _objects[key] = new StoredObject(info, data);
+            return info;
+        }
+    }
+
+    private sealed record StoredObject(ObjectInfo Info, byte[] Data);
+}
