@@ -86,13 +86,21 @@ public abstract partial class ObjectStoreContractTests
         var before = store.Counters.Snapshot();
 
         var flat = await ListAllAsync(store, "many/", null, Token);
-        var lists = store.Counters.Snapshot().Since(before).Requests[RequestKind.List];
+        var listing = store.Counters.Snapshot().Since(before);
         var grouped = await ListAllAsync(store, "many/", "/", Token);
 
         CollectionAssert.AreEqual(keys.Append("many/sub/deeper.txt").ToArray(), flat.Select(e => e.Key).ToArray());
         CollectionAssert.AreEqual(keys.Append("many/sub/").ToArray(), grouped.Select(e => e.Key).ToArray());
         Assert.IsTrue(grouped[^1].IsPrefix);
-        Assert.AreEqual(2, lists, "1101 keys are two pages of at most 1000, one LIST request each");
+        if (listing.Retries == 0)
+        {
+            Assert.AreEqual(2, listing.Requests[RequestKind.List], "1101 keys are two pages of at most 1000, one LIST request each");
+        }
+        else
+        {
+            // A retried listing starts over, so it pays for its pages again.
+            Assert.IsGreaterThan(2, listing.Requests[RequestKind.List]);
+        }
     }
 
     [TestMethod]

@@ -1,0 +1,141 @@
+using System.Runtime.CompilerServices;
+
+namespace BucketMount.Backends.Decorators;
+
+/// <summary>
+/// Makes any store unreliable on purpose, for engine and retry tests: added latency, transient failures before a
+/// call reaches the store, lost responses after it did, and scripted failures of the next calls.
+/// Listings can also fail part-way through, as a broken connection on a later page would.
+/// </summary>
+public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
+{
+    private readonly FaultOptions _options;
+    private readonly Random _random;
+    private readonly Queue<ObjectStoreErrorKind> _scripted = new();
+    private long _injected;
+
+    public FaultInjectingObjectStore(IObjectStore inner, FaultOptions options)
+        : base(inner)
+    {
+        options.Validate();
+        _options = options;
+        _random = new Random(options.Seed);
+    }
+
+    /// <summary>How many failures this wrapper has injected so far.</summary>
+    public long InjectedFaults => Interlocked.Read(ref _injected);
+
+    /// <summary>Makes each of the next <paramref name="count"/> calls fail with <paramref name="kind"/>.</summary>
+    public void FailNext(int count, ObjectStoreErrorKind kind)
+    {
+        lock (_scripted)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                _scripted.Enqueue(kind);
+            }
+        }
+    }
+
+    public override Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken) =>
+        RunAsync(key, ct => Inner.HeadAsync(key, ct), cancellationToken);
+
+    public override Task<int> ReadAsync(string key, long offset, Memory<byte> buffer, ReadOptions? options, CancellationToken cancellationToken) =>
+        RunAsync(key, ct => Inner.ReadAsync(key, offset, buffer, options, ct), cancellationToken);
+
+    public override Task<long> ReadToAsync(string key, long offset, long? length, Stream destination, ReadOptions? options, CancellationToken cancellationToken) =>
+        RunAsync(key, ct => Inner.ReadToAsync(key, offset, length, destination, options, ct), cancellationToken);
+
+    public override Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options, CancellationToken cancellationToken) =>
+        RunAsync(key, ct => Inner.PutAsync(key, content, options, ct), cancellationToken);
+
+    public override Task<ObjectInfo> UploadAsync(string key, IUploadSource source, UploadOptions? options, CancellationToken cancellationToken) =>
+        RunAsync(key, ct => Inner.UploadAsync(key, source, options, ct), cancellationToken);
+
+    public override Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken) =>
+        RunAsync(destinationKey, ct => Inner.CopyAsync(sourceKey, destinationKey, options, ct), cancellationToken);
+
+    public override Task DeleteAsync(string key, CancellationToken cancellationToken) =>
+        RunAsync(key, async ct =>
+        {
+            await Inner.DeleteAsync(key, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    public override Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
+        RunAsync(null, ct => Inner.DeleteManyAsync(keys, ct), cancellationToken);
+
+    public override async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await BeforeCallAsync(prefix, cancellationToken).ConfigureAwait(false);
+        var seen = 0;
+        await foreach (var entry in Inner.ListAsync(prefix, delimiter, cancellationToken).ConfigureAwait(false))
+        {
+            // A later page can fail too: roll again every hundred entries.
+            if (++seen % 100 == 0 && Roll(_options.TransientFailureRate))
+            {
+                throw Inject(ObjectStoreErrorKind.Transient, prefix);
+            }
+
+            yield return entry;
+        }
+    }
+
+    private async Task<T> RunAsync<T>(string? key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        await BeforeCallAsync(key, cancellationToken).ConfigureAwait(false);
+        var result = await call(cancellationToken).ConfigureAwait(false);
+        if (Roll(_options.LostResponseRate))
+        {
+            throw Inject(ObjectStoreErrorKind.Transient, key, "the response was lost after the store acted");
+        }
+
+        return result;
+    }
+
+    private async Task BeforeCallAsync(string? key, CancellationToken cancellationToken)
+    {
+        if (_options.Latency > TimeSpan.Zero)
+        {
+            await Task.Delay(_options.Latency, cancellationToken).ConfigureAwait(false);
+        }
+
+        ObjectStoreErrorKind? scripted = null;
+        lock (_scripted)
+        {
+            if (_scripted.Count > 0)
+            {
+                scripted = _scripted.Dequeue();
+            }
+        }
+
+        if (scripted is { } kind)
+        {
+            throw Inject(kind, key);
+        }
+
+        if (Roll(_options.TransientFailureRate))
+        {
+            throw Inject(ObjectStoreErrorKind.Transient, key);
+        }
+    }
+
+    private bool Roll(double rate)
+    {
+        if (rate <= 0)
+        {
+            return false;
+        }
+
+        lock (_random)
+        {
+            return _random.NextDouble() < rate;
+        }
+    }
+
+    private ObjectStoreException Inject(ObjectStoreErrorKind kind, string? key, string what = "injected fault")
+    {
+        Interlocked.Increment(ref _injected);
+        return new ObjectStoreException(kind, what + " (fault-injection wrapper)", Description, key);
+    }
+}

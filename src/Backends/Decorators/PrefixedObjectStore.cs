@@ -1,0 +1,68 @@
+using System.Runtime.CompilerServices;
+
+namespace BucketMount.Backends.Decorators;
+
+/// <summary>
+/// Confines a store to the keys under one prefix, as in <c>s3://bucket/some/prefix</c>: callers see keys relative
+/// to it, and nothing outside it can be read, listed or written.
+/// </summary>
+public sealed class PrefixedObjectStore : ObjectStoreDecorator
+{
+    private readonly string _prefix;
+
+    public PrefixedObjectStore(IObjectStore inner, string prefix)
+        : base(inner)
+    {
+        _prefix = prefix.Trim('/') + "/";
+        Description = inner.Description.TrimEnd('/') + "/" + _prefix;
+    }
+
+    public override string Description { get; }
+
+    public override async Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken) =>
+        Strip(await Inner.HeadAsync(Full(key), cancellationToken).ConfigureAwait(false));
+
+    public override async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var entry in Inner.ListAsync(_prefix + prefix, delimiter, cancellationToken).ConfigureAwait(false))
+        {
+            yield return entry.IsPrefix ? ListEntry.ForPrefix(entry.Key[_prefix.Length..]) : ListEntry.ForObject(Strip(entry.Object)!);
+        }
+    }
+
+    public override Task<int> ReadAsync(string key, long offset, Memory<byte> buffer, ReadOptions? options, CancellationToken cancellationToken) =>
+        Inner.ReadAsync(Full(key), offset, buffer, options, cancellationToken);
+
+    public override Task<long> ReadToAsync(string key, long offset, long? length, Stream destination, ReadOptions? options, CancellationToken cancellationToken) =>
+        Inner.ReadToAsync(Full(key), offset, length, destination, options, cancellationToken);
+
+    public override async Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options, CancellationToken cancellationToken) =>
+        Strip(await Inner.PutAsync(Full(key), content, options, cancellationToken).ConfigureAwait(false))!;
+
+    public override async Task<ObjectInfo> UploadAsync(string key, IUploadSource source, UploadOptions? options, CancellationToken cancellationToken) =>
+        Strip(await Inner.UploadAsync(Full(key), source, options, cancellationToken).ConfigureAwait(false))!;
+
+    public override async Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken) =>
+        Strip(await Inner.CopyAsync(Full(sourceKey), Full(destinationKey), options, cancellationToken).ConfigureAwait(false))!;
+
+    public override Task DeleteAsync(string key, CancellationToken cancellationToken) =>
+        Inner.DeleteAsync(Full(key), cancellationToken);
+
+    public override async Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        var failures = await Inner.DeleteManyAsync(keys.Select(Full).ToList(), cancellationToken).ConfigureAwait(false);
+        return failures.Select(f => f with { Key = f.Key[_prefix.Length..] }).ToList();
+    }
+
+    private string Full(string key)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, "the key is empty; give the object a name.", Description, key);
+        }
+
+        return _prefix + key;
+    }
+
+    private ObjectInfo? Strip(ObjectInfo? info) => info is null ? null : info with { Key = info.Key[_prefix.Length..] };
+}
