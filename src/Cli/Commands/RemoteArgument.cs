@@ -1,0 +1,28 @@
+using System.CommandLine;
+using BucketMount.Backends;
+using BucketMount.Backends.Remotes;
+
+namespace BucketMount.Cli.Commands;
+
+/// <summary>The REMOTE argument every object command takes, and turning it into a store.</summary>
+internal static class RemoteArgument
+{
+    public static Argument<string> Create(string description = "The remote: s3://bucket[/prefix], r2://account/bucket, az://account/container, file:///folder or mem://name.") =>
+        new("remote") { Description = description };
+
+    /// <summary>Runs <paramref name="action"/> on the remote's store and turns store errors into a message and exit code 2.</summary>
+    public static async Task<int> RunAsync(string? remoteText, Func<IObjectStore, RemoteUri, Task<int>> action)
+    {
+        try
+        {
+            var remote = string.IsNullOrEmpty(remoteText) ? ObjectStoreFactory.DefaultRemote() : RemoteUri.Parse(remoteText);
+            await using var store = ObjectStoreFactory.Create(remote);
+            return await action(store, remote);
+        }
+        catch (ObjectStoreException e)
+        {
+            await Console.Error.WriteLineAsync("bucketmount: " + e.Message);
+            return 2;
+        }
+    }
+}

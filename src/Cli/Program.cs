@@ -1,0 +1,21 @@
+using System.CommandLine;
+using BucketMount.Cli.Commands;
+
+namespace BucketMount.Cli;
+
+/// <summary>The composition root: parses the command line and runs one command.</summary>
+public static class Program
+{
+    public static Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("bucketmount: an object-storage bucket (S3, R2, Azure Blob, a local folder) as a local filesystem.")
+        {
+            DemoCommand.Create(),
+            ObjectCommands.List(),
+            ObjectCommands.Cat(),
+            ObjectCommands.Put(),
+            ObjectCommands.Remove(),
+        };
+        return root.Parse(args).InvokeAsync();
+    }
+}
