@@ -1,0 +1,71 @@
+namespace BucketMount.Engine.Diagnostics;
+
+/// <summary>Progress of pending uploads, for the unmount progress line.</summary>
+public sealed record UploadProgress(int FilesPending, long BytesPending, long FilesUploaded, long BytesUploaded);
+
+/// <summary>Engine-level counters (atomics) and the last errors, feeding <see cref="EngineStatistics"/>.</summary>
+internal sealed class EngineCounters
+{
+    private const int MaxErrors = 20;
+    private readonly Queue<string> _lastErrors = new();
+    private long _dirtyBytes;
+    private long _uploadsScheduled;
+    private long _uploadsSucceeded;
+    private long _bytesUploaded;
+    private long _uploadsFailed;
+    private long _conflicts;
+
+    public long DirtyBytes => Interlocked.Read(ref _dirtyBytes);
+
+    public long UploadsSucceeded => Interlocked.Read(ref _uploadsSucceeded);
+
+    public long UploadsFailed => Interlocked.Read(ref _uploadsFailed);
+
+    public long UploadsScheduledCount => Interlocked.Read(ref _uploadsScheduled);
+
+    public long Conflicts => Interlocked.Read(ref _conflicts);
+
+    public long BytesUploadedByWriteBack => Interlocked.Read(ref _bytesUploaded);
+
+    public void AddDirty(long bytes) => Interlocked.Add(ref _dirtyBytes, bytes);
+
+    public void UploadScheduled() => Interlocked.Increment(ref _uploadsScheduled);
+
+    public void UploadSucceeded(long bytes)
+    {
+        Interlocked.Increment(ref _uploadsSucceeded);
+        Interlocked.Add(ref _bytesUploaded, bytes);
+    }
+
+    /// <summary>Records a failed upload; returns how many uploads have failed so far (for back-off).</summary>
+    public int UploadFailed(string path, string reason)
+    {
+        RecordError($"upload of {path} failed: {reason}");
+        return (int)Math.Min(int.MaxValue, Interlocked.Increment(ref _uploadsFailed));
+    }
+
+    public void Conflict() => Interlocked.Increment(ref _conflicts);
+
+    public void RecordError(string error)
+    {
+        lock (_lastErrors)
+        {
+            _lastErrors.Enqueue($"{DateTimeOffset.UtcNow:u} {error}");
+            while (_lastErrors.Count > MaxErrors)
+            {
+                _lastErrors.Dequeue();
+            }
+        }
+    }
+
+    public IReadOnlyList<string> LastErrors()
+    {
+        lock (_lastErrors)
+        {
+            return [.. _lastErrors];
+        }
+    }
+
+    public UploadProgress Progress(int filesPending, long bytesPending) =>
+        new(filesPending, bytesPending, UploadsSucceeded, BytesUploadedByWriteBack);
+}

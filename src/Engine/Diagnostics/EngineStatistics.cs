@@ -1,0 +1,39 @@
+using BucketMount.Backends;
+
+namespace BucketMount.Engine.Diagnostics;
+
+/// <summary>A snapshot of what the engine is doing: requests, bytes, caches, dirty files, uploads, last errors.</summary>
+public sealed record EngineStatistics
+{
+    public required StoreCountersSnapshot Store { get; init; }
+
+    public long MemoryCacheBytes { get; init; }
+
+    public long MemoryCacheBudget { get; init; }
+
+    public long MemoryCacheHits { get; init; }
+
+    public long MemoryCacheMisses { get; init; }
+
+    public long DiskCacheBytes { get; init; }
+
+    public long DiskCacheBudget { get; init; }
+
+    public int OpenFiles { get; init; }
+
+    public int DirtyFiles { get; init; }
+
+    public long DirtyBytes { get; init; }
+
+    public int PendingUploads { get; init; }
+
+    public int FailingUploads { get; init; }
+
+    public long UploadsDone { get; init; }
+
+    public long UploadFailures { get; init; }
+
+    public long Conflicts { get; init; }
+
+    public IReadOnlyList<string> LastErrors { get; init; } = [];
+}

@@ -1,0 +1,97 @@
+namespace BucketMount.Engine;
+
+/// <summary>What to do when a file we upload was changed in the store by someone else since we opened it.</summary>
+public enum ConflictPolicy
+{
+    /// <summary>Our version replaces theirs; a warning is logged (rclone's and s3fs's behaviour).</summary>
+    LastWriterWins,
+
+    /// <summary>Theirs stays; ours is uploaded beside it as "name.conflict-YYYYMMDD-HHMMSS[.ext]".</summary>
+    KeepBoth,
+}
+
+/// <summary>
+/// Every setting of the engine, with its default, validated once at start-up with a message naming the setting.
+/// The same declaration feeds the CLI flags and the docs.
+/// </summary>
+public sealed record EngineOptions
+{
+    public const int MiB = 1024 * 1024;
+
+    /// <summary>Where staging files, the block cache and the upload journal live. Must survive a crash to recover.</summary>
+    public required string CacheDirectory { get; init; }
+
+    /// <summary>Bytes of file data kept in memory (clean blocks).</summary>
+    public long MemoryCacheBytes { get; init; } = 256L * MiB;
+
+    /// <summary>Bytes of clean blocks kept on disk; dirty files are never evicted and count separately.</summary>
+    public long DiskCacheBytes { get; init; } = 10L * 1024 * MiB;
+
+    /// <summary>Most bytes of dirty (not yet uploaded) data the cache holds before writers get "no space".</summary>
+    public long MaxDirtyBytes { get; init; } = 50L * 1024 * MiB;
+
+    /// <summary>Size of one ranged GET and one cache block.</summary>
+    public int BlockSize { get; init; } = 1 * MiB;
+
+    /// <summary>Largest read-ahead window of a sequential reader.</summary>
+    public long MaxReadAhead { get; init; } = 64L * MiB;
+
+    /// <summary>Ranged GETs in flight for one reader's read-ahead.</summary>
+    public int ReadAheadParallelism { get; init; } = 8;
+
+    /// <summary>How long a directory listing or lookup is trusted before the store is asked again.</summary>
+    public TimeSpan MetadataTtl { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Most directory listings and lookups kept in the metadata cache.</summary>
+    public int MetadataCacheEntries { get; init; } = 100_000;
+
+    /// <summary>Wait after the last close before uploading, so a save-rename-delete dance uploads once.</summary>
+    public TimeSpan WriteBackDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Files uploading at once.</summary>
+    public int UploadConcurrency { get; init; } = 4;
+
+    /// <summary>Part size of large uploads.</summary>
+    public long UploadPartSize { get; init; } = 8L * MiB;
+
+    /// <summary>Parts of one upload in flight at once.</summary>
+    public int UploadPartConcurrency { get; init; } = 4;
+
+    public ConflictPolicy ConflictPolicy { get; init; } = ConflictPolicy.LastWriterWins;
+
+    /// <summary>Show exact modification times in listings by a HEAD per file the engine has not seen (slower).</summary>
+    public bool ExactModificationTimes { get; init; }
+
+    /// <summary>Refuse every change.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>Total size reported by statfs / GetDiskFreeSpace (object stores have no real limit).</summary>
+    public long VolumeSizeBytes { get; init; } = 1L << 50;
+
+    /// <summary>Throws naming the first setting that is out of range.</summary>
+    public void Validate()
+    {
+        Require(!string.IsNullOrWhiteSpace(CacheDirectory) && Path.IsPathFullyQualified(CacheDirectory), nameof(CacheDirectory), "must be an absolute path");
+        Require(MemoryCacheBytes >= 4L * BlockSize, nameof(MemoryCacheBytes), "must hold at least four blocks");
+        Require(DiskCacheBytes >= 0, nameof(DiskCacheBytes), "cannot be negative");
+        Require(MaxDirtyBytes > 0, nameof(MaxDirtyBytes), "must be positive");
+        Require(BlockSize is >= 64 * 1024 and <= 64 * MiB && (BlockSize & (BlockSize - 1)) == 0, nameof(BlockSize), "must be a power of two from 64 KiB to 64 MiB");
+        Require(MaxReadAhead >= 0, nameof(MaxReadAhead), "cannot be negative");
+        Require(ReadAheadParallelism is >= 1 and <= 64, nameof(ReadAheadParallelism), "must be 1 to 64");
+        Require(MetadataTtl >= TimeSpan.Zero, nameof(MetadataTtl), "cannot be negative");
+        Require(MetadataCacheEntries >= 100, nameof(MetadataCacheEntries), "must be at least 100");
+        Require(WriteBackDelay >= TimeSpan.Zero, nameof(WriteBackDelay), "cannot be negative");
+        Require(UploadConcurrency is >= 1 and <= 64, nameof(UploadConcurrency), "must be 1 to 64");
+        Require(UploadPartSize >= 5L * MiB, nameof(UploadPartSize), "must be at least 5 MiB (S3's minimum part)");
+        Require(UploadPartConcurrency is >= 1 and <= 64, nameof(UploadPartConcurrency), "must be 1 to 64");
+        Require(VolumeSizeBytes > 0, nameof(VolumeSizeBytes), "must be positive");
+    }
+
+    private static void Require(bool condition, string setting, string rule)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"engine setting {setting} {rule}.", setting);
+        }
+    }
+}

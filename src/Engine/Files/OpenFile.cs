@@ -1,0 +1,82 @@
+using BucketMount.Engine.Caching;
+using BucketMount.Engine.Writing;
+
+namespace BucketMount.Engine.Files;
+
+/// <summary>
+/// One file that is open, dirty or uploading: the single owner of its data and dirtiness, shared by all its
+/// handles (handles are views). Lock order: <see cref="FileRegistry"/>'s lock, then <see cref="ContentLock"/>
+/// (async: serializes changes to the content), then <see cref="State"/> (brief, never held across an await).
+/// The uploader never takes <see cref="ContentLock"/>, so a writer may cancel and await an upload while holding it.
+/// </summary>
+internal sealed class OpenFile(long id, string path)
+{
+    public long Id { get; } = id;
+
+    /// <summary>Serializes writes, truncates, renames and making the file durable.</summary>
+    public SemaphoreSlim ContentLock { get; } = new(1, 1);
+
+    /// <summary>Guards every mutable field below.</summary>
+    public object State { get; } = new();
+
+    public string Path { get; set; } = path;
+
+    /// <summary>The store version the local content is based on; null for a file not in the store yet.</summary>
+    public ObjectVersion? Remote { get; set; }
+
+    public StagingFile? Staging { get; set; }
+
+    public long Size { get; set; }
+
+    public DateTimeOffset ModifiedTime { get; set; }
+
+    public int? Mode { get; set; }
+
+    public int? Uid { get; set; }
+
+    public int? Gid { get; set; }
+
+    /// <summary>Local content or attributes differ from <see cref="Remote"/>.</summary>
+    public bool Dirty { get; set; }
+
+    /// <summary>Bumped by every change, so an upload that raced a change does not mark the file clean.</summary>
+    public long Generation { get; set; }
+
+    /// <summary>The generation whose content is durable in the journal (close has returned for it).</summary>
+    public long JournaledGeneration { get; set; } = -1;
+
+    public int Handles { get; set; }
+
+    /// <summary>The scheduled or running upload, if any.</summary>
+    public UploadTicket? Upload { get; set; }
+
+    /// <summary>The last upload error, shown by status; cleared by a successful upload.</summary>
+    public string? LastError { get; set; }
+
+    /// <summary>
+    /// Upload without If-Match / If-None-Match: the file was renamed onto its path by us, so whatever is there
+    /// is ours to replace, not someone else's change.
+    /// </summary>
+    public bool ReplaceUnconditionally { get; set; }
+
+    /// <summary>Set once the file was deleted: late uploads and handles must not resurrect it.</summary>
+    public bool Deleted { get; set; }
+
+    public NodeInfo ToNode() => new(Namespace.FsPath.Name(Path), NodeKind.File, Size, ModifiedTime, Mode, Uid, Gid)
+    {
+        ETag = Dirty ? null : Remote?.ETag,
+        IsDirty = Dirty,
+    };
+}
+
+/// <summary>A scheduled or running upload of one file; cancelling it stops the transfer (and aborts its parts).</summary>
+internal sealed class UploadTicket
+{
+    public CancellationTokenSource Cancellation { get; } = new();
+
+    /// <summary>Completes when the upload has stopped, however it ended; never faults.</summary>
+    public Task Completion { get; set; } = Task.CompletedTask;
+
+    /// <summary>Set when the transfer started (after the write-back delay).</summary>
+    public bool Transferring { get; set; }
+}

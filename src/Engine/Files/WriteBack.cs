@@ -1,0 +1,523 @@
+using System.Buffers;
+using BucketMount.Backends;
+using BucketMount.Engine.Caching;
+using BucketMount.Engine.Diagnostics;
+using BucketMount.Engine.Namespace;
+using BucketMount.Engine.Writing;
+using Microsoft.Extensions.Logging;
+
+namespace BucketMount.Engine.Files;
+
+/// <summary>
+/// Write-back: makes a closed file durable locally (whole staging file fsynced, journal record written) before
+/// close returns, then uploads it after the write-back delay, a few files at a time. A change, rename or delete
+/// cancels a pending or running upload first, so an upload always reads a stable file. Failed uploads stay in
+/// the journal and are retried with growing pauses; nothing is dropped.
+/// </summary>
+internal sealed partial class WriteBack(
+    IObjectStore store,
+    FileRegistry registry,
+    UploadJournal journal,
+    MetadataCache cache,
+    KeyMapper keys,
+    MemoryBlockCache memoryBlocks,
+    DiskBlockCache diskBlocks,
+    EngineOptions options,
+    EngineCounters counters,
+    ILogger logger)
+{
+    private static readonly TimeSpan MaxFailurePause = TimeSpan.FromMinutes(5);
+    private readonly Uploader _uploader = new(store, options.UploadPartSize, options.UploadPartConcurrency);
+    private readonly SemaphoreSlim _uploadSlots = new(options.UploadConcurrency, options.UploadConcurrency);
+    private readonly CancellationTokenSource _shutdown = new();
+    private volatile bool _skipDelays;
+
+    /// <summary>
+    /// Fetches what the staging file lacks, fsyncs it and writes the journal record. Caller holds the content lock.
+    /// After this the file survives a crash: a new engine on the same cache directory finishes its upload.
+    /// </summary>
+    public async Task MakeDurableLockedAsync(OpenFile file, CancellationToken cancellationToken)
+    {
+        StagingFile staging;
+        ObjectVersion? remote;
+        long size;
+        lock (file.State)
+        {
+            if (!file.Dirty || file.Deleted || file.JournaledGeneration == file.Generation || file.Staging is null)
+            {
+                return;
+            }
+
+            staging = file.Staging;
+            remote = file.Remote;
+            size = file.Size;
+        }
+
+        foreach (var (start, end) in staging.Missing(0, size))
+        {
+            await FillAsync(staging, remote!.Value, start, end, cancellationToken).ConfigureAwait(false);
+        }
+
+        staging.FlushToDisk();
+        lock (file.State)
+        {
+            journal.Write(new JournalRecord
+            {
+                Id = file.Id,
+                Path = file.Path,
+                Size = file.Size,
+                ModifiedTime = file.ModifiedTime,
+                Mode = file.Mode,
+                Uid = file.Uid,
+                Gid = file.Gid,
+                BaseETag = file.Remote?.ETag,
+                StagingFile = staging.FilePath,
+            });
+            file.JournaledGeneration = file.Generation;
+        }
+    }
+
+    /// <summary>Schedules the upload of a durable file after the write-back delay (now, when <paramref name="immediately"/>).</summary>
+    public void Schedule(OpenFile file, bool immediately = false)
+    {
+        lock (file.State)
+        {
+            // Open files upload on their last close, except when asked now (fsync): then writers cancel it if they write.
+            if (file.Deleted || !file.Dirty || (file.Handles > 0 && !immediately))
+            {
+                return;
+            }
+
+            if (file.Upload is { } existing)
+            {
+                if (existing.Transferring || !immediately)
+                {
+                    return;
+                }
+
+                existing.Cancellation.Cancel();
+            }
+
+            var ticket = new UploadTicket();
+            file.Upload = ticket;
+            counters.UploadScheduled();
+            ticket.Completion = RunAsync(file, ticket, immediately ? TimeSpan.Zero : options.WriteBackDelay);
+        }
+    }
+
+    /// <summary>Stops a pending or running upload of the file and waits until it has stopped. Caller holds the content lock.</summary>
+    public async Task CancelUploadLockedAsync(OpenFile file)
+    {
+        UploadTicket? ticket;
+        lock (file.State)
+        {
+            ticket = file.Upload;
+            ticket?.Cancellation.Cancel();
+        }
+
+        if (ticket is not null)
+        {
+            await ticket.Completion.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Uploads every closed dirty file now and waits until none is left (or only failing ones).</summary>
+    public async Task FlushAllAsync(IProgress<UploadProgress>? progress, CancellationToken cancellationToken)
+    {
+        _skipDelays = true;
+        try
+        {
+            for (var round = 0; ; round++)
+            {
+                var pending = registry.All().Where(f => IsPendingUpload(f)).ToList();
+                progress?.Report(counters.Progress(pending.Count, pending.Sum(f => f.Size)));
+                if (pending.Count == 0)
+                {
+                    return;
+                }
+
+                foreach (var file in pending)
+                {
+                    Schedule(file, immediately: true);
+                }
+
+                var tickets = pending.Select(f => f.Upload?.Completion ?? Task.CompletedTask).ToArray();
+                await Task.WhenAny(Task.WhenAll(tickets), Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+
+                // Files that keep failing are reported, not waited on forever: they stay journaled for the next run.
+                if (pending.All(f => f.LastError is not null) && round > 0 && tickets.All(t => t.IsCompleted))
+                {
+                    throw new FileSystemException(FsError.IoError, pending[0].Path,
+                        $"{pending.Count} file(s) could not be uploaded and stay queued in the cache's journal: {pending[0].LastError}");
+                }
+            }
+        }
+        finally
+        {
+            _skipDelays = false;
+        }
+    }
+
+    /// <summary>Waits for the file's upload (scheduling it now) and reports its error.</summary>
+    public async Task WaitForUploadAsync(OpenFile file, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task completion;
+            lock (file.State)
+            {
+                if (!file.Dirty || file.Deleted)
+                {
+                    return;
+                }
+
+                if (file.Upload is null || !file.Upload.Transferring)
+                {
+                    Schedule(file, immediately: true);
+                }
+
+                completion = file.Upload?.Completion ?? Task.CompletedTask;
+            }
+
+            await completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+            lock (file.State)
+            {
+                if (!file.Dirty || file.Deleted)
+                {
+                    return;
+                }
+
+                if (file.LastError is { } error)
+                {
+                    throw new FileSystemException(FsError.IoError, file.Path, "the upload failed: " + error);
+                }
+            }
+        }
+    }
+
+    /// <summary>Re-creates files from journal records left by a crash and uploads them in the background.</summary>
+    public List<OpenFile> Recover()
+    {
+        var recovered = new List<OpenFile>();
+        foreach (var record in journal.LoadAll().OrderBy(r => r.Id))
+        {
+            registry.ReserveIdsUpTo(record.Id);
+            var file = new OpenFile(record.Id, record.Path)
+            {
+                Staging = StagingFile.Open(record.StagingFile, record.Size),
+                Size = record.Size,
+                ModifiedTime = record.ModifiedTime,
+                Mode = record.Mode,
+                Uid = record.Uid,
+                Gid = record.Gid,
+                Remote = record.BaseETag is null ? null : new ObjectVersion(keys.ToKey(record.Path), record.BaseETag, -1),
+                Dirty = true,
+                Generation = 1,
+                JournaledGeneration = 1,
+            };
+
+            // The newest record for a path wins; an older one was superseded before the crash.
+            if (registry.Find(record.Path) is { } older)
+            {
+                registry.Remove(older);
+                Discard(older);
+            }
+
+            registry.Add(file);
+            counters.AddDirty(record.Size);
+            recovered.Add(file);
+        }
+
+        foreach (var file in recovered.Where(f => registry.Find(f.Path) == f))
+        {
+            Schedule(file, immediately: true);
+        }
+
+        return recovered;
+    }
+
+    /// <summary>Forgets a file's local state: journal record, staging file, dirty bytes.</summary>
+    public void Discard(OpenFile file)
+    {
+        StagingFile? staging;
+        lock (file.State)
+        {
+            staging = file.Staging;
+            file.Staging = null;
+            if (file.Dirty)
+            {
+                counters.AddDirty(-file.Size);
+            }
+
+            file.Dirty = false;
+        }
+
+        journal.Delete(file.Id);
+        staging?.Delete();
+    }
+
+    public void Shutdown() => _shutdown.Cancel();
+
+    private static bool IsPendingUpload(OpenFile file)
+    {
+        lock (file.State)
+        {
+            return file.Dirty && !file.Deleted && file.Handles == 0;
+        }
+    }
+
+    private async Task RunAsync(OpenFile file, UploadTicket ticket, TimeSpan delay)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ticket.Cancellation.Token, _shutdown.Token);
+        var token = linked.Token;
+        var slotTaken = false;
+        try
+        {
+            if (delay > TimeSpan.Zero && !_skipDelays)
+            {
+                await Task.Delay(delay, token).ConfigureAwait(false);
+            }
+
+            // A file whose close could not make it durable (a failed fetch) is made durable here first. Taking the
+            // content lock with the ticket's token keeps the cancel protocol deadlock-free.
+            await file.ContentLock.WaitAsync(token).ConfigureAwait(false);
+            try
+            {
+                await MakeDurableLockedAsync(file, token).ConfigureAwait(false);
+            }
+            finally
+            {
+                file.ContentLock.Release();
+            }
+
+            await _uploadSlots.WaitAsync(token).ConfigureAwait(false);
+            slotTaken = true;
+            lock (file.State)
+            {
+                ticket.Transferring = true;
+            }
+
+            await UploadAsync(file, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Superseded by a change, a rename, a delete or shutdown: whoever cancelled takes over.
+        }
+        catch (Exception e)
+        {
+            OnFailed(file, ticket, e);
+        }
+        finally
+        {
+            if (slotTaken)
+            {
+                _uploadSlots.Release();
+            }
+
+            lock (file.State)
+            {
+                if (file.Upload == ticket)
+                {
+                    file.Upload = null;
+                }
+            }
+        }
+    }
+
+    private async Task UploadAsync(OpenFile file, CancellationToken cancellationToken)
+    {
+        string path;
+        long generation;
+        long size;
+        StagingFile staging;
+        string? baseETag;
+        Dictionary<string, string> metadata;
+        lock (file.State)
+        {
+            if (!file.Dirty || file.Deleted || file.Staging is null || file.JournaledGeneration != file.Generation)
+            {
+                return;
+            }
+
+            path = file.Path;
+            generation = file.Generation;
+            size = file.Size;
+            staging = file.Staging;
+            baseETag = file.Remote?.ETag;
+            metadata = ObjectMetadata.Build(file.ModifiedTime, file.Mode, file.Uid, file.Gid);
+        }
+
+        var key = keys.ToKey(path);
+        ObjectInfo uploaded;
+        var oursMovedAside = false;
+        try
+        {
+            var unconditional = file.ReplaceUnconditionally;
+            uploaded = await _uploader.TransferAsync(key, staging, size, metadata, unconditional ? null : baseETag,
+                ifNoneMatch: !unconditional && baseETag is null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
+        {
+            (uploaded, oursMovedAside) = await ResolveConflictAsync(path, key, staging, size, metadata, cancellationToken).ConfigureAwait(false);
+        }
+
+        counters.UploadSucceeded(size);
+        lock (file.State)
+        {
+            file.LastError = null;
+            if (file.Generation != generation || file.Deleted || file.Path != path)
+            {
+                return;
+            }
+
+            var wasVersion = file.Remote;
+            file.Remote = new ObjectVersion(key, uploaded.ETag, uploaded.Size);
+            file.Dirty = false;
+            file.ReplaceUnconditionally = false;
+            counters.AddDirty(-size);
+            if (wasVersion is { } old)
+            {
+                memoryBlocks.Remove(old);
+                diskBlocks.Remove(old);
+            }
+        }
+
+        journal.Delete(file.Id);
+        if (oursMovedAside)
+        {
+            // The path shows their version now; our bytes live under the conflict name.
+            lock (file.State)
+            {
+                file.Size = uploaded.Size;
+                file.Staging?.Delete();
+                file.Staging = null;
+            }
+
+            cache.Invalidate(path);
+        }
+        else
+        {
+            cache.SetAttributes(key, uploaded.ETag, new KnownAttributes(file.ModifiedTime, file.Mode, file.Uid, file.Gid));
+            cache.OnChanged(path, file.ToNode());
+        }
+
+        ReleaseIfIdle(file);
+    }
+
+    /// <summary>Someone else changed the object since we opened it: apply the configured policy.</summary>
+    private async Task<(ObjectInfo Uploaded, bool OursMovedAside)> ResolveConflictAsync(string path, string key, StagingFile staging, long size,
+        Dictionary<string, string> metadata, CancellationToken cancellationToken)
+    {
+        counters.Conflict();
+        if (options.ConflictPolicy == ConflictPolicy.KeepBoth)
+        {
+            var conflictKey = ConflictNames.For(key, DateTimeOffset.UtcNow);
+            LogConflictKeptBoth(logger, path, conflictKey);
+            await _uploader.TransferAsync(conflictKey, staging, size, metadata, null, ifNoneMatch: false, cancellationToken).ConfigureAwait(false);
+            cache.InvalidateListing(FsPath.Parent(path));
+            if (await store.HeadAsync(key, cancellationToken).ConfigureAwait(false) is { } theirs)
+            {
+                return (theirs, true);
+            }
+        }
+        else
+        {
+            LogConflictOverwritten(logger, path);
+        }
+
+        var ours = await _uploader.TransferAsync(key, staging, size, metadata, null, ifNoneMatch: false, cancellationToken).ConfigureAwait(false);
+        return (ours, false);
+    }
+
+    private void OnFailed(OpenFile file, UploadTicket ticket, Exception error)
+    {
+        var message = error is ObjectStoreException or FileSystemException ? error.Message : error.GetType().Name + ": " + error.Message;
+        int failures;
+        lock (file.State)
+        {
+            file.LastError = message;
+            failures = counters.UploadFailed(file.Path, message);
+        }
+
+        LogUploadFailed(logger, file.Path, message);
+        var pause = TimeSpan.FromSeconds(Math.Min(MaxFailurePause.TotalSeconds, 5 * Math.Pow(2, Math.Min(failures, 10))));
+        _ = RetryLaterAsync(file, ticket, pause);
+    }
+
+    private async Task RetryLaterAsync(OpenFile file, UploadTicket failed, TimeSpan pause)
+    {
+        try
+        {
+            await Task.Delay(pause, _shutdown.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        lock (file.State)
+        {
+            if (file.Upload is not null && file.Upload != failed)
+            {
+                return;
+            }
+        }
+
+        Schedule(file, immediately: true);
+    }
+
+    /// <summary>A clean file with no handles leaves the registry; its staging file is no longer needed.</summary>
+    public void ReleaseIfIdle(OpenFile file)
+    {
+        lock (file.State)
+        {
+            if (file.Handles > 0 || file.Dirty || file.Upload is { Transferring: true })
+            {
+                return;
+            }
+
+            file.Staging?.Delete();
+            file.Staging = null;
+        }
+
+        registry.Remove(file);
+    }
+
+    private async Task FillAsync(StagingFile staging, ObjectVersion remote, long start, long end, CancellationToken cancellationToken)
+    {
+        const int chunk = 4 * 1024 * 1024;
+        var buffer = ArrayPool<byte>.Shared.Rent(chunk);
+        try
+        {
+            var readOptions = store.Capabilities.ConditionalReads ? new ReadOptions { IfMatch = remote.ETag } : null;
+            for (var offset = start; offset < end;)
+            {
+                var wanted = (int)Math.Min(chunk, end - offset);
+                var read = await store.ReadAsync(remote.Key, offset, buffer.AsMemory(0, wanted), readOptions, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    // Without conditional reads a shrunken object shows here: the rest becomes zeros, as after a grow.
+                    buffer.AsSpan(0, wanted).Clear();
+                    read = wanted;
+                }
+
+                await staging.WriteAsync(offset, buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                offset += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "'{Path}' changed in the store since it was opened; our version replaced it (conflict policy: last writer wins)")]
+    private static partial void LogConflictOverwritten(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "'{Path}' changed in the store since it was opened; ours was kept as '{ConflictKey}' (conflict policy: keep both)")]
+    private static partial void LogConflictKeptBoth(ILogger logger, string path, string conflictKey);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "upload of '{Path}' failed and will be retried: {Reason}")]
+    private static partial void LogUploadFailed(ILogger logger, string path, string reason);
+}

@@ -1,0 +1,213 @@
+using BucketMount.Backends;
+using BucketMount.Engine.Caching;
+using BucketMount.Engine.Files;
+using BucketMount.Engine.Reading;
+using BucketMount.Engine.Writing;
+
+namespace BucketMount.Engine;
+
+public sealed partial class MountEngine
+{
+    internal async Task<int> ReadFileAsync(OpenFile file, long offset, Memory<byte> buffer, ReadAheadState readAhead, CancellationToken cancellationToken)
+    {
+        if (offset < 0)
+        {
+            throw new FileSystemException(FsError.InvalidArgument, file.Path, "negative offset.");
+        }
+
+        StagingFile? staging;
+        ObjectVersion? remote;
+        long size;
+        string path;
+        lock (file.State)
+        {
+            staging = file.Staging;
+            remote = file.Remote;
+            size = file.Size;
+            path = file.Path;
+        }
+
+        var end = Math.Min(size, offset + buffer.Length);
+        if (offset >= end)
+        {
+            return 0;
+        }
+
+        var length = (int)(end - offset);
+        var destination = buffer[..length];
+        try
+        {
+            if (staging is null)
+            {
+                return await _reader.ReadAsync(remote!.Value, offset, destination, readAhead, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Local content first, then the ranges still only in the store.
+            await staging.ReadAsync(offset, destination, cancellationToken).ConfigureAwait(false);
+            foreach (var (start, stop) in staging.Missing(offset, end))
+            {
+                var slice = destination.Slice((int)(start - offset), (int)(stop - start));
+                var read = await _reader.ReadAsync(remote!.Value, start, slice, null, cancellationToken).ConfigureAwait(false);
+                slice.Span[read..].Clear();
+            }
+
+            return length;
+        }
+        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
+        {
+            _cache.Invalidate(path);
+            throw new FileSystemException(FsError.IoError, path, "the file changed in the store while it was open; open it again to read the new version.", e);
+        }
+        catch (ObjectStoreException e)
+        {
+            throw e.ToFileSystem(path);
+        }
+    }
+
+    /// <summary>A write (<paramref name="data"/> at <paramref name="offset"/>) or a truncate (<paramref name="truncateTo"/>).</summary>
+    internal async Task ChangeContentAsync(OpenFile file, long offset, ReadOnlyMemory<byte>? data, long? truncateTo, CancellationToken cancellationToken)
+    {
+        if (offset < 0 || truncateTo < 0)
+        {
+            throw new FileSystemException(FsError.InvalidArgument, file.Path, "negative offset or length.");
+        }
+
+        RequireWritable(file.Path);
+        await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Never change a file under a running upload: stop it; the next close uploads the new content.
+            await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
+            StagingFile staging;
+            long oldSize;
+            long newSize;
+            bool wasDirty;
+            lock (file.State)
+            {
+                if (file.Deleted && file.Handles == 0)
+                {
+                    throw StoreErrors.NotFound(file.Path);
+                }
+
+                file.Staging ??= StagingFile.Open(StagingPath(file));
+                staging = file.Staging;
+                oldSize = file.Size;
+                wasDirty = file.Dirty;
+                newSize = truncateTo ?? Math.Max(oldSize, offset + data!.Value.Length);
+            }
+
+            var growth = (wasDirty ? 0 : oldSize) + Math.Max(0, newSize - oldSize);
+            if (growth > 0 && _counters.DirtyBytes + growth > _options.MaxDirtyBytes)
+            {
+                throw new FileSystemException(FsError.NoSpace, file.Path,
+                    $"the cache holds {_counters.DirtyBytes:N0} bytes not yet uploaded, the most it may (MaxDirtyBytes); wait for uploads or raise the limit.");
+            }
+
+            if (truncateTo is { } length)
+            {
+                staging.SetLength(oldSize, length);
+            }
+            else
+            {
+                if (offset > oldSize)
+                {
+                    staging.MarkZeros(oldSize, offset);
+                }
+
+                await staging.WriteAsync(offset, data!.Value, cancellationToken).ConfigureAwait(false);
+            }
+
+            lock (file.State)
+            {
+                _counters.AddDirty(wasDirty ? newSize - file.Size : newSize);
+                file.Size = newSize;
+                file.Dirty = true;
+                file.ModifiedTime = DateTimeOffset.UtcNow;
+                file.Generation++;
+                _cache.OnChanged(file.Path, file.ToNode());
+            }
+        }
+        catch (IOException e)
+        {
+            throw new FileSystemException(FsError.NoSpace, file.Path, "the cache disk refused the write: " + e.Message, e);
+        }
+        finally
+        {
+            file.ContentLock.Release();
+        }
+    }
+
+    internal async Task SyncFileAsync(OpenFile file, CancellationToken cancellationToken)
+    {
+        await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            file.ContentLock.Release();
+        }
+
+        await _writeBack.WaitForUploadAsync(file, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal async Task ReleaseFileAsync(OpenFile file, CancellationToken cancellationToken)
+    {
+        bool last;
+        bool dirty;
+        bool deleted;
+        lock (file.State)
+        {
+            file.Handles--;
+            last = file.Handles == 0;
+            dirty = file.Dirty;
+            deleted = file.Deleted;
+        }
+
+        if (!last)
+        {
+            return;
+        }
+
+        if (deleted)
+        {
+            _writeBack.Discard(file);
+            return;
+        }
+
+        if (!dirty)
+        {
+            _writeBack.ReleaseIfIdle(file);
+            return;
+        }
+
+        await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            file.ContentLock.Release();
+        }
+
+        _writeBack.Schedule(file);
+    }
+
+    private async Task MakeDurableAsync(OpenFile file, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _writeBack.MakeDurableLockedAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e)
+        {
+            throw e.ToFileSystem(file.Path);
+        }
+        catch (IOException e)
+        {
+            throw new FileSystemException(FsError.NoSpace, file.Path, "the cache disk could not keep the file: " + e.Message, e);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using BucketMount.Engine.Namespace;
+
+namespace BucketMount.Engine;
+
+public sealed partial class MountEngine
+{
+    /// <summary>Creates a directory: a zero-byte "dir/" marker object, so the empty directory survives.</summary>
+    public async Task CreateDirectoryAsync(string path, CancellationToken cancellationToken)
+    {
+        path = FsPath.Normalize(path);
+        RequireWritable(path);
+        _keys.ValidateName(path);
+        await RequireDirectoryAsync(FsPath.Parent(path), cancellationToken).ConfigureAwait(false);
+        if (await LookupAsync(path, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            throw new FileSystemException(FsError.Exists, path, "a file or directory of that name exists.");
+        }
+
+        await StoreCallAsync(path, () => _store.PutAsync(_keys.ToDirectoryMarker(path), Stream.Null, null, cancellationToken)).ConfigureAwait(false);
+        _cache.OnChanged(path, NodeInfo.Directory(FsPath.Name(path), DateTimeOffset.UtcNow));
+
+        // A new directory is empty: no LIST is needed to show it.
+        _cache.SetListing(path, new DirectoryListing([]));
+    }
+
+    /// <summary>Removes an empty directory; refuses one with entries (NotEmpty) and the root.</summary>
+    public async Task RemoveDirectoryAsync(string path, CancellationToken cancellationToken)
+    {
+        path = FsPath.Normalize(path);
+        RequireWritable(path);
+        if (FsPath.IsRoot(path))
+        {
+            throw new FileSystemException(FsError.InvalidArgument, path, "the mount's root cannot be removed.");
+        }
+
+        await RequireDirectoryAsync(path, cancellationToken).ConfigureAwait(false);
+        if (_registry.Below(path).Any(f => !f.Deleted))
+        {
+            throw new FileSystemException(FsError.NotEmpty, path, "the directory is not empty.");
+        }
+
+        // Ask the store itself, not the cache: another writer may have added something.
+        var marker = _keys.ToDirectoryMarker(path);
+        await StoreCallAsync(path, async () =>
+        {
+            await foreach (var entry in _store.ListAsync(marker, "/", cancellationToken).ConfigureAwait(false))
+            {
+                if (entry.Key != marker)
+                {
+                    throw new FileSystemException(FsError.NotEmpty, path, "the directory is not empty.");
+                }
+            }
+
+            await _store.DeleteAsync(marker, cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        _cache.OnRemoved(path);
+        await KeepParentAsync(path, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After its last child leaves, a directory that existed only as a common prefix would vanish from the store;
+    /// a marker keeps it, as a local file system would.
+    /// </summary>
+    private async Task KeepParentAsync(string removedPath, CancellationToken cancellationToken)
+    {
+        var parent = FsPath.Parent(removedPath);
+        if (FsPath.IsRoot(parent) || _registry.ChildrenOf(parent).Any(f => !f.Deleted) || _cache.GetListing(parent) is { Count: > 0 })
+        {
+            return;
+        }
+
+        var prefix = _keys.ToDirectoryPrefix(parent);
+        await StoreCallAsync(parent, async () =>
+        {
+            await foreach (var _ in _store.ListAsync(prefix, "/", cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            await _store.PutAsync(prefix, Stream.Null, null, cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,320 @@
+using BucketMount.Backends;
+using BucketMount.Engine.Caching;
+using BucketMount.Engine.Files;
+using BucketMount.Engine.Namespace;
+using BucketMount.Engine.Reading;
+using BucketMount.Engine.Writing;
+
+namespace BucketMount.Engine;
+
+public sealed partial class MountEngine
+{
+    private const int SymlinkMode = 0xA000 | 0x1FF;
+
+    /// <summary>Opens (and with <see cref="OpenFlags.Create"/> creates) a file. Each handle must be released.</summary>
+    public async Task<FileHandle> OpenAsync(string path, OpenFlags flags, CancellationToken cancellationToken)
+    {
+        path = FsPath.Normalize(path);
+        var writes = (flags & (OpenFlags.Write | OpenFlags.Create | OpenFlags.Truncate)) != 0;
+        if (writes)
+        {
+            RequireWritable(path);
+        }
+
+        var file = await FindOrCreateAsync(path, flags, cancellationToken).ConfigureAwait(false);
+        var handle = new FileHandle(this, file, flags, new ReadAheadState(2L * _options.BlockSize, Math.Min(_options.MaxReadAhead, _options.MemoryCacheBytes / 4)));
+        if (flags.HasFlag(OpenFlags.Truncate) && flags.HasFlag(OpenFlags.Write))
+        {
+            try
+            {
+                await ChangeContentAsync(file, 0, null, truncateTo: 0, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await handle.ReleaseAsync(cancellationToken).ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        return handle;
+    }
+
+    /// <summary>Deletes a file (unlink). Handles still open keep reading what they had.</summary>
+    public async Task DeleteFileAsync(string path, CancellationToken cancellationToken)
+    {
+        path = FsPath.Normalize(path);
+        RequireWritable(path);
+        var node = await LookupAsync(path, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(path);
+        if (node.IsDirectory)
+        {
+            throw new FileSystemException(FsError.IsADirectory, path, "is a directory; remove it with rmdir.");
+        }
+
+        var inStore = node.ETag is not null;
+        if (_registry.Find(path) is { } file)
+        {
+            inStore = await ForgetLocalFileAsync(file).ConfigureAwait(false) || inStore;
+        }
+
+        if (inStore)
+        {
+            await StoreCallAsync(path, () => _store.DeleteAsync(_keys.ToKey(path), cancellationToken)).ConfigureAwait(false);
+        }
+
+        _cache.OnRemoved(path);
+        await KeepParentAsync(path, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sets size, modification time, mode, owner or group. Directory attributes are accepted but not kept.</summary>
+    public async Task SetAttributesAsync(string path, AttributeChanges changes, CancellationToken cancellationToken)
+    {
+        path = FsPath.Normalize(path);
+        RequireWritable(path);
+        var node = await LookupAsync(path, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(path);
+        if (node.IsDirectory)
+        {
+            if (changes.Size is not null)
+            {
+                throw new FileSystemException(FsError.IsADirectory, path, "a directory has no size to set.");
+            }
+
+            return;
+        }
+
+        if (changes.Size is { } size)
+        {
+            await using var handle = await OpenAsync(path, OpenFlags.Write, cancellationToken).ConfigureAwait(false);
+            await handle.TruncateAsync(size, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (changes.ModifiedTime is null && changes.Mode is null && changes.Uid is null && changes.Gid is null)
+        {
+            return;
+        }
+
+        if (_registry.Find(path) is { Deleted: false } file && await ChangeLocalAttributesAsync(file, changes, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        await ReplaceStoredAttributesAsync(path, changes, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Creates a symbolic link stored the way s3fs stores one: an object holding the target, mode S_IFLNK|0777.</summary>
+    public async Task CreateSymlinkAsync(string path, string target, CancellationToken cancellationToken)
+    {
+        path = FsPath.Normalize(path);
+        RequireWritable(path);
+        _keys.ValidateName(path);
+        await RequireDirectoryAsync(FsPath.Parent(path), cancellationToken).ConfigureAwait(false);
+        if (await LookupAsync(path, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            throw new FileSystemException(FsError.Exists, path, "a file or directory of that name exists.");
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(target);
+        var key = _keys.ToKey(path);
+        var info = await StoreCallAsync(path, () => _store.PutAsync(key, new MemoryStream(bytes),
+            new PutOptions { Metadata = ObjectMetadata.Build(now, SymlinkMode, null, null) }, cancellationToken)).ConfigureAwait(false);
+        _cache.SetAttributes(key, info.ETag, new KnownAttributes(now, SymlinkMode, null, null));
+        _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), info));
+    }
+
+    /// <summary>Where a symbolic link points.</summary>
+    public async Task<string> ReadSymlinkAsync(string path, CancellationToken cancellationToken)
+    {
+        path = FsPath.Normalize(path);
+        var node = await LookupAsync(path, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(path);
+        if (node.Kind != NodeKind.Symlink)
+        {
+            throw new FileSystemException(FsError.InvalidArgument, path, "not a symbolic link.");
+        }
+
+        using var target = new MemoryStream();
+        await StoreCallAsync(path, () => _store.ReadToAsync(_keys.ToKey(path), 0, 4096, target, null, cancellationToken)).ConfigureAwait(false);
+        return System.Text.Encoding.UTF8.GetString(target.ToArray());
+    }
+
+    private async Task<OpenFile> FindOrCreateAsync(string path, OpenFlags flags, CancellationToken cancellationToken)
+    {
+        var exclusive = flags.HasFlag(OpenFlags.Create) && flags.HasFlag(OpenFlags.Exclusive);
+        if (_registry.Find(path) is { Deleted: false } open)
+        {
+            return exclusive ? throw Exists(path) : AddHandle(open);
+        }
+
+        var node = await LookupAsync(path, cancellationToken).ConfigureAwait(false);
+        if (node is { IsDirectory: true })
+        {
+            throw new FileSystemException(FsError.IsADirectory, path, "is a directory.");
+        }
+
+        if (node is null)
+        {
+            if (!flags.HasFlag(OpenFlags.Create))
+            {
+                throw StoreErrors.NotFound(path);
+            }
+
+            _keys.ValidateName(path);
+            await RequireDirectoryAsync(FsPath.Parent(path), cancellationToken).ConfigureAwait(false);
+            var created = false;
+            var file = _registry.GetOrAdd(path, () =>
+            {
+                created = true;
+                return NewLocalFile(path);
+            });
+            if (!created && exclusive)
+            {
+                throw Exists(path);
+            }
+
+            lock (file.State)
+            {
+                _cache.OnChanged(path, file.ToNode());
+            }
+
+            return AddHandle(file);
+        }
+
+        if (exclusive)
+        {
+            throw Exists(path);
+        }
+
+        var existing = _registry.GetOrAdd(path, () => new OpenFile(_registry.NextId(), path)
+        {
+            Remote = new ObjectVersion(_keys.ToKey(path), node.ETag!, node.Size),
+            Size = node.Size,
+            ModifiedTime = node.ModifiedTime,
+            Mode = node.Mode,
+            Uid = node.Uid,
+            Gid = node.Gid,
+        });
+        return AddHandle(existing);
+    }
+
+    private OpenFile NewLocalFile(string path)
+    {
+        var file = new OpenFile(_registry.NextId(), path)
+        {
+            ModifiedTime = DateTimeOffset.UtcNow,
+            Dirty = true,
+            Generation = 1,
+        };
+        file.Staging = StagingFile.Open(StagingPath(file));
+        return file;
+    }
+
+    private static OpenFile AddHandle(OpenFile file)
+    {
+        lock (file.State)
+        {
+            file.Handles++;
+        }
+
+        return file;
+    }
+
+    private string StagingPath(OpenFile file) => Path.Combine(_stagingFolder, $"{file.Id:D19}.data");
+
+    private static FileSystemException Exists(string path) => new(FsError.Exists, path, "the file exists (O_EXCL).");
+
+    /// <summary>Cancels uploads and drops local state of a file being deleted or replaced. True when it had reached the store.</summary>
+    private async Task<bool> ForgetLocalFileAsync(OpenFile file)
+    {
+        await file.ContentLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
+            bool hadRemote;
+            bool stillOpen;
+            lock (file.State)
+            {
+                file.Deleted = true;
+                hadRemote = file.Remote is not null;
+                stillOpen = file.Handles > 0;
+            }
+
+            _registry.Remove(file);
+            if (!stillOpen)
+            {
+                _writeBack.Discard(file);
+            }
+
+            return hadRemote;
+        }
+        finally
+        {
+            file.ContentLock.Release();
+        }
+    }
+
+    /// <summary>Attributes of an open or dirty file change locally and travel with its upload. False when the file is clean and closed.</summary>
+    private async Task<bool> ChangeLocalAttributesAsync(OpenFile file, AttributeChanges changes, CancellationToken cancellationToken)
+    {
+        await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (file.State)
+            {
+                if (!file.Dirty && file.Handles == 0)
+                {
+                    return false;
+                }
+
+                Apply(file, changes);
+                if (!file.Dirty)
+                {
+                    // Only attributes changed on a clean open file: its upload will carry them.
+                    file.Dirty = true;
+                    _counters.AddDirty(file.Size);
+                    file.Staging ??= StagingFile.Open(StagingPath(file));
+                }
+
+                file.Generation++;
+            }
+
+            await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
+            if (file.Handles == 0)
+            {
+                await _writeBack.MakeDurableLockedAsync(file, cancellationToken).ConfigureAwait(false);
+                _writeBack.Schedule(file);
+            }
+
+            lock (file.State)
+            {
+                _cache.OnChanged(file.Path, file.ToNode());
+            }
+
+            return true;
+        }
+        finally
+        {
+            file.ContentLock.Release();
+        }
+    }
+
+    private static void Apply(OpenFile file, AttributeChanges changes)
+    {
+        file.ModifiedTime = changes.ModifiedTime ?? file.ModifiedTime;
+        file.Mode = changes.Mode ?? file.Mode;
+        file.Uid = changes.Uid ?? file.Uid;
+        file.Gid = changes.Gid ?? file.Gid;
+    }
+
+    /// <summary>A closed, clean file's attributes change in place in the store: a self-copy with new metadata.</summary>
+    private async Task ReplaceStoredAttributesAsync(string path, AttributeChanges changes, CancellationToken cancellationToken)
+    {
+        var key = _keys.ToKey(path);
+        var current = await StoreCallAsync(path, () => _store.HeadAsync(key, cancellationToken)).ConfigureAwait(false) ?? throw StoreErrors.NotFound(path);
+        var node = _namespace.ToNodeWithMetadata(FsPath.Name(path), current);
+        var attributes = new KnownAttributes(changes.ModifiedTime ?? node.ModifiedTime, changes.Mode ?? node.Mode, changes.Uid ?? node.Uid, changes.Gid ?? node.Gid);
+        var metadata = ObjectMetadata.Build(attributes.ModifiedTime, attributes.Mode, attributes.Uid, attributes.Gid);
+        var copied = await StoreCallAsync(path, () => _store.CopyAsync(key, key,
+            new CopyOptions { ReplaceMetadata = metadata, SourceIfMatch = current.ETag }, cancellationToken)).ConfigureAwait(false);
+        _cache.SetAttributes(key, copied.ETag, attributes);
+        _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), copied));
+    }
+}

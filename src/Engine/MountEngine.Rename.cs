@@ -1,0 +1,244 @@
+using BucketMount.Backends;
+using BucketMount.Engine.Caching;
+using BucketMount.Engine.Files;
+using BucketMount.Engine.Namespace;
+
+namespace BucketMount.Engine;
+
+public sealed partial class MountEngine
+{
+    private const int RenameParallelism = 16;
+
+    /// <summary>
+    /// Renames a file (server-side copy, then delete) or a directory (every object below it copied in parallel,
+    /// then the old ones deleted: not atomic). Replaces an existing file, or an empty directory with a directory,
+    /// unless <paramref name="noReplace"/>. Open and dirty files follow the rename.
+    /// </summary>
+    public async Task RenameAsync(string from, string to, bool noReplace, CancellationToken cancellationToken)
+    {
+        from = FsPath.Normalize(from);
+        to = FsPath.Normalize(to);
+        RequireWritable(from);
+        if (from == to)
+        {
+            return;
+        }
+
+        if (FsPath.IsRoot(from) || FsPath.IsSelfOrBelow(to, from))
+        {
+            throw new FileSystemException(FsError.InvalidArgument, to, "a directory cannot move into itself.");
+        }
+
+        _keys.ValidateName(to);
+        var source = await LookupAsync(from, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(from);
+        await RequireDirectoryAsync(FsPath.Parent(to), cancellationToken).ConfigureAwait(false);
+        var target = await LookupAsync(to, cancellationToken).ConfigureAwait(false);
+        if (target is not null)
+        {
+            await PrepareReplaceAsync(source, to, target, noReplace, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (source.IsDirectory)
+        {
+            await RenameDirectoryAsync(from, to, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await RenameFileAsync(from, to, source, cancellationToken).ConfigureAwait(false);
+        }
+
+        await KeepParentAsync(from, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PrepareReplaceAsync(NodeInfo source, string to, NodeInfo target, bool noReplace, CancellationToken cancellationToken)
+    {
+        if (noReplace)
+        {
+            throw new FileSystemException(FsError.Exists, to, "the target exists and the rename may not replace it.");
+        }
+
+        if (source.IsDirectory != target.IsDirectory)
+        {
+            throw source.IsDirectory
+                ? new FileSystemException(FsError.NotADirectory, to, "a directory cannot replace a file.")
+                : new FileSystemException(FsError.IsADirectory, to, "a file cannot replace a directory.");
+        }
+
+        if (target.IsDirectory)
+        {
+            if ((await ListDirectoryAsync(to, cancellationToken).ConfigureAwait(false)).Count > 0)
+            {
+                throw new FileSystemException(FsError.NotEmpty, to, "the target directory is not empty.");
+            }
+
+            return;
+        }
+
+        // The replaced file's pending upload must not land after the rename and undo it.
+        if (_registry.Find(to) is { } replaced)
+        {
+            await ForgetLocalFileAsync(replaced).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RenameFileAsync(string from, string to, NodeInfo source, CancellationToken cancellationToken)
+    {
+        var fromKey = _keys.ToKey(from);
+        var toKey = _keys.ToKey(to);
+        var file = _registry.Find(from);
+        if (file is null)
+        {
+            await StoreCallAsync(from, () => _store.CopyAsync(fromKey, toKey, null, cancellationToken)).ConfigureAwait(false);
+            await StoreCallAsync(from, () => _store.DeleteAsync(fromKey, cancellationToken)).ConfigureAwait(false);
+            _cache.OnRemoved(from);
+            _cache.OnChanged(to, source with { Name = FsPath.Name(to) });
+            return;
+        }
+
+        await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
+            bool dirty;
+            ObjectVersion? remote;
+            lock (file.State)
+            {
+                dirty = file.Dirty;
+                remote = file.Remote;
+            }
+
+            if (dirty)
+            {
+                // Its content must not depend on the old key any more: fetch what is missing, then upload under the new one.
+                await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);
+            }
+            else if (remote is not null)
+            {
+                var copied = await StoreCallAsync(from, () => _store.CopyAsync(fromKey, toKey, null, cancellationToken)).ConfigureAwait(false);
+                remote = new ObjectVersion(toKey, copied.ETag, copied.Size);
+            }
+
+            _registry.Move(from, to);
+            lock (file.State)
+            {
+                file.Remote = dirty ? null : remote;
+                file.ReplaceUnconditionally = dirty;
+                file.JournaledGeneration = dirty ? -1 : file.JournaledGeneration;
+                file.Generation++;
+            }
+
+            if (dirty)
+            {
+                // Rewrite the journal record under the new path before the old object goes.
+                await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (remote is not null || source.ETag is not null)
+            {
+                await StoreCallAsync(from, () => _store.DeleteAsync(fromKey, cancellationToken)).ConfigureAwait(false);
+            }
+
+            _cache.OnRemoved(from);
+            lock (file.State)
+            {
+                _cache.OnChanged(to, file.ToNode());
+            }
+        }
+        finally
+        {
+            file.ContentLock.Release();
+        }
+
+        _writeBack.Schedule(file);
+    }
+
+    private async Task RenameDirectoryAsync(string from, string to, CancellationToken cancellationToken)
+    {
+        var fromPrefix = _keys.ToDirectoryPrefix(from);
+        var toPrefix = _keys.ToDirectoryPrefix(to);
+
+        // Local files below move first, so their uploads go to the new keys.
+        var local = _registry.Below(from).Where(f => !f.Deleted).ToList();
+        foreach (var file in local)
+        {
+            await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            foreach (var file in local)
+            {
+                await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
+                if (file.Dirty)
+                {
+                    await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            var keys = new List<string>();
+            await StoreCallAsync(from, async () =>
+            {
+                await foreach (var entry in _store.ListAsync(fromPrefix, null, cancellationToken).ConfigureAwait(false))
+                {
+                    keys.Add(entry.Key);
+                }
+            }).ConfigureAwait(false);
+
+            var copies = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
+            await StoreCallAsync(from, () => Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = RenameParallelism, CancellationToken = cancellationToken },
+                async (key, ct) =>
+                {
+                    var copied = await _store.CopyAsync(key, toPrefix + key[fromPrefix.Length..], null, ct).ConfigureAwait(false);
+                    lock (copies)
+                    {
+                        copies[key] = copied;
+                    }
+                })).ConfigureAwait(false);
+            if (!keys.Contains(fromPrefix))
+            {
+                // A directory that was only a prefix keeps existing at its new name even when empty later.
+                await StoreCallAsync(to, () => _store.PutAsync(toPrefix, Stream.Null, null, cancellationToken)).ConfigureAwait(false);
+            }
+
+            _registry.Move(from, to);
+            foreach (var file in local)
+            {
+                lock (file.State)
+                {
+                    var copied = file.Remote is { } old ? copies.GetValueOrDefault(old.Key) : null;
+                    file.Remote = file.Dirty || copied is null ? null : new ObjectVersion(_keys.ToKey(file.Path), copied.ETag, copied.Size);
+                    file.ReplaceUnconditionally = file.Dirty;
+                    file.JournaledGeneration = file.Dirty ? -1 : file.JournaledGeneration;
+                    file.Generation++;
+                }
+
+                if (file.Dirty)
+                {
+                    await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            var failures = await StoreCallAsync(from, () => _store.DeleteManyAsync(keys, cancellationToken)).ConfigureAwait(false);
+            if (failures.Count > 0)
+            {
+                throw new FileSystemException(FsError.IoError, from,
+                    $"the directory was copied to {to} but {failures.Count} old object(s) could not be deleted: {failures[0].Error.Message}");
+            }
+
+            // Everything cached below either name is stale now.
+            _cache.Clear();
+        }
+        finally
+        {
+            foreach (var file in local)
+            {
+                file.ContentLock.Release();
+            }
+        }
+
+        foreach (var file in local)
+        {
+            _writeBack.Schedule(file);
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using BucketMount.Backends;
+using BucketMount.Engine.Caching;
+using BucketMount.Engine.Diagnostics;
+using BucketMount.Engine.Files;
+using BucketMount.Engine.Namespace;
+using BucketMount.Engine.Reading;
+using BucketMount.Engine.Writing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace BucketMount.Engine;
+
+/// <summary>
+/// The filesystem over an object store: the one facade both hosts (FUSE, Dokan) call, with paths like "/dir/file".
+/// It knows nothing of either host. Every failure is a <see cref="FileSystemException"/> with an <see cref="FsError"/>.
+/// See docs/SEMANTICS.md for what each operation means over an object store.
+/// </summary>
+public sealed partial class MountEngine : IAsyncDisposable
+{
+    private readonly IObjectStore _store;
+    private readonly EngineOptions _options;
+    private readonly ILogger _logger;
+    private readonly KeyMapper _keys;
+    private readonly MetadataCache _cache;
+    private readonly NamespaceReader _namespace;
+    private readonly FileRegistry _registry = new();
+    private readonly MemoryBlockCache _memoryBlocks;
+    private readonly DiskBlockCache _diskBlocks;
+    private readonly ObjectReader _reader;
+    private readonly WriteBack _writeBack;
+    private readonly EngineCounters _counters = new();
+    private readonly FileStream _cacheLock;
+    private readonly string _stagingFolder;
+    private int _disposed;
+
+    private MountEngine(IObjectStore store, EngineOptions options, NamePlatform platform, ILogger logger, FileStream cacheLock)
+    {
+        _store = store;
+        _options = options;
+        _logger = logger;
+        _cacheLock = cacheLock;
+        _keys = new KeyMapper(new NameEncoding(platform));
+        _cache = new MetadataCache(options.MetadataTtl, options.MetadataCacheEntries);
+        _namespace = new NamespaceReader(store, _keys, _cache, options.ExactModificationTimes);
+        _memoryBlocks = new MemoryBlockCache(options.MemoryCacheBytes);
+        _diskBlocks = new DiskBlockCache(Path.Combine(options.CacheDirectory, "blocks"), options.BlockSize, options.DiskCacheBytes);
+        _reader = new ObjectReader(new BlockFetcher(store, _memoryBlocks, _diskBlocks, options.BlockSize), options.ReadAheadParallelism);
+        _stagingFolder = Path.Combine(options.CacheDirectory, "staging");
+        Directory.CreateDirectory(_stagingFolder);
+        var journal = new UploadJournal(Path.Combine(options.CacheDirectory, "journal"));
+        _writeBack = new WriteBack(store, _registry, journal, _cache, _keys, _memoryBlocks, _diskBlocks, options, _counters, logger);
+    }
+
+    /// <summary>Files recovered from an earlier run's journal, uploading in the background.</summary>
+    public IReadOnlyList<string> RecoveredPaths { get; private set; } = [];
+
+    public EngineOptions Options => _options;
+
+    /// <summary>
+    /// Starts an engine over <paramref name="store"/> (already confined to the mount's prefix). Takes the cache
+    /// directory for itself, and resumes uploads a crash left in its journal without waiting for them.
+    /// </summary>
+    public static MountEngine Start(IObjectStore store, EngineOptions options, NamePlatform platform = NamePlatform.Linux, ILoggerFactory? loggers = null)
+    {
+        options.Validate();
+        Directory.CreateDirectory(options.CacheDirectory);
+        FileStream cacheLock;
+        try
+        {
+            cacheLock = new FileStream(Path.Combine(options.CacheDirectory, "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new FileSystemException(FsError.Unavailable, options.CacheDirectory,
+                "this cache directory is in use by another running mount; give each mount its own cache directory.", e);
+        }
+
+        var engine = new MountEngine(store, options, platform, (loggers ?? NullLoggerFactory.Instance).CreateLogger("BucketMount.Engine"), cacheLock);
+        engine.RecoveredPaths = engine._writeBack.Recover().Select(f => f.Path).ToList();
+        return engine;
+    }
+
+    /// <summary>What is at <paramref name="path"/>; throws NotFound when nothing is.</summary>
+    public async Task<NodeInfo> GetAttributesAsync(string path, CancellationToken cancellationToken) =>
+        await TryGetAttributesAsync(path, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(FsPath.Normalize(path));
+
+    /// <summary>What is at <paramref name="path"/>, or null.</summary>
+    public Task<NodeInfo?> TryGetAttributesAsync(string path, CancellationToken cancellationToken) =>
+        LookupAsync(FsPath.Normalize(path), cancellationToken);
+
+    /// <summary>The entries of a directory (without "." and ".."), in ordinal name order.</summary>
+    public async Task<IReadOnlyList<NodeInfo>> ListDirectoryAsync(string path, CancellationToken cancellationToken)
+    {
+        path = FsPath.Normalize(path);
+        var node = await LookupAsync(path, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(path);
+        if (!node.IsDirectory)
+        {
+            throw new FileSystemException(FsError.NotADirectory, path, "not a directory.");
+        }
+
+        var listing = await StoreCallAsync(path, () => _namespace.ListAsync(path, cancellationToken)).ConfigureAwait(false);
+        var local = _registry.ChildrenOf(path).Where(f => !f.Deleted).ToList();
+        if (local.Count == 0)
+        {
+            return listing.Snapshot();
+        }
+
+        // Open, dirty and not-yet-uploaded files show their local state.
+        var merged = listing.Snapshot().ToDictionary(n => n.Name, StringComparer.Ordinal);
+        foreach (var file in local)
+        {
+            lock (file.State)
+            {
+                var shown = file.ToNode();
+                merged[shown.Name] = shown;
+            }
+        }
+
+        return merged.Values.OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Figures for statfs / GetDiskFreeSpace: object stores have no real limit, so the size is configured.</summary>
+    public VolumeStatistics GetVolumeStatistics() => new(_options.VolumeSizeBytes, _options.VolumeSizeBytes, _options.BlockSize);
+
+    public EngineStatistics GetStatistics()
+    {
+        var files = _registry.All();
+        var dirty = files.Where(f => f.Dirty && !f.Deleted).ToList();
+        return new EngineStatistics
+        {
+            Store = _store.Counters.Snapshot(),
+            MemoryCacheBytes = _memoryBlocks.Bytes,
+            MemoryCacheBudget = _memoryBlocks.BudgetBytes,
+            MemoryCacheHits = _memoryBlocks.Hits,
+            MemoryCacheMisses = _memoryBlocks.Misses,
+            DiskCacheBytes = _diskBlocks.Bytes,
+            DiskCacheBudget = _diskBlocks.BudgetBytes,
+            OpenFiles = files.Count(f => f.Handles > 0),
+            DirtyFiles = dirty.Count,
+            DirtyBytes = _counters.DirtyBytes,
+            PendingUploads = dirty.Count(f => f.Handles == 0),
+            FailingUploads = dirty.Count(f => f.LastError is not null),
+            UploadsDone = _counters.UploadsSucceeded,
+            UploadFailures = _counters.UploadsFailed,
+            Conflicts = _counters.Conflicts,
+            LastErrors = _counters.LastErrors(),
+        };
+    }
+
+    /// <summary>Uploads every closed dirty file now and returns when all are in the store (without unmounting).</summary>
+    public Task WaitForUploadsAsync(IProgress<UploadProgress>? progress, CancellationToken cancellationToken) =>
+        _writeBack.FlushAllAsync(progress, cancellationToken);
+
+    /// <summary>Unmount: uploads everything pending (reporting progress), then releases the cache directory.</summary>
+    public async Task ShutdownAsync(IProgress<UploadProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _writeBack.FlushAllAsync(progress, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeBack.Shutdown();
+            _cache.Dispose();
+            await _cacheLock.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public ValueTask DisposeAsync() => new(ShutdownAsync(null, CancellationToken.None));
+
+    private async Task<NodeInfo?> LookupAsync(string path, CancellationToken cancellationToken)
+    {
+        if (_registry.Find(path) is { Deleted: false } file)
+        {
+            lock (file.State)
+            {
+                return file.ToNode();
+            }
+        }
+
+        return await StoreCallAsync(path, () => _namespace.LookupAsync(path, cancellationToken)).ConfigureAwait(false);
+    }
+
+    private async Task<NodeInfo> RequireDirectoryAsync(string path, CancellationToken cancellationToken)
+    {
+        var node = await LookupAsync(path, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(path);
+        return node.IsDirectory ? node : throw new FileSystemException(FsError.NotADirectory, path, "a path component is not a directory.");
+    }
+
+    private void RequireWritable(string path)
+    {
+        if (_options.ReadOnly)
+        {
+            throw new FileSystemException(FsError.ReadOnly, path, "the mount is read-only.");
+        }
+    }
+
+    /// <summary>Runs a store call and turns its typed failure into the filesystem's.</summary>
+    private static async Task<T> StoreCallAsync<T>(string path, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e)
+        {
+            throw e.ToFileSystem(path);
+        }
+    }
+
+    private static async Task StoreCallAsync(string path, Func<Task> call)
+    {
+        try
+        {
+            await call().ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e)
+        {
+            throw e.ToFileSystem(path);
+        }
+    }
+}
+
+/// <summary>statfs figures.</summary>
+public sealed record VolumeStatistics(long TotalBytes, long FreeBytes, int BlockSize);

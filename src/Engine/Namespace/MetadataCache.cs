@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Caching.Memory;
+
+namespace BucketMount.Engine.Namespace;
+
+/// <summary>
+/// Bounded cache of directory listings and lookups (positive and negative) with a TTL, plus attributes known by
+/// ETag (from our own uploads and from HEADs), which never go stale because an ETag names one version.
+/// The engine updates it on its own changes instead of dropping it, so its next lookups cost nothing.
+/// </summary>
+public sealed class MetadataCache : IDisposable
+{
+    private static readonly object Negative = new();
+    private readonly MemoryCache _cache;
+    private readonly TimeSpan _ttl;
+
+    public MetadataCache(TimeSpan ttl, int maxEntries)
+    {
+        _ttl = ttl;
+        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = maxEntries, CompactionPercentage = 0.25 });
+    }
+
+    public DirectoryListing? GetListing(string directory) =>
+        _ttl > TimeSpan.Zero ? _cache.Get<DirectoryListing>("d:" + directory) : null;
+
+    public void SetListing(string directory, DirectoryListing listing)
+    {
+        if (_ttl > TimeSpan.Zero)
+        {
+            _cache.Set("d:" + directory, listing, Entry(1 + (listing.Count / 100)));
+        }
+    }
+
+    /// <summary>True with the node (null for a cached "does not exist") when the lookup is cached.</summary>
+    public bool TryGetNode(string path, out NodeInfo? node)
+    {
+        node = null;
+        if (_ttl <= TimeSpan.Zero || !_cache.TryGetValue("n:" + path, out var value))
+        {
+            return false;
+        }
+
+        node = value as NodeInfo;
+        return true;
+    }
+
+    public void SetNode(string path, NodeInfo? node)
+    {
+        if (_ttl > TimeSpan.Zero)
+        {
+            _cache.Set("n:" + path, (object?)node ?? Negative, Entry(1));
+        }
+    }
+
+    /// <summary>Records a child the engine just created or changed, in its own lookup and its parent's listing.</summary>
+    public void OnChanged(string path, NodeInfo node)
+    {
+        SetNode(path, node);
+        GetListing(FsPath.Parent(path))?.Set(node);
+    }
+
+    /// <summary>Records a child the engine just removed.</summary>
+    public void OnRemoved(string path)
+    {
+        SetNode(path, null);
+        _cache.Remove("d:" + path);
+        GetListing(FsPath.Parent(path))?.Remove(FsPath.Name(path));
+    }
+
+    /// <summary>Forgets what is known of a path (and its listing), so the store is asked again.</summary>
+    public void Invalidate(string path)
+    {
+        _cache.Remove("n:" + path);
+        _cache.Remove("d:" + path);
+    }
+
+    public void InvalidateListing(string directory) => _cache.Remove("d:" + directory);
+
+    /// <summary>Forgets every listing and lookup (after a directory rename moved a whole subtree).</summary>
+    public void Clear() => _cache.Compact(1.0);
+
+    public KnownAttributes? GetAttributes(string key, string etag) => _cache.Get<KnownAttributes>("a:" + key + "\n" + etag);
+
+    public void SetAttributes(string key, string etag, KnownAttributes attributes) =>
+        _cache.Set("a:" + key + "\n" + etag, attributes, new MemoryCacheEntryOptions { Size = 1 });
+
+    public void Dispose() => _cache.Dispose();
+
+    private MemoryCacheEntryOptions Entry(long size) => new() { Size = size, AbsoluteExpirationRelativeToNow = _ttl };
+}
+
+/// <summary>File attributes that live in object metadata, remembered for one version (ETag) of one key.</summary>
+public sealed record KnownAttributes(DateTimeOffset ModifiedTime, int? Mode, int? Uid, int? Gid);

@@ -1,0 +1,35 @@
+namespace BucketMount.Engine;
+
+public enum NodeKind
+{
+    File,
+    Directory,
+    Symlink,
+}
+
+/// <summary>
+/// What a host shows for one file or directory. Mode, owner and group are null when the object carries none;
+/// hosts fill in their configured defaults.
+/// </summary>
+public sealed record NodeInfo(
+    string Name,
+    NodeKind Kind,
+    long Size,
+    DateTimeOffset ModifiedTime,
+    int? Mode = null,
+    int? Uid = null,
+    int? Gid = null)
+{
+    public bool IsDirectory => Kind == NodeKind.Directory;
+
+    /// <summary>The store's ETag of the version shown; null for directories and files not uploaded yet.</summary>
+    public string? ETag { get; init; }
+
+    /// <summary>True while local changes have not reached the store.</summary>
+    public bool IsDirty { get; init; }
+
+    /// <summary>Where a symbolic link points.</summary>
+    public string? LinkTarget { get; init; }
+
+    public static NodeInfo Directory(string name, DateTimeOffset modified) => new(name, NodeKind.Directory, 0, modified);
+}

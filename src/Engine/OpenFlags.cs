@@ -1,0 +1,33 @@
+namespace BucketMount.Engine;
+
+/// <summary>How a file is opened; hosts translate O_* flags or CreateFile dispositions into these.</summary>
+[Flags]
+public enum OpenFlags
+{
+    Read = 1,
+    Write = 2,
+    ReadWrite = Read | Write,
+
+    /// <summary>Create the file when it does not exist (O_CREAT).</summary>
+    Create = 4,
+
+    /// <summary>With Create: fail with Exists when it does exist (O_EXCL).</summary>
+    Exclusive = 8,
+
+    /// <summary>Empty the file on open (O_TRUNC).</summary>
+    Truncate = 16,
+}
+
+/// <summary>Attributes to change; null members stay as they are.</summary>
+public sealed record AttributeChanges
+{
+    public long? Size { get; init; }
+
+    public DateTimeOffset? ModifiedTime { get; init; }
+
+    public int? Mode { get; init; }
+
+    public int? Uid { get; init; }
+
+    public int? Gid { get; init; }
+}
