@@ -50,16 +50,13 @@ public sealed partial class MountEngine
             throw new FileSystemException(FsError.IsADirectory, path, "is a directory; remove it with rmdir.");
         }
 
-        var inStore = node.ETag is not null;
         if (_registry.Find(path) is { } file)
         {
-            inStore = await ForgetLocalFileAsync(file).ConfigureAwait(false) || inStore;
+            await ForgetLocalFileAsync(file).ConfigureAwait(false);
         }
 
-        if (inStore)
-        {
-            await StoreCallAsync(path, () => _store.DeleteAsync(_keys.ToKey(path), cancellationToken)).ConfigureAwait(false);
-        }
+        // Deleted even when we never uploaded it: a cancelled upload may still have landed.
+        await StoreCallAsync(path, () => _store.DeleteAsync(_keys.ToKey(path), cancellationToken)).ConfigureAwait(false);
 
         _cache.OnRemoved(path);
         await KeepParentAsync(path, cancellationToken).ConfigureAwait(false);
@@ -145,6 +142,11 @@ public sealed partial class MountEngine
         }
 
         var node = await LookupAsync(path, cancellationToken).ConfigureAwait(false);
+        if (node is not null && exclusive)
+        {
+            throw Exists(path);
+        }
+
         if (node is { IsDirectory: true })
         {
             throw new FileSystemException(FsError.IsADirectory, path, "is a directory.");
@@ -221,19 +223,17 @@ public sealed partial class MountEngine
 
     private static FileSystemException Exists(string path) => new(FsError.Exists, path, "the file exists (O_EXCL).");
 
-    /// <summary>Cancels uploads and drops local state of a file being deleted or replaced. True when it had reached the store.</summary>
-    private async Task<bool> ForgetLocalFileAsync(OpenFile file)
+    /// <summary>Cancels uploads and drops local state of a file being deleted or replaced.</summary>
+    private async Task ForgetLocalFileAsync(OpenFile file)
     {
         await file.ContentLock.WaitAsync().ConfigureAwait(false);
         try
         {
             await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
-            bool hadRemote;
             bool stillOpen;
             lock (file.State)
             {
                 file.Deleted = true;
-                hadRemote = file.Remote is not null;
                 stillOpen = file.Handles > 0;
             }
 
@@ -242,8 +242,6 @@ public sealed partial class MountEngine
             {
                 _writeBack.Discard(file);
             }
-
-            return hadRemote;
         }
         finally
         {

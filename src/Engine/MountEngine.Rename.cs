@@ -133,10 +133,8 @@ public sealed partial class MountEngine
                 await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);
             }
 
-            if (remote is not null || source.ETag is not null)
-            {
-                await StoreCallAsync(from, () => _store.DeleteAsync(fromKey, cancellationToken)).ConfigureAwait(false);
-            }
+            // Deleted even when we never uploaded it: a cancelled upload may still have landed.
+            await StoreCallAsync(from, () => _store.DeleteAsync(fromKey, cancellationToken)).ConfigureAwait(false);
 
             _cache.OnRemoved(from);
             lock (file.State)
@@ -205,8 +203,10 @@ public sealed partial class MountEngine
             {
                 lock (file.State)
                 {
+                    // The copy below is what now stands at the file's new key, dirty or not: later renames and
+                    // deletes must know an object is there.
                     var copied = file.Remote is { } old ? copies.GetValueOrDefault(old.Key) : null;
-                    file.Remote = file.Dirty || copied is null ? null : new ObjectVersion(_keys.ToKey(file.Path), copied.ETag, copied.Size);
+                    file.Remote = copied is null ? null : new ObjectVersion(_keys.ToKey(file.Path), copied.ETag, copied.Size);
                     file.ReplaceUnconditionally = file.Dirty;
                     file.JournaledGeneration = file.Dirty ? -1 : file.JournaledGeneration;
                     file.Generation++;
