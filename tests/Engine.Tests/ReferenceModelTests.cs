@@ -49,7 +49,7 @@ public sealed class MemoryStoreReferenceModelTests : ReferenceModelTests
 [TestClass]
 public sealed class LocalStoreReferenceModelTests : ReferenceModelTests
 {
-    protected override int Steps => 600;
+    protected override int Steps => 400;
 
     protected override IObjectStore CreateStore() => new LocalFolderStore(Directory.CreateTempSubdirectory("bucketmount-model-").FullName);
 }
@@ -58,7 +58,8 @@ public sealed class LocalStoreReferenceModelTests : ReferenceModelTests
 [TestClass]
 public sealed class FaultyStoreReferenceModelTests : ReferenceModelTests
 {
-    protected override int Steps => 600;
+    // Every store call waits (latency) and one in twenty fails first, so fewer steps keep the run short.
+    protected override int Steps => 250;
 
     protected override IObjectStore CreateStore()
     {

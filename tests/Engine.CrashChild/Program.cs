@@ -1,0 +1,17 @@
+using BucketMount.Backends.Local;
+using BucketMount.Engine;
+
+// Usage: CrashChild STORE_FOLDER CACHE_FOLDER FILE_COUNT
+// Writes FILE_COUNT files (file i holds CrashChildData.For(i)) with a write-back delay of an hour, so every
+// upload is still pending when each close returns; prints CLOSED and waits to be killed.
+var store = new LocalFolderStore(args[0]);
+var engine = MountEngine.Start(store, new EngineOptions { CacheDirectory = args[1], WriteBackDelay = TimeSpan.FromHours(1) });
+await engine.CreateDirectoryAsync("/work", CancellationToken.None);
+for (var i = 0; i < int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture); i++)
+{
+    await using var handle = await engine.OpenAsync($"/work/file{i}.bin", OpenFlags.Write | OpenFlags.Create, CancellationToken.None);
+    await handle.WriteAsync(0, BucketMount.Engine.CrashChild.CrashChildData.For(i), CancellationToken.None);
+}
+
+Console.WriteLine("CLOSED");
+await Task.Delay(Timeout.Infinite);

@@ -1,0 +1,105 @@
+using BucketMount.Backends;
+using BucketMount.Backends.Memory;
+
+namespace BucketMount.Engine.Tests;
+
+/// <summary>What users are billed for: asserted from the store's own request counters.</summary>
+[TestClass]
+public sealed class RequestCountTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    private CancellationToken Token => TestContext.CancellationTokenSource.Token;
+
+    [TestMethod]
+    public async Task A_sequential_read_of_64_MiB_fetches_each_byte_once()
+    {
+        var store = new MemoryObjectStore();
+        var data = new byte[64 * 1024 * 1024];
+        new Random(5).NextBytes(data);
+        await store.UploadAsync("big.bin", new MemoryUploadSource(data), null, Token);
+        await using var fx = new EngineFixture(store, o => o with { MemoryCacheBytes = 32L * 1024 * 1024 });
+        var before = store.Counters.Snapshot();
+
+        var back = await fx.ReadFileAsync("/big.bin", Token);
+        await Task.Delay(200, Token); // let any read-ahead still in flight land, so it is counted too
+
+        var delta = store.Counters.Snapshot().Since(before);
+        CollectionAssert.AreEqual(data, back);
+        Assert.AreEqual(data.Length, delta.BytesDownloaded, "every byte downloaded exactly once");
+        Assert.AreEqual(64, delta.Requests[RequestKind.Get], "one ranged GET per 1 MiB block");
+    }
+
+    [TestMethod]
+    public async Task Listing_a_directory_of_2000_files_costs_paginated_lists_only()
+    {
+        var store = new MemoryObjectStore();
+        for (var i = 0; i < 2000; i++)
+        {
+            await store.PutAsync($"many/f{i:D4}", new MemoryStream([1, 2]), null, Token);
+        }
+
+        await using var fx = new EngineFixture(store);
+        var before = store.Counters.Snapshot();
+
+        var listed = await fx.Engine.ListDirectoryAsync("/many", Token);
+        foreach (var node in listed)
+        {
+            // ls -l stats every entry after listing: these must come from the listing.
+            await fx.Engine.GetAttributesAsync("/many/" + node.Name, Token);
+        }
+
+        var delta = store.Counters.Snapshot().Since(before);
+        Assert.HasCount(2000, listed);
+        // Looking up /many itself is one HEAD and one LIST sent together; its listing is two LIST pages.
+        Assert.IsLessThanOrEqualTo(1, delta.Requests[RequestKind.Head], "no HEAD per file");
+        Assert.IsLessThanOrEqualTo(3, delta.Requests[RequestKind.List]);
+        Assert.AreEqual(delta.Requests[RequestKind.Head] + delta.Requests[RequestKind.List], delta.TotalRequests, "nothing but the lookup and the listing");
+    }
+
+    [TestMethod]
+    public async Task Overwriting_a_file_in_many_writes_uploads_it_once()
+    {
+        var store = new MemoryObjectStore();
+        await store.PutAsync("doc.txt", new MemoryStream(new byte[100]), null, Token);
+        await using var fx = new EngineFixture(store);
+        var before = store.Counters.Snapshot();
+
+        await using (var handle = await fx.Engine.OpenAsync("/doc.txt", OpenFlags.Write | OpenFlags.Truncate, Token))
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                await handle.WriteAsync(i * 1000, new byte[1000], Token);
+            }
+        }
+
+        await fx.Engine.WaitForUploadsAsync(null, Token);
+        var delta = store.Counters.Snapshot().Since(before);
+        Assert.AreEqual(1, delta.Requests[RequestKind.Put]);
+        Assert.AreEqual(50_000, delta.BytesUploaded);
+        Assert.AreEqual(0, delta.Requests[RequestKind.Get], "a truncated file needs none of its old bytes");
+    }
+
+    [TestMethod]
+    public async Task A_save_rename_delete_dance_within_the_write_back_delay_uploads_once()
+    {
+        var store = new MemoryObjectStore();
+        await store.PutAsync("report.doc", new MemoryStream(new byte[10]), null, Token);
+        await using var fx = new EngineFixture(store, o => o with { WriteBackDelay = TimeSpan.FromSeconds(30) });
+        var before = store.Counters.Snapshot();
+
+        // What editors do: write a temp file, move the original aside, move the temp in, delete the original.
+        await fx.WriteFileAsync("/~report.tmp", new byte[2000], Token);
+        await fx.Engine.RenameAsync("/report.doc", "/report.bak", noReplace: false, Token);
+        await fx.Engine.RenameAsync("/~report.tmp", "/report.doc", noReplace: false, Token);
+        await fx.Engine.DeleteFileAsync("/report.bak", Token);
+        await fx.Engine.WaitForUploadsAsync(null, Token);
+
+        var delta = store.Counters.Snapshot().Since(before);
+        Assert.AreEqual(1, delta.Requests[RequestKind.Put], "the new content is uploaded once, under its final name");
+        Assert.AreEqual(2000, delta.BytesUploaded);
+        Assert.AreEqual(2000, (await store.HeadAsync("report.doc", Token))?.Size);
+        Assert.IsNull(await store.HeadAsync("report.bak", Token));
+        Assert.IsNull(await store.HeadAsync("~report.tmp", Token));
+    }
+}
