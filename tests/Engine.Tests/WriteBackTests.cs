@@ -1,0 +1,120 @@
+using BucketMount.Backends;
+using BucketMount.Backends.Decorators;
+using BucketMount.Backends.Memory;
+using BucketMount.Engine.Diagnostics;
+
+namespace BucketMount.Engine.Tests;
+
+[TestClass]
+public sealed class WriteBackTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    private CancellationToken Token => TestContext.CancellationTokenSource.Token;
+
+    private static async Task<string> StoredTextAsync(IObjectStore store, string key)
+    {
+        using var stream = new MemoryStream();
+        await store.ReadToAsync(key, 0, null, stream, null, CancellationToken.None);
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private async Task OverwriteWhileSomeoneElseChangesItAsync(EngineFixture fx)
+    {
+        await fx.Store.PutAsync("shared.txt", new MemoryStream("original"u8.ToArray()), null, Token);
+        await using (var handle = await fx.Engine.OpenAsync("/shared.txt", OpenFlags.ReadWrite, Token))
+        {
+            await handle.ReadAsync(0, new byte[8], Token);
+            await fx.Store.PutAsync("shared.txt", new MemoryStream("theirs"u8.ToArray()), null, Token);
+            await handle.WriteAsync(0, "ours!!!!"u8.ToArray(), Token);
+        }
+
+        await fx.Engine.WaitForUploadsAsync(null, Token);
+    }
+
+    [TestMethod]
+    public async Task A_conflict_is_last_writer_wins_by_default_and_counted()
+    {
+        await using var fx = new EngineFixture();
+
+        await OverwriteWhileSomeoneElseChangesItAsync(fx);
+
+        Assert.AreEqual("ours!!!!", await StoredTextAsync(fx.Store, "shared.txt"));
+        Assert.AreEqual(1, fx.Engine.GetStatistics().Conflicts);
+    }
+
+    [TestMethod]
+    public async Task With_keep_both_a_conflict_keeps_theirs_and_uploads_ours_beside_it()
+    {
+        await using var fx = new EngineFixture(configure: o => o with { ConflictPolicy = ConflictPolicy.KeepBoth });
+
+        await OverwriteWhileSomeoneElseChangesItAsync(fx);
+
+        Assert.AreEqual("theirs", await StoredTextAsync(fx.Store, "shared.txt"));
+        var names = (await fx.Engine.ListDirectoryAsync("/", Token)).Select(n => n.Name).ToList();
+        var conflict = names.Single(n => n.StartsWith("shared.conflict-", StringComparison.Ordinal));
+        StringAssert.EndsWith(conflict, ".txt");
+        Assert.AreEqual("ours!!!!", await StoredTextAsync(fx.Store, conflict));
+        Assert.AreEqual("theirs", System.Text.Encoding.UTF8.GetString(await fx.ReadFileAsync("/shared.txt", Token)));
+    }
+
+    [TestMethod]
+    public async Task Fsync_uploads_now_and_reports_the_upload_error()
+    {
+        var faulty = new FaultInjectingObjectStore(new MemoryObjectStore(), new FaultOptions());
+        await using var fx = new EngineFixture(faulty, o => o with { WriteBackDelay = TimeSpan.FromHours(1) });
+        await using var handle = await fx.Engine.OpenAsync("/synced", OpenFlags.Write | OpenFlags.Create, Token);
+        await handle.WriteAsync(0, new byte[] { 1, 2, 3 }, Token);
+
+        await handle.SyncAsync(Token);
+        Assert.AreEqual(3, (await faulty.HeadAsync("synced", Token))?.Size, "fsync waited for the upload despite an hour's write-back delay");
+
+        await handle.WriteAsync(3, new byte[] { 4 }, Token);
+        faulty.FailNext(1, ObjectStoreErrorKind.AccessDenied);
+        var error = await Assert.ThrowsExactlyAsync<FileSystemException>(() => handle.SyncAsync(Token));
+        StringAssert.Contains(error.Message, "upload failed");
+        Assert.AreEqual(1, fx.Engine.GetStatistics().FailingUploads);
+    }
+
+    [TestMethod]
+    public async Task Shutdown_uploads_everything_pending_and_reports_progress()
+    {
+        var store = new MemoryObjectStore();
+        var fx = new EngineFixture(store, o => o with { WriteBackDelay = TimeSpan.FromHours(1) });
+        for (var i = 0; i < 10; i++)
+        {
+            await fx.WriteFileAsync($"/pending{i}", new byte[1000 + i], Token);
+        }
+
+        Assert.AreEqual(0, store.Count, "nothing uploaded yet");
+        var reports = new List<UploadProgress>();
+        await fx.Engine.ShutdownAsync(new SynchronousProgress(reports), Token);
+
+        Assert.AreEqual(10, store.Count);
+        Assert.AreEqual(10, reports[0].FilesPending);
+        Assert.AreEqual(0, reports[^1].FilesPending);
+        Assert.AreEqual(10, reports[^1].FilesUploaded);
+        await fx.DisposeAsync();
+    }
+
+    [TestMethod]
+    public async Task A_second_engine_on_the_same_cache_directory_is_refused()
+    {
+        await using var fx = new EngineFixture();
+
+        var error = Assert.ThrowsExactly<FileSystemException>(() => MountEngine.Start(fx.Store, fx.Options(fx.CacheDirectory)));
+
+        StringAssert.Contains(error.Message, "in use by another running mount");
+    }
+
+    private sealed class SynchronousProgress(List<UploadProgress> reports) : IProgress<UploadProgress>
+    {
+        public void Report(UploadProgress value)
+        {
+            lock (reports)
+            {
+                reports.Add(value);
+            }
+        }
+    }
+}
