@@ -43,7 +43,8 @@ public sealed partial class MountEngine : IAsyncDisposable
         _cache = new MetadataCache(options.MetadataTtl, options.MetadataCacheEntries);
         _namespace = new NamespaceReader(store, _keys, _cache, options.ExactModificationTimes);
         _memoryBlocks = new MemoryBlockCache(options.MemoryCacheBytes);
-        _diskBlocks = new DiskBlockCache(Path.Combine(options.CacheDirectory, "blocks"), options.BlockSize, options.DiskCacheBytes);
+        var diskBudget = store.Capabilities.OnLocalDisk ? 0 : options.DiskCacheBytes;
+        _diskBlocks = new DiskBlockCache(Path.Combine(options.CacheDirectory, "blocks"), options.BlockSize, diskBudget);
         _reader = new ObjectReader(new BlockFetcher(store, _memoryBlocks, _diskBlocks, options.BlockSize), options.ReadAheadParallelism);
         _stagingFolder = Path.Combine(options.CacheDirectory, "staging");
         Directory.CreateDirectory(_stagingFolder);

@@ -30,6 +30,12 @@ public sealed record StoreCapabilities
     /// <summary>Longest key in UTF-8 bytes.</summary>
     public int MaxKeyBytes { get; init; } = 1024;
 
+    /// <summary>
+    /// The objects already live on this machine's disk (the local-folder store), so caching their blocks on disk
+    /// again would only double the I/O.
+    /// </summary>
+    public bool OnLocalDisk { get; init; }
+
     /// <summary>Keys one batch-delete request can carry (1 when the store has no batch delete).</summary>
     public int MaxBatchDelete { get; init; } = 1;
 }

@@ -54,6 +54,7 @@ public sealed class LocalFolderStore : IObjectStore
         ListingIncludesMetadata = false,
         MaxKeyBytes = 1024,
         MaxBatchDelete = 1,
+        OnLocalDisk = true,
     };
 
     public StoreCounters Counters { get; } = new();
