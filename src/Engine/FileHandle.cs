@@ -62,7 +62,7 @@ public sealed class FileHandle : IAsyncDisposable
             throw new FileSystemException(FsError.BadHandle, Path, "the file was not opened for writing.");
         }
 
-        return _engine.ChangeContentAsync(File, offset, data, truncateTo: null, cancellationToken);
+        return _engine.ChangeContentAsync(File, Flags.HasFlag(OpenFlags.Append) ? -1 : offset, data, truncateTo: null, cancellationToken);
     }
 
     /// <summary>Shrinks or grows (with zeros) the file.</summary>
@@ -75,6 +75,16 @@ public sealed class FileHandle : IAsyncDisposable
         }
 
         return _engine.ChangeContentAsync(File, 0, null, length, cancellationToken);
+    }
+
+    /// <summary>
+    /// A close of one descriptor (FUSE flush): makes the file's changes durable in the local cache and journal, so
+    /// they survive a crash, without waiting for the upload. Its error is what close() reports.
+    /// </summary>
+    public Task FlushAsync(CancellationToken cancellationToken)
+    {
+        RequireOpen();
+        return _engine.MakeFileDurableAsync(File, cancellationToken);
     }
 
     /// <summary>fsync: uploads the file now and returns when it is in the store, or throws the upload's error.</summary>

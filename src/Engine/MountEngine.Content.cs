@@ -64,10 +64,13 @@ public sealed partial class MountEngine
         }
     }
 
-    /// <summary>A write (<paramref name="data"/> at <paramref name="offset"/>) or a truncate (<paramref name="truncateTo"/>).</summary>
+    /// <summary>
+    /// A write (<paramref name="data"/> at <paramref name="offset"/>, or at the end when the offset is -1) or a
+    /// truncate (<paramref name="truncateTo"/>).
+    /// </summary>
     internal async Task ChangeContentAsync(OpenFile file, long offset, ReadOnlyMemory<byte>? data, long? truncateTo, CancellationToken cancellationToken)
     {
-        if (offset < 0 || truncateTo < 0)
+        if (offset < -1 || truncateTo < 0)
         {
             throw new FileSystemException(FsError.InvalidArgument, file.Path, "negative offset or length.");
         }
@@ -92,6 +95,7 @@ public sealed partial class MountEngine
                 file.Staging ??= StagingFile.Open(StagingPath(file));
                 staging = file.Staging;
                 oldSize = file.Size;
+                offset = offset == -1 ? oldSize : offset;
                 wasDirty = file.Dirty;
                 newSize = truncateTo ?? Math.Max(oldSize, offset + data!.Value.Length);
             }
@@ -137,7 +141,7 @@ public sealed partial class MountEngine
         }
     }
 
-    internal async Task SyncFileAsync(OpenFile file, CancellationToken cancellationToken)
+    internal async Task MakeFileDurableAsync(OpenFile file, CancellationToken cancellationToken)
     {
         await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -148,7 +152,11 @@ public sealed partial class MountEngine
         {
             file.ContentLock.Release();
         }
+    }
 
+    internal async Task SyncFileAsync(OpenFile file, CancellationToken cancellationToken)
+    {
+        await MakeFileDurableAsync(file, cancellationToken).ConfigureAwait(false);
         await _writeBack.WaitForUploadAsync(file, cancellationToken).ConfigureAwait(false);
     }
 
@@ -182,16 +190,7 @@ public sealed partial class MountEngine
             return;
         }
 
-        await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            file.ContentLock.Release();
-        }
-
+        await MakeFileDurableAsync(file, cancellationToken).ConfigureAwait(false);
         _writeBack.Schedule(file);
     }
 

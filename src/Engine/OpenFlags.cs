@@ -16,6 +16,9 @@ public enum OpenFlags
 
     /// <summary>Empty the file on open (O_TRUNC).</summary>
     Truncate = 16,
+
+    /// <summary>Every write goes to the end of the file, whatever offset it names (O_APPEND).</summary>
+    Append = 32,
 }
 
 /// <summary>Attributes to change; null members stay as they are.</summary>

@@ -1,0 +1,333 @@
+using System.Collections.Concurrent;
+using BucketMount.Engine;
+using BucketMount.Fuse.Interop;
+
+namespace BucketMount.Fuse;
+
+/// <summary>
+/// The managed side of each FUSE operation: translate in, one engine call, translate out. Called on libfuse's
+/// threads, it blocks once on the engine's task (with a timeout): the one allowed blocking wait, at the host's
+/// native entry. It holds no policy; everything a file means lives in the engine.
+/// </summary>
+internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions options)
+{
+    private const uint DirectoryType = 0x4000;
+    private const uint FileType = 0x8000;
+    private const uint SymlinkType = 0xA000;
+    private const int RenameNoReplace = 1;
+    private const int RenameExchange = 2;
+    private const int AccessModeMask = 3;
+    private const int OpenWriteOnly = 1;
+    private const int OpenReadWrite = 2;
+    private const int OpenTruncate = 0x200;
+    private const int OpenAppend = 0x400;
+    private const int OpenExclusive = 0x80;
+
+    private readonly ConcurrentDictionary<ulong, FileHandle> _handles = new();
+    private readonly uint _uid = options.Uid ?? FuseNative.GetUid();
+    private readonly uint _gid = options.Gid ?? FuseNative.GetGid();
+    private long _nextHandle;
+
+    public MountEngine Engine => engine;
+
+    public FuseMountOptions Options => options;
+
+    public int GetAttr(string path, Stat* stat)
+    {
+        var node = Wait(engine.GetAttributesAsync(path, CancellationToken.None));
+        Fill(node, stat);
+        return 0;
+    }
+
+    public int ReadDir(string path, nint buffer, delegate* unmanaged<nint, byte*, Stat*, long, int, int> filler)
+    {
+        var entries = Wait(engine.ListDirectoryAsync(path, CancellationToken.None));
+        Stat stat = default;
+        Fill(NodeInfo.Directory(".", DateTimeOffset.UnixEpoch), &stat);
+        AddEntry(buffer, filler, ".", &stat);
+        AddEntry(buffer, filler, "..", &stat);
+        foreach (var entry in entries)
+        {
+            stat = default;
+            Fill(entry, &stat);
+            AddEntry(buffer, filler, entry.Name, &stat);
+        }
+
+        return 0;
+    }
+
+    public int Open(string path, FuseFileInfo* info, bool create, uint mode)
+    {
+        var flags = ToOpenFlags(info->Flags, create);
+        var handle = Wait(engine.OpenAsync(path, flags, CancellationToken.None));
+        if (create)
+        {
+            var context = FuseNative.FuseGetContext();
+            Wait(engine.SetAttributesAsync(path, new AttributeChanges { Mode = (int)(FileType | (mode & 0xFFF)), Uid = (int)context->Uid, Gid = (int)context->Gid }, CancellationToken.None));
+        }
+
+        var id = (ulong)Interlocked.Increment(ref _nextHandle);
+        _handles[id] = handle;
+        info->Fh = id;
+        return 0;
+    }
+
+    public int Read(FuseFileInfo* info, byte* buffer, nuint size, long offset)
+    {
+        using var memory = new LentBuffer(buffer, (int)size);
+        return Wait(Handle(info).ReadAsync(offset, memory.Memory, CancellationToken.None));
+    }
+
+    public int Write(FuseFileInfo* info, byte* buffer, nuint size, long offset)
+    {
+        using var memory = new LentBuffer(buffer, (int)size);
+        Wait(Handle(info).WriteAsync(offset, memory.Memory, CancellationToken.None));
+        return (int)size;
+    }
+
+    public int Flush(FuseFileInfo* info)
+    {
+        var handle = Handle(info);
+        if (handle.CanWrite)
+        {
+            Wait(handle.FlushAsync(CancellationToken.None));
+        }
+
+        return 0;
+    }
+
+    public int Release(FuseFileInfo* info)
+    {
+        if (_handles.TryRemove(info->Fh, out var handle))
+        {
+            Wait(handle.ReleaseAsync(CancellationToken.None));
+        }
+
+        return 0;
+    }
+
+    public int Fsync(FuseFileInfo* info)
+    {
+        var handle = Handle(info);
+        if (handle.CanWrite)
+        {
+            Wait(handle.SyncAsync(CancellationToken.None));
+        }
+
+        return 0;
+    }
+
+    public int Truncate(string path, long size, FuseFileInfo* info)
+    {
+        if (info is not null && _handles.TryGetValue(info->Fh, out var handle) && handle.CanWrite)
+        {
+            Wait(handle.TruncateAsync(size, CancellationToken.None));
+        }
+        else
+        {
+            Wait(engine.SetAttributesAsync(path, new AttributeChanges { Size = size }, CancellationToken.None));
+        }
+
+        return 0;
+    }
+
+    public int MkDir(string path)
+    {
+        Wait(engine.CreateDirectoryAsync(path, CancellationToken.None));
+        return 0;
+    }
+
+    public int RmDir(string path)
+    {
+        Wait(engine.RemoveDirectoryAsync(path, CancellationToken.None));
+        return 0;
+    }
+
+    public int Unlink(string path)
+    {
+        Wait(engine.DeleteFileAsync(path, CancellationToken.None));
+        return 0;
+    }
+
+    public int Rename(string from, string to, uint flags)
+    {
+        if ((flags & RenameExchange) != 0 || (flags & ~(uint)(RenameNoReplace | RenameExchange)) != 0)
+        {
+            // An object store cannot swap two names atomically.
+            return -Errno.EINVAL;
+        }
+
+        Wait(engine.RenameAsync(from, to, (flags & RenameNoReplace) != 0, CancellationToken.None));
+        return 0;
+    }
+
+    public int Symlink(string target, string path)
+    {
+        Wait(engine.CreateSymlinkAsync(path, target, CancellationToken.None));
+        return 0;
+    }
+
+    public int ReadLink(string path, byte* buffer, nuint size)
+    {
+        var target = System.Text.Encoding.UTF8.GetBytes(Wait(engine.ReadSymlinkAsync(path, CancellationToken.None)));
+        var length = (int)Math.Min((ulong)target.Length, size - 1);
+        target.AsSpan(0, length).CopyTo(new Span<byte>(buffer, length));
+        buffer[length] = 0;
+        return 0;
+    }
+
+    public int Chmod(string path, uint mode)
+    {
+        var node = Wait(engine.GetAttributesAsync(path, CancellationToken.None));
+        Wait(engine.SetAttributesAsync(path, new AttributeChanges { Mode = (int)(TypeBits(node) | (mode & 0xFFF)) }, CancellationToken.None));
+        return 0;
+    }
+
+    public int Chown(string path, uint uid, uint gid)
+    {
+        Wait(engine.SetAttributesAsync(path, new AttributeChanges
+        {
+            Uid = uid == uint.MaxValue ? null : (int)uid,
+            Gid = gid == uint.MaxValue ? null : (int)gid,
+        }, CancellationToken.None));
+        return 0;
+    }
+
+    public int Utimens(string path, Timespec* times)
+    {
+        var modified = times is null ? DateTimeOffset.UtcNow : ToTime(times[1]);
+        if (modified is { } time)
+        {
+            Wait(engine.SetAttributesAsync(path, new AttributeChanges { ModifiedTime = time }, CancellationToken.None));
+        }
+
+        return 0;
+    }
+
+    public int StatFs(StatVfs* stat)
+    {
+        var volume = engine.GetVolumeStatistics();
+        stat->BSize = (ulong)volume.BlockSize;
+        stat->FrSize = (ulong)volume.BlockSize;
+        stat->Blocks = (ulong)(volume.TotalBytes / volume.BlockSize);
+        stat->BFree = (ulong)(volume.FreeBytes / volume.BlockSize);
+        stat->BAvail = stat->BFree;
+        stat->Files = 1UL << 40;
+        stat->FFree = 1UL << 40;
+        stat->NameMax = 255;
+        return 0;
+    }
+
+    public int Fallocate(int mode, long offset, long length, FuseFileInfo* info)
+    {
+        const int keepSize = 1;
+        if ((mode & ~keepSize) != 0)
+        {
+            return -Errno.EOPNOTSUPP;
+        }
+
+        var handle = Handle(info);
+        if ((mode & keepSize) == 0)
+        {
+            var size = Wait(engine.GetAttributesAsync(handle.Path, CancellationToken.None)).Size;
+            if (offset + length > size)
+            {
+                Wait(handle.TruncateAsync(offset + length, CancellationToken.None));
+            }
+        }
+
+        return 0;
+    }
+
+    public int Access(string path)
+    {
+        Wait(engine.GetAttributesAsync(path, CancellationToken.None));
+        return 0;
+    }
+
+    /// <summary>Releases every handle the kernel left open (at unmount).</summary>
+    public void ReleaseAll()
+    {
+        foreach (var id in _handles.Keys)
+        {
+            if (_handles.TryRemove(id, out var handle))
+            {
+                Wait(handle.ReleaseAsync(CancellationToken.None));
+            }
+        }
+    }
+
+    private static void AddEntry(nint buffer, delegate* unmanaged<nint, byte*, Stat*, long, int, int> filler, string name, Stat* stat)
+    {
+        const int fillDirPlus = 2;
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(name);
+        var native = stackalloc byte[bytes + 1];
+        System.Text.Encoding.UTF8.GetBytes(name, new Span<byte>(native, bytes));
+        native[bytes] = 0;
+        filler(buffer, native, stat, 0, fillDirPlus);
+    }
+
+    private static uint TypeBits(NodeInfo node) => node.Kind switch
+    {
+        NodeKind.Directory => DirectoryType,
+        NodeKind.Symlink => SymlinkType,
+        _ => FileType,
+    };
+
+    private void Fill(NodeInfo node, Stat* stat)
+    {
+        var defaultPermissions = node.IsDirectory ? 0x1FFu : 0x1B6u;
+        var permissions = node.Mode is { } mode ? (uint)mode & 0xFFF : defaultPermissions & ~options.Umask;
+        stat->Mode = TypeBits(node) | permissions;
+        stat->NLink = node.IsDirectory ? 2UL : 1UL;
+        stat->Uid = node.Uid is { } uid ? (uint)uid : _uid;
+        stat->Gid = node.Gid is { } gid ? (uint)gid : _gid;
+        stat->Size = node.Size;
+        stat->BlkSize = 4096;
+        stat->Blocks = (node.Size + 511) / 512;
+        var time = new Timespec { Seconds = node.ModifiedTime.ToUnixTimeSeconds(), Nanoseconds = node.ModifiedTime.UtcTicks % TimeSpan.TicksPerSecond * 100 };
+        stat->MTime = time;
+        stat->ATime = time;
+        stat->CTime = time;
+    }
+
+    private static DateTimeOffset? ToTime(Timespec time) => time.Nanoseconds switch
+    {
+        Timespec.UtimeOmit => null,
+        Timespec.UtimeNow => DateTimeOffset.UtcNow,
+        _ => DateTimeOffset.FromUnixTimeSeconds(time.Seconds).AddTicks(time.Nanoseconds / 100),
+    };
+
+    private OpenFlags ToOpenFlags(int flags, bool create)
+    {
+        var result = (flags & AccessModeMask) switch
+        {
+            OpenWriteOnly => OpenFlags.Write,
+            OpenReadWrite => OpenFlags.ReadWrite,
+            _ => OpenFlags.Read,
+        };
+        if ((flags & OpenTruncate) != 0)
+        {
+            result |= OpenFlags.Truncate;
+        }
+
+        if ((flags & OpenAppend) != 0)
+        {
+            result |= OpenFlags.Append;
+        }
+
+        if (create)
+        {
+            result |= OpenFlags.Create | ((flags & OpenExclusive) != 0 ? OpenFlags.Exclusive : 0);
+        }
+
+        return result;
+    }
+
+    private FileHandle Handle(FuseFileInfo* info) =>
+        _handles.TryGetValue(info->Fh, out var handle) ? handle : throw new FileSystemException(FsError.BadHandle, "", "unknown file handle.");
+
+    private T Wait<T>(Task<T> task) => task.WaitAsync(options.OperationTimeout).GetAwaiter().GetResult();
+
+    private void Wait(Task task) => task.WaitAsync(options.OperationTimeout).GetAwaiter().GetResult();
+}

@@ -1,0 +1,382 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using BucketMount.Engine;
+
+namespace BucketMount.Fuse.Interop;
+
+/// <summary>
+/// The static entry points libfuse calls (static, so no delegate can be collected under it). Each finds its
+/// file system through the GCHandle in fuse_context.private_data, makes one call, and catches everything:
+/// nothing managed unwinds into native code.
+/// </summary>
+internal static unsafe class FuseCallbacks
+{
+    public static FuseOperations Table() => new()
+    {
+        GetAttr = (nint)(delegate* unmanaged<byte*, Stat*, FuseFileInfo*, int>)&GetAttr,
+        ReadLink = (nint)(delegate* unmanaged<byte*, byte*, nuint, int>)&ReadLink,
+        MkNod = (nint)(delegate* unmanaged<byte*, uint, ulong, int>)&MkNod,
+        MkDir = (nint)(delegate* unmanaged<byte*, uint, int>)&MkDir,
+        Unlink = (nint)(delegate* unmanaged<byte*, int>)&Unlink,
+        RmDir = (nint)(delegate* unmanaged<byte*, int>)&RmDir,
+        Symlink = (nint)(delegate* unmanaged<byte*, byte*, int>)&Symlink,
+        Rename = (nint)(delegate* unmanaged<byte*, byte*, uint, int>)&Rename,
+        Link = (nint)(delegate* unmanaged<byte*, byte*, int>)&Link,
+        Chmod = (nint)(delegate* unmanaged<byte*, uint, FuseFileInfo*, int>)&Chmod,
+        Chown = (nint)(delegate* unmanaged<byte*, uint, uint, FuseFileInfo*, int>)&Chown,
+        Truncate = (nint)(delegate* unmanaged<byte*, long, FuseFileInfo*, int>)&Truncate,
+        Open = (nint)(delegate* unmanaged<byte*, FuseFileInfo*, int>)&Open,
+        Read = (nint)(delegate* unmanaged<byte*, byte*, nuint, long, FuseFileInfo*, int>)&Read,
+        Write = (nint)(delegate* unmanaged<byte*, byte*, nuint, long, FuseFileInfo*, int>)&Write,
+        StatFs = (nint)(delegate* unmanaged<byte*, StatVfs*, int>)&StatFs,
+        Flush = (nint)(delegate* unmanaged<byte*, FuseFileInfo*, int>)&Flush,
+        Release = (nint)(delegate* unmanaged<byte*, FuseFileInfo*, int>)&Release,
+        Fsync = (nint)(delegate* unmanaged<byte*, int, FuseFileInfo*, int>)&Fsync,
+        ReadDir = (nint)(delegate* unmanaged<byte*, nint, delegate* unmanaged<nint, byte*, Stat*, long, int, int>, long, FuseFileInfo*, int, int>)&ReadDir,
+        Init = (nint)(delegate* unmanaged<FuseConnInfo*, FuseConfig*, nint>)&Init,
+        Access = (nint)(delegate* unmanaged<byte*, int, int>)&Access,
+        Create = (nint)(delegate* unmanaged<byte*, uint, FuseFileInfo*, int>)&Create,
+        Utimens = (nint)(delegate* unmanaged<byte*, Timespec*, FuseFileInfo*, int>)&Utimens,
+        Fallocate = (nint)(delegate* unmanaged<byte*, int, long, long, FuseFileInfo*, int>)&Fallocate,
+    };
+
+    private static FuseFileSystem Fs => (FuseFileSystem)GCHandle.FromIntPtr(FuseNative.FuseGetContext()->PrivateData).Target!;
+
+    private static string PathOf(byte* path) => Marshal.PtrToStringUTF8((nint)path) ?? "/";
+
+    [UnmanagedCallersOnly]
+    private static int GetAttr(byte* path, Stat* stat, FuseFileInfo* info)
+    {
+        try
+        {
+            return Fs.GetAttr(PathOf(path), stat);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int ReadLink(byte* path, byte* buffer, nuint size)
+    {
+        try
+        {
+            return Fs.ReadLink(PathOf(path), buffer, size);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int MkNod(byte* path, uint mode, ulong device)
+    {
+        // Device nodes, FIFOs and sockets have no meaning in an object store; regular files come through create.
+        return -Errno.EPERM;
+    }
+
+    [UnmanagedCallersOnly]
+    private static int MkDir(byte* path, uint mode)
+    {
+        try
+        {
+            return Fs.MkDir(PathOf(path));
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Unlink(byte* path)
+    {
+        try
+        {
+            return Fs.Unlink(PathOf(path));
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int RmDir(byte* path)
+    {
+        try
+        {
+            return Fs.RmDir(PathOf(path));
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Symlink(byte* target, byte* path)
+    {
+        try
+        {
+            return Fs.Symlink(PathOf(target), PathOf(path));
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Rename(byte* from, byte* to, uint flags)
+    {
+        try
+        {
+            return Fs.Rename(PathOf(from), PathOf(to), flags);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Link(byte* from, byte* to)
+    {
+        // Objects cannot share bytes under two keys.
+        return -Errno.EPERM;
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Chmod(byte* path, uint mode, FuseFileInfo* info)
+    {
+        try
+        {
+            return Fs.Chmod(PathOf(path), mode);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Chown(byte* path, uint uid, uint gid, FuseFileInfo* info)
+    {
+        try
+        {
+            return Fs.Chown(PathOf(path), uid, gid);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Truncate(byte* path, long size, FuseFileInfo* info)
+    {
+        try
+        {
+            return Fs.Truncate(PathOf(path), size, info);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Open(byte* path, FuseFileInfo* info)
+    {
+        try
+        {
+            return Fs.Open(PathOf(path), info, create: false, 0);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Create(byte* path, uint mode, FuseFileInfo* info)
+    {
+        try
+        {
+            return Fs.Open(PathOf(path), info, create: true, mode);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Read(byte* path, byte* buffer, nuint size, long offset, FuseFileInfo* info)
+    {
+        try
+        {
+            return Fs.Read(info, buffer, size, offset);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Write(byte* path, byte* buffer, nuint size, long offset, FuseFileInfo* info)
+    {
+        try
+        {
+            return Fs.Write(info, buffer, size, offset);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int StatFs(byte* path, StatVfs* stat)
+    {
+        try
+        {
+            return Fs.StatFs(stat);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Flush(byte* path, FuseFileInfo* info)
+    {
+        try
+        {
+            return Fs.Flush(info);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Release(byte* path, FuseFileInfo* info)
+    {
+        try
+        {
+            return Fs.Release(info);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Fsync(byte* path, int dataOnly, FuseFileInfo* info)
+    {
+        try
+        {
+            return Fs.Fsync(info);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int ReadDir(byte* path, nint buffer, delegate* unmanaged<nint, byte*, Stat*, long, int, int> filler, long offset, FuseFileInfo* info, int flags)
+    {
+        try
+        {
+            return Fs.ReadDir(PathOf(path), buffer, filler);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static nint Init(FuseConnInfo* connection, FuseConfig* config)
+    {
+        try
+        {
+            var fs = Fs;
+            config->HardRemove = 1;
+            config->UseIno = 0;
+            config->NullpathOk = 0;
+            config->EntryTimeout = fs.Options.AttributeTimeout.TotalSeconds;
+            config->AttrTimeout = config->EntryTimeout;
+            config->NegativeTimeout = 0;
+            connection->Want |= connection->Capable & (FuseConnInfo.CapReaddirPlus | FuseConnInfo.CapParallelDirops);
+        }
+        catch (Exception)
+        {
+            // Keep libfuse's defaults.
+        }
+
+        return FuseNative.FuseGetContext()->PrivateData;
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Access(byte* path, int mask)
+    {
+        try
+        {
+            return Fs.Access(PathOf(path));
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Utimens(byte* path, Timespec* times, FuseFileInfo* info)
+    {
+        try
+        {
+            return Fs.Utimens(PathOf(path), times);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Fallocate(byte* path, int mode, long offset, long length, FuseFileInfo* info)
+    {
+        try
+        {
+            return Fs.Fallocate(mode, offset, length, info);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int Fail(Exception error) => error switch
+    {
+        FileSystemException fs => -Errno.From(fs.Error),
+        TimeoutException => -Errno.ETIMEDOUT,
+        _ => FailUnexpected(error),
+    };
+
+    private static int FailUnexpected(Exception error)
+    {
+        FuseMountHost.ReportUnexpected(error);
+        return -Errno.EIO;
+    }
+}
