@@ -10,6 +10,9 @@ public static class Program
     {
         var root = new RootCommand("bucketmount: an object-storage bucket (S3, R2, Azure Blob, a local folder) as a local filesystem.")
         {
+            MountCommand.Create(),
+            ControlCommands.Unmount(),
+            ControlCommands.Status(),
             DemoCommand.Create(),
             ObjectCommands.List(),
             ObjectCommands.Cat(),

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using BucketMount.Backends.Remotes;
+using BucketMount.Engine;
+using BucketMount.Fuse;
+
+namespace BucketMount.Cli.Commands;
+
+/// <summary>The mount command's options, with their defaults in one place, turned into engine and host options.</summary>
+internal sealed class MountSettings
+{
+    public Option<string?> CacheDir { get; } = new("--cache-dir") { Description = "Where staging files, the block cache and the upload journal live (default: under ~/.cache/bucketmount, one per remote)." };
+
+    public Option<long> MemoryCacheMiB { get; } = new("--memory-cache-mib") { Description = "Memory for cached file data.", DefaultValueFactory = _ => 256 };
+
+    public Option<long> DiskCacheMiB { get; } = new("--disk-cache-mib") { Description = "Disk for cached clean file data.", DefaultValueFactory = _ => 10 * 1024 };
+
+    public Option<int> BlockSizeKiB { get; } = new("--block-size-kib") { Description = "Size of one ranged read and cache block (power of two).", DefaultValueFactory = _ => 1024 };
+
+    public Option<long> ReadAheadMiB { get; } = new("--read-ahead-mib") { Description = "Largest read-ahead of a sequential reader.", DefaultValueFactory = _ => 64 };
+
+    public Option<double> MetadataTtlSeconds { get; } = new("--metadata-ttl") { Description = "Seconds a listing or lookup is trusted before asking the store again.", DefaultValueFactory = _ => 60 };
+
+    public Option<double> WriteBackDelaySeconds { get; } = new("--write-back-delay") { Description = "Seconds after the last close before a changed file is uploaded.", DefaultValueFactory = _ => 2 };
+
+    public Option<ConflictPolicy> Conflict { get; } = new("--conflict") { Description = "When the object changed in the store since it was opened: LastWriterWins or KeepBoth.", DefaultValueFactory = _ => ConflictPolicy.LastWriterWins };
+
+    public Option<bool> ExactMtimes { get; } = new("--exact-mtimes") { Description = "Show exact modification times in listings (a HEAD per file not seen before)." };
+
+    public Option<bool> ReadOnly { get; } = new("--read-only") { Description = "Refuse every change." };
+
+    public Option<bool> AllowOther { get; } = new("--allow-other") { Description = "Let other users see the mount (kernel permission checks are then on)." };
+
+    public Option<uint?> Uid { get; } = new("--uid") { Description = "Owner shown for objects without one (default: you)." };
+
+    public Option<uint?> Gid { get; } = new("--gid") { Description = "Group shown for objects without one (default: yours)." };
+
+    public Option<string> Umask { get; } = new("--umask") { Description = "Octal bits removed from default modes 0777/0666.", DefaultValueFactory = _ => "022" };
+
+    public IEnumerable<Option> All =>
+    [
+        CacheDir, MemoryCacheMiB, DiskCacheMiB, BlockSizeKiB, ReadAheadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
+        Conflict, ExactMtimes, ReadOnly, AllowOther, Uid, Gid, Umask,
+    ];
+
+    public EngineOptions Engine(ParseResult parse, RemoteUri remote) => new()
+    {
+        CacheDirectory = parse.GetValue(CacheDir) is { Length: > 0 } dir ? Path.GetFullPath(dir) : DefaultCacheDirectory(remote),
+        MemoryCacheBytes = parse.GetValue(MemoryCacheMiB) * EngineOptions.MiB,
+        DiskCacheBytes = parse.GetValue(DiskCacheMiB) * EngineOptions.MiB,
+        BlockSize = parse.GetValue(BlockSizeKiB) * 1024,
+        MaxReadAhead = parse.GetValue(ReadAheadMiB) * EngineOptions.MiB,
+        MetadataTtl = TimeSpan.FromSeconds(parse.GetValue(MetadataTtlSeconds)),
+        WriteBackDelay = TimeSpan.FromSeconds(parse.GetValue(WriteBackDelaySeconds)),
+        ConflictPolicy = parse.GetValue(Conflict),
+        ExactModificationTimes = parse.GetValue(ExactMtimes),
+        ReadOnly = parse.GetValue(ReadOnly),
+    };
+
+    public FuseMountOptions Fuse(ParseResult parse) => new()
+    {
+        AllowOther = parse.GetValue(AllowOther),
+        Uid = parse.GetValue(Uid),
+        Gid = parse.GetValue(Gid),
+        Umask = ParseUmask(parse.GetValue(Umask)!),
+        ReadOnly = parse.GetValue(ReadOnly),
+    };
+
+    /// <summary>One cache directory per remote, so two mounts of different remotes never share one.</summary>
+    public static string DefaultCacheDirectory(RemoteUri remote)
+    {
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(remote.ToString())))[..16];
+        var home = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(home, "bucketmount", hash);
+    }
+
+    private static uint ParseUmask(string text)
+    {
+        try
+        {
+            return Convert.ToUInt32(text, 8) & 0x1FF;
+        }
+        catch (FormatException)
+        {
+            throw new ArgumentException($"--umask '{text}' is not an octal number such as 022.");
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace BucketMount.Cli.Mounting;
+
+/// <summary>
+/// The running mount's local control socket (Unix domain, mode 0600, in a 0700 folder): `status` reads it,
+/// `unmount` asks through it. One JSON line in, one JSON line out.
+/// </summary>
+internal sealed class ControlServer : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    private readonly Socket _socket;
+    private readonly string _path;
+    private readonly MountSession _session;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _serving = [];
+
+    private ControlServer(string path, Socket socket, MountSession session)
+    {
+        _path = path;
+        _socket = socket;
+        _session = session;
+        _ = AcceptLoopAsync();
+    }
+
+    public static ControlServer Start(string mountPoint, MountSession session)
+    {
+        var path = ControlPaths.SocketFor(mountPoint);
+        if (File.Exists(path))
+        {
+            // A socket left by a mount that died; a live one would hold the mount point busy and fail earlier.
+            File.Delete(path);
+        }
+
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(path));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        socket.Listen(8);
+        return new ControlServer(path, socket, session);
+    }
+
+    public void Dispose()
+    {
+        // Let replies in flight (an unmount's answer) reach their clients first.
+        Task[] serving;
+        lock (_serving)
+        {
+            serving = [.. _serving];
+        }
+
+        Task.WaitAll(serving, TimeSpan.FromSeconds(5));
+        _stop.Cancel();
+        _socket.Dispose();
+        try
+        {
+            File.Delete(_path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _socket.AcceptAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            lock (_serving)
+            {
+                _serving.RemoveAll(t => t.IsCompleted);
+                _serving.Add(ServeAsync(client));
+            }
+        }
+    }
+
+    private async Task ServeAsync(Socket client)
+    {
+        using (client)
+        await using (var stream = new NetworkStream(client))
+        using (var reader = new StreamReader(stream, Encoding.UTF8))
+        await using (var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true })
+        {
+            ControlReply reply;
+            try
+            {
+                var request = JsonSerializer.Deserialize<ControlRequest>(await reader.ReadLineAsync(_stop.Token) ?? "{}", Json);
+                reply = request?.Command switch
+                {
+                    "status" => new ControlReply(true, Status: Status()),
+                    "unmount" => await UnmountAsync(request.Force),
+                    _ => new ControlReply(false, "unknown command; use status or unmount"),
+                };
+            }
+            catch (Exception e) when (e is JsonException or IOException)
+            {
+                reply = new ControlReply(false, e.Message);
+            }
+
+            await writer.WriteLineAsync(JsonSerializer.Serialize(reply, Json));
+        }
+    }
+
+    private async Task<ControlReply> UnmountAsync(bool force)
+    {
+        _session.RequestStop(force);
+        var code = await _session.Finished;
+        return new ControlReply(code == 0, code == 0 ? "unmounted; every change is in the store" : "unmounted; some uploads failed and stay queued for the next mount");
+    }
+
+    private MountStatus Status()
+    {
+        var statistics = _session.Statistics();
+        var seconds = Math.Max(_session.Uptime.TotalSeconds, 0.001);
+        return new MountStatus(_session.Remote.ToString(), _session.MountPoint, Environment.ProcessId, _session.Uptime.TotalSeconds,
+            _session.Engine.Options.CacheDirectory, statistics.Store.BytesUploaded / 1e6 / seconds, statistics.Store.BytesDownloaded / 1e6 / seconds, statistics);
+    }
+}
