@@ -51,7 +51,7 @@ public sealed class LocalFolderStore : IObjectStore
     {
         ConditionalWrites = true,
         ConditionalReads = true,
-        ListingIncludesMetadata = false,
+        ListingIncludesMetadata = true,
         MaxKeyBytes = 1024,
         MaxBatchDelete = 1,
         OnLocalDisk = true,

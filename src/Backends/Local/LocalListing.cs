@@ -5,7 +5,8 @@ namespace BucketMount.Backends.Local;
 /// <summary>
 /// Lists the local store like S3 would: in key order, grouped at a delimiter. With the '/' delimiter (the
 /// engine's case) only the one folder is read; any other delimiter, or none, walks the tree below the prefix.
-/// Symbolic links are skipped, never followed.
+/// Symbolic links are skipped, never followed. The sidecar is read anyway for the ETag, so listed objects carry
+/// their metadata too.
 /// </summary>
 internal sealed class LocalListing(string root, string metaFolder, string location)
 {
@@ -116,6 +117,6 @@ internal sealed class LocalListing(string root, string metaFolder, string locati
     private ObjectInfo Describe(FileInfo file, string key)
     {
         var metaPath = Path.Combine(metaFolder, Path.GetRelativePath(root, file.FullName));
-        return LocalObjectInfo.Read(file, metaPath, key, withMetadata: false);
+        return LocalObjectInfo.Read(file, metaPath, key, withMetadata: true);
     }
 }

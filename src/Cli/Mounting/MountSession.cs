@@ -20,22 +20,24 @@ internal sealed class MountSession : IAsyncDisposable
     private bool _force;
     private readonly IObjectStore _store;
     private readonly MountEngine _engine;
-    private readonly FuseMountHost _host;
     private readonly ControlServer _control;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private FuseMountHost _host = null!;
 
-    private MountSession(RemoteUri remote, IObjectStore store, MountEngine engine, FuseMountHost host)
+    private MountSession(RemoteUri remote, IObjectStore store, MountEngine engine, string mountPoint)
     {
         Remote = remote;
         _store = store;
         _engine = engine;
-        _host = host;
-        _control = ControlServer.Start(host.MountPoint, this);
+        MountPoint = mountPoint;
+
+        // Listening before the kernel sees the mount: whoever sees the mount can already ask for status or unmount.
+        _control = ControlServer.Start(mountPoint, this);
     }
 
     public RemoteUri Remote { get; }
 
-    public string MountPoint => _host.MountPoint;
+    public string MountPoint { get; }
 
     public MountEngine Engine => _engine;
 
@@ -51,12 +53,15 @@ internal sealed class MountSession : IAsyncDisposable
         {
             await ProbeAsync(store, remote, cancellationToken);
             var engine = MountEngine.Start(store, engineOptions);
+            var session = new MountSession(remote, store, engine, Path.GetFullPath(mountPoint));
             try
             {
-                return new MountSession(remote, store, engine, FuseMountHost.Mount(engine, mountPoint, fuseOptions));
+                session._host = FuseMountHost.Mount(engine, mountPoint, fuseOptions);
+                return session;
             }
             catch
             {
+                session._control.Dispose();
                 await engine.ShutdownAsync(null, CancellationToken.None);
                 throw;
             }

@@ -39,7 +39,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             else if (keys.ToName(entry.Key[prefix.Length..]) is { } fileName && !children.ContainsKey(fileName))
             {
                 files.Add(entry.Object!);
-                children[fileName] = ToNode(fileName, entry.Object!);
+                children[fileName] = entry.Object!.Metadata is null ? ToNode(fileName, entry.Object!) : ToNodeWithMetadata(fileName, entry.Object!);
             }
         }
 

@@ -107,12 +107,17 @@ public abstract partial class ObjectStoreContractTests
     public async Task Listed_objects_carry_size_etag_and_time()
     {
         await using var store = await CreateStoreAsync(Token);
-        var put = await PutBytesAsync(store, "x/y.bin", RandomBytes(1234, 4), cancellationToken: Token);
+        var put = await PutBytesAsync(store, "x/y.bin", RandomBytes(1234, 4), new PutOptions { Metadata = new Dictionary<string, string> { ["mtime"] = "5" } }, Token);
 
         var entry = (await ListAllAsync(store, "x/", "/", Token)).Single();
 
         Assert.AreEqual(1234, entry.Object!.Size);
         Assert.AreEqual(put.ETag, entry.Object.ETag);
+        if (store.Capabilities.ListingIncludesMetadata)
+        {
+            Assert.AreEqual("5", entry.Object.Metadata?.GetValueOrDefault("mtime"), "a store that says its listings carry metadata must fill it");
+        }
+
         Assert.IsLessThan(TimeSpan.FromMinutes(10), (DateTimeOffset.UtcNow - entry.Object.LastModified).Duration());
     }
 

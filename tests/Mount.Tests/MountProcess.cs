@@ -1,0 +1,115 @@
+using System.Diagnostics;
+
+namespace BucketMount.Mount.Tests;
+
+/// <summary>
+/// `bucketmount mount` in a child process, as a user would run it. Started with a bounded wait for the mount to
+/// appear (failing with its output when it does not), stopped by `bucketmount unmount`, SIGTERM or SIGKILL; it
+/// is always stopped by its PID and the mount point is always detached.
+/// </summary>
+internal sealed class MountProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Task<string> _errors;
+
+    private MountProcess(Process process, string mountPoint)
+    {
+        _process = process;
+        MountPoint = mountPoint;
+        _errors = process.StandardError.ReadToEndAsync();
+    }
+
+    public string MountPoint { get; }
+
+    public int Pid => _process.Id;
+
+    public static string CliDll => Path.Combine(AppContext.BaseDirectory, "bucketmount.dll");
+
+    public static async Task<MountProcess> StartAsync(string remote, string mountPoint, string cacheDirectory, params string[] extra)
+    {
+        Directory.CreateDirectory(mountPoint);
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in new[] { CliDll, "mount", remote, mountPoint, "--cache-dir", cacheDirectory }.Concat(extra))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("the mount process did not start");
+        var mount = new MountProcess(process, mountPoint);
+        for (var i = 0; i < 300; i++)
+        {
+            if (process.HasExited)
+            {
+                Assert.Fail($"bucketmount mount exited with {process.ExitCode} before mounting:\n{await mount._errors}");
+            }
+
+            if (IsMounted(mountPoint))
+            {
+                return mount;
+            }
+
+            await Task.Delay(100);
+        }
+
+        await mount.KillAsync();
+        Assert.Fail($"{mountPoint} was not mounted within 30 s:\n{await mount._errors}");
+        throw new InvalidOperationException("unreachable");
+    }
+
+    /// <summary>`bucketmount unmount`: waits for every pending upload, then the process exits.</summary>
+    public async Task<string> UnmountAsync()
+    {
+        var output = await Shell.MustAsync($"dotnet '{CliDll}' unmount '{MountPoint}'", timeout: TimeSpan.FromMinutes(5));
+        await WaitForExitAsync(TimeSpan.FromMinutes(1));
+        Assert.AreEqual(0, _process.ExitCode, await _errors);
+        Assert.IsFalse(IsMounted(MountPoint));
+        return output;
+    }
+
+    /// <summary>SIGTERM, as a container runtime stops a process; the mount uploads and exits by itself.</summary>
+    public async Task<string> TerminateAsync()
+    {
+        await Shell.MustAsync($"kill -TERM {Pid}");
+        await WaitForExitAsync(TimeSpan.FromMinutes(5));
+        Assert.AreEqual(0, _process.ExitCode, await _errors);
+        return await _errors;
+    }
+
+    /// <summary>SIGKILL: no flush, no cleanup, as when a sandbox is destroyed.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        await Shell.RunAsync($"fusermount3 -u -z '{MountPoint}' 2>/dev/null || umount -l '{MountPoint}' 2>/dev/null || true");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+
+    public static bool IsMounted(string mountPoint)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(mountPoint));
+        return File.ReadLines("/proc/self/mountinfo").Any(line => line.Split(' ') is { Length: > 4 } fields && fields[4] == full);
+    }
+
+    private async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+            Assert.Fail($"the mount process did not exit within {timeout.TotalSeconds} s:\n{await _errors}");
+        }
+    }
+}

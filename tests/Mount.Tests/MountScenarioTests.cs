@@ -1,0 +1,247 @@
+namespace BucketMount.Mount.Tests;
+
+/// <summary>
+/// Real programs on a real FUSE mount of the CLI, checked against the store after unmount. Each test gets fresh
+/// folders; subclasses choose the store.
+/// </summary>
+public abstract class MountScenarioTests
+{
+    private string _root = null!;
+
+    public TestContext TestContext { get; set; } = null!;
+
+    protected string Work => Path.Combine(_root, "work");
+
+    protected string MountPoint => Path.Combine(_root, "mnt");
+
+    protected string Cache => Path.Combine(_root, "cache");
+
+    /// <summary>A remote for a fresh, empty bucket.</summary>
+    protected abstract Task<string> CreateRemoteAsync(string root);
+
+    [TestInitialize]
+    public void CreateFolders()
+    {
+        _root = Directory.CreateTempSubdirectory("bucketmount-e2e-").FullName;
+        Directory.CreateDirectory(Work);
+    }
+
+    [TestCleanup]
+    public async Task DeleteFolders()
+    {
+        await Shell.RunAsync($"fusermount3 -u -z '{MountPoint}' 2>/dev/null; rm -rf '{_root}'");
+    }
+
+    private protected async Task<MountProcess> MountAsync(string remote, params string[] extra) =>
+        await MountProcess.StartAsync(remote, MountPoint, Cache, extra);
+
+    [TestMethod]
+    public async Task Cp_of_a_200_MiB_file_keeps_its_checksum_through_unmount_and_remount()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        await Shell.MustAsync($"head -c 209715200 /dev/urandom > '{Work}/big.bin'");
+        var expected = (await Shell.MustAsync($"sha256sum < '{Work}/big.bin'")).Split(' ')[0];
+
+        await using (var mount = await MountAsync(remote))
+        {
+            await Shell.MustAsync($"cp '{Work}/big.bin' '{MountPoint}/big.bin'");
+            Assert.AreEqual(expected, (await Shell.MustAsync($"sha256sum < '{MountPoint}/big.bin'")).Split(' ')[0]);
+            await mount.UnmountAsync();
+        }
+
+        Directory.Delete(Cache, recursive: true);
+        await using (var again = await MountAsync(remote))
+        {
+            Assert.AreEqual(expected, (await Shell.MustAsync($"sha256sum < '{MountPoint}/big.bin'")).Split(' ')[0]);
+            await again.UnmountAsync();
+        }
+    }
+
+    [TestMethod]
+    public async Task Tar_extracts_a_real_npm_package_and_packs_it_back_identically()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        var package = Path.Combine(FindRepository(), "tests", "emulators", "node_modules", "lodash");
+        Assert.IsTrue(Directory.Exists(package), "lodash is installed by the test script's npm ci");
+        await Shell.MustAsync($"tar -C '{Path.GetDirectoryName(package)}' -cf '{Work}/lodash.tar' lodash");
+
+        await using var mount = await MountAsync(remote);
+        await Shell.MustAsync($"tar -C '{MountPoint}' -xf '{Work}/lodash.tar'", timeout: TimeSpan.FromMinutes(10));
+        await Shell.MustAsync($"tar -C '{MountPoint}' -cf '{Work}/back.tar' lodash && mkdir '{Work}/back' && tar -C '{Work}/back' -xf '{Work}/back.tar'");
+        await Shell.MustAsync($"diff -r '{package}' '{Work}/back/lodash'");
+        var count = int.Parse((await Shell.MustAsync($"find '{MountPoint}/lodash' -type f | wc -l")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.IsGreaterThan(1000, count);
+        await mount.UnmountAsync();
+    }
+
+    [TestMethod]
+    public async Task Rsync_archive_in_and_back_preserves_content_and_times()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        await Shell.MustAsync($"mkdir -p '{Work}/src/a/b' && for i in $(seq 1 40); do head -c $((i * 997)) /dev/urandom > '{Work}/src/a/f$i'; done && echo deep > '{Work}/src/a/b/deep.txt' && touch -d '2001-02-03 04:05:06' '{Work}/src/a/f1'");
+
+        await using (var mount = await MountAsync(remote))
+        {
+            await Shell.MustAsync($"rsync -a '{Work}/src/' '{MountPoint}/dst/'");
+            await mount.UnmountAsync();
+        }
+
+        Directory.Delete(Cache, recursive: true);
+        await using (var again = await MountAsync(remote))
+        {
+            await Shell.MustAsync($"rsync -a '{MountPoint}/dst/' '{Work}/back/'");
+            await Shell.MustAsync($"diff -r '{Work}/src' '{Work}/back'");
+            var changes = await Shell.MustAsync($"rsync -a --dry-run --itemize-changes '{Work}/src/' '{MountPoint}/dst/' | grep -v '^\\.d' || true");
+            Assert.AreEqual("", changes.Trim(), "rsync sees nothing to update: sizes and mtimes survived");
+            await again.UnmountAsync();
+        }
+    }
+
+    [TestMethod]
+    public async Task Sqlite_creates_a_database_with_ten_thousand_rows_and_queries_it()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        await using var mount = await MountAsync(remote);
+        var script = "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, value REAL);" +
+            string.Concat(Enumerable.Range(0, 10).Select(batch =>
+                "BEGIN;" + string.Concat(Enumerable.Range(batch * 1000, 1000).Select(i => $"INSERT INTO t(name, value) VALUES('row{i}', {i}.5);")) + "COMMIT;"));
+        await File.WriteAllTextAsync(Path.Combine(Work, "fill.sql"), script);
+
+        await Shell.MustAsync($"sqlite3 '{MountPoint}/test.db' < '{Work}/fill.sql'", timeout: TimeSpan.FromMinutes(10));
+        var result = await Shell.MustAsync($"sqlite3 '{MountPoint}/test.db' 'SELECT count(*), sum(value) FROM t WHERE name LIKE \"row%\"; PRAGMA integrity_check;'");
+
+        StringAssert.StartsWith(result, "10000|50000000.0");
+        StringAssert.Contains(result, "ok");
+        await mount.UnmountAsync();
+        await using var again = await MountAsync(remote);
+        Assert.AreEqual("10000", (await Shell.MustAsync($"sqlite3 '{MountPoint}/test.db' 'SELECT count(*) FROM t;'")).Trim());
+        await again.UnmountAsync();
+    }
+
+    [TestMethod]
+    public async Task Git_init_add_commit_and_log_work_in_a_repository_on_the_mount()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        await using var mount = await MountAsync(remote);
+
+        await Shell.MustAsync("git init -q repo && cd repo && git config user.email t@example.com && git config user.name Tester " +
+            "&& echo one > a.txt && mkdir sub && echo two > sub/b.txt && git add -A && git commit -qm first " +
+            "&& echo three >> a.txt && git commit -qam second && git log --oneline | wc -l > ../count && git fsck --full", MountPoint);
+
+        Assert.AreEqual("2", (await File.ReadAllTextAsync(Path.Combine(MountPoint, "count"))).Trim());
+        await mount.UnmountAsync();
+        await using var again = await MountAsync(remote);
+        StringAssert.Contains(await Shell.MustAsync("git log --format=%s", Path.Combine(MountPoint, "repo")), "second");
+        await again.UnmountAsync();
+    }
+
+    [TestMethod]
+    public async Task Mv_of_directories_rm_rf_appends_and_two_concurrent_writers()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        await using var mount = await MountAsync(remote);
+
+        await Shell.MustAsync("mkdir -p a/b/c && echo x > a/b/c/f && echo y > a/top && mv a moved && test -f moved/b/c/f && test ! -e a", MountPoint);
+        await Shell.MustAsync("for i in 1 2 3; do echo line$i >> log.txt; done && test \"$(cat log.txt | wc -l)\" = 3", MountPoint);
+        await Shell.MustAsync("(for i in $(seq 1 200); do echo w1-$i >> one.txt; done) & (for i in $(seq 1 200); do echo w2-$i >> two.txt; done) & wait", MountPoint);
+        await Shell.MustAsync("test $(wc -l < one.txt) = 200 && test $(wc -l < two.txt) = 200 && grep -c w1- one.txt && ! grep -q w2- one.txt", MountPoint);
+        await Shell.MustAsync("rm -rf moved && test ! -e moved && ls", MountPoint);
+        await mount.UnmountAsync();
+
+        await using var again = await MountAsync(remote);
+        Assert.AreEqual("line1\nline2\nline3\n", await File.ReadAllTextAsync(Path.Combine(MountPoint, "log.txt")));
+        Assert.IsFalse(Directory.Exists(Path.Combine(MountPoint, "moved")));
+        await again.UnmountAsync();
+    }
+
+    [TestMethod]
+    public async Task A_tree_survives_unmount_cache_deletion_and_a_new_process_with_bytes_and_mtimes()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        const string listing = "find . -type f -printf '%p %s %T@\\n' | sort && find . -type f -exec sha256sum {} + | sort";
+        string before;
+        await using (var mount = await MountAsync(remote))
+        {
+            await Shell.MustAsync("mkdir -p d1/d2 && for i in $(seq 1 30); do head -c $((i * 3001)) /dev/urandom > d1/f$i; done && cp d1/f3 d1/d2/copy && touch -d '1999-12-31 23:59:58.123456789' d1/f7", MountPoint);
+            before = await Shell.MustAsync(listing, MountPoint);
+            await mount.UnmountAsync();
+        }
+
+        Directory.Delete(Cache, recursive: true);
+        await using var again = await MountAsync(remote);
+        Assert.AreEqual(before, await Shell.MustAsync(listing, MountPoint));
+        await again.UnmountAsync();
+    }
+
+    [TestMethod]
+    public async Task Files_closed_before_kill_9_arrive_after_mounting_again()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        string expected;
+        await using (var mount = await MountAsync(remote, "--write-back-delay", "3600"))
+        {
+            await Shell.MustAsync("mkdir crash && for i in $(seq 1 20); do head -c $((i * 5003)) /dev/urandom > crash/f$i; done", MountPoint);
+            expected = await Shell.MustAsync("sha256sum crash/* | sort", MountPoint);
+            await mount.KillAsync();
+        }
+
+        await using var again = await MountAsync(remote);
+        await again.UnmountAsync();
+        Directory.Delete(Cache, recursive: true);
+        await using var fresh = await MountAsync(remote);
+        Assert.AreEqual(expected, await Shell.MustAsync("sha256sum crash/* | sort", MountPoint));
+        await fresh.UnmountAsync();
+    }
+
+    [TestMethod]
+    public async Task Sigterm_uploads_pending_files_before_the_process_exits()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        await using (var mount = await MountAsync(remote, "--write-back-delay", "3600"))
+        {
+            await Shell.MustAsync("echo pending > late.txt", MountPoint);
+            var errors = await mount.TerminateAsync();
+            StringAssert.Contains(errors, "all changes are in the store");
+        }
+
+        Directory.Delete(Cache, recursive: true);
+        await using var again = await MountAsync(remote);
+        Assert.AreEqual("pending\n", await File.ReadAllTextAsync(Path.Combine(MountPoint, "late.txt")));
+        await again.UnmountAsync();
+    }
+
+    [TestMethod]
+    public async Task Hard_links_device_nodes_and_exchange_renames_are_refused_with_a_clear_errno()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        await using var mount = await MountAsync(remote);
+        await Shell.MustAsync("echo a > a", MountPoint);
+
+        StringAssert.Contains((await Shell.RunAsync("ln a b", MountPoint)).Error, "Operation not permitted");
+        StringAssert.Contains((await Shell.RunAsync("mkfifo fifo", MountPoint)).Error, "Operation not permitted");
+        await Shell.MustAsync("ln -s a link && test \"$(readlink link)\" = a && test \"$(cat link)\" = a", MountPoint);
+        await mount.UnmountAsync();
+    }
+
+    protected static string FindRepository()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "Mount.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? throw new InvalidOperationException("cannot find the repository root");
+    }
+}
+
+[TestClass]
+public sealed class LocalStoreMountTests : MountScenarioTests
+{
+    protected override Task<string> CreateRemoteAsync(string root)
+    {
+        var store = Path.Combine(root, "store");
+        Directory.CreateDirectory(store);
+        return Task.FromResult("file://" + store);
+    }
+}
