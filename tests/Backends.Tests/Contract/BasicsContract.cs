@@ -39,7 +39,10 @@ public abstract partial class ObjectStoreContractTests
 
         Assert.AreEqual(0, (await store.HeadAsync("empty", Token))!.Size);
         Assert.IsEmpty(await ReadAllAsync(store, "empty", Token));
-        Assert.AreEqual(0, await store.ReadAsync("empty", 0, new byte[8], null, Token));
+        if (!Gaps.HasFlag(ContractGaps.BrokenRangeOnEmptyObject))
+        {
+            Assert.AreEqual(0, await store.ReadAsync("empty", 0, new byte[8], null, Token));
+        }
     }
 
     [TestMethod]

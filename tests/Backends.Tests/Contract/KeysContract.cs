@@ -25,6 +25,11 @@ public abstract partial class ObjectStoreContractTests
     public async Task Awkward_keys_round_trip_through_put_head_read_list_and_delete(string key)
     {
         await using var store = await CreateStoreAsync(Token);
+        if (Gaps.HasFlag(ContractGaps.NormalizesDotSegments) && (key.Contains("//", StringComparison.Ordinal) || key.Split('/').Any(s => s is "." or "..")))
+        {
+            Assert.Inconclusive("this emulator normalizes '.', '..' and '//' in keys (s3rver); S3 and fauxqs keep them");
+        }
+
         var data = Utf8("content of " + key);
 
         await PutBytesAsync(store, key, data, cancellationToken: Token);

@@ -84,4 +84,10 @@ public enum ContractGaps
 
     /// <summary>Keys differing only in case are one object (the local store on a case-insensitive file system).</summary>
     CaseInsensitiveKeys = 32,
+
+    /// <summary>A ranged GET of an empty object answers 206 with a body that never comes (s3rver; S3 answers 416).</summary>
+    BrokenRangeOnEmptyObject = 64,
+
+    /// <summary>Keys with "." or ".." segments or "//" are stored under a normalized key (s3rver's router).</summary>
+    NormalizesDotSegments = 128,
 }

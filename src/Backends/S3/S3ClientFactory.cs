@@ -1,0 +1,73 @@
+using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.CredentialManagement;
+using Amazon.S3;
+
+namespace BucketMount.Backends.S3;
+
+/// <summary>Builds the SDK client: no SDK retries (the retry decorator owns them), checksums only where required.</summary>
+internal static class S3ClientFactory
+{
+    public static AmazonS3Client Create(S3StoreOptions options)
+    {
+        var config = new AmazonS3Config
+        {
+            MaxErrorRetry = 0,
+            ForcePathStyle = options.ForcePathStyle,
+            Timeout = options.RequestTimeout,
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        };
+        if (options.Endpoint is { } endpoint)
+        {
+            config.ServiceURL = endpoint;
+            config.AuthenticationRegion = options.Region;
+            config.UseHttp = endpoint.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
+        }
+        else
+        {
+            config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
+        }
+
+        // Without keys or a profile the SDK resolves the standard chain at the first request; a failure there
+        // surfaces through S3Errors as AccessDenied naming the variables to set.
+        var client = Credentials(options) is { } credentials ? new AmazonS3Client(credentials, config) : new AmazonS3Client(config);
+        client.BeforeRequestEvent += SendCopySourceWithPlainSlashes;
+        return client;
+    }
+
+    /// <summary>
+    /// The SDK percent-encodes the '/' in x-amz-copy-source; S3 accepts both forms, but s3rver and other
+    /// S3-compatible servers decode it with decodeURI, which keeps %2F. Plain slashes work everywhere.
+    /// </summary>
+    private static void SendCopySourceWithPlainSlashes(object sender, RequestEventArgs e)
+    {
+        if (e is WebServiceRequestEventArgs request && request.Headers.TryGetValue("x-amz-copy-source", out var source))
+        {
+            request.Headers["x-amz-copy-source"] = source.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    private static AWSCredentials? Credentials(S3StoreOptions options)
+    {
+        if (options.AccessKeyId is { } id)
+        {
+            return options.SessionToken is { } token
+                ? new SessionAWSCredentials(id, options.SecretAccessKey, token)
+                : new BasicAWSCredentials(id, options.SecretAccessKey);
+        }
+
+        if (options.Profile is { } profile)
+        {
+            if (new CredentialProfileStoreChain().TryGetAWSCredentials(profile, out var fromProfile))
+            {
+                return fromProfile;
+            }
+
+            throw new ObjectStoreException(ObjectStoreErrorKind.AccessDenied,
+                $"the AWS profile '{profile}' was not found in ~/.aws/credentials or ~/.aws/config: check AWS_PROFILE or the profile option.", options.Location);
+        }
+
+        return null;
+    }
+}

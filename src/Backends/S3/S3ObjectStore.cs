@@ -1,0 +1,328 @@
+using System.Buffers;
+using System.Net;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace BucketMount.Backends.S3;
+
+/// <summary>
+/// Amazon S3 and S3-compatible stores through AWSSDK.S3. Every real request is counted; the SDK does no retries of
+/// its own (the retry decorator does), and every failure becomes an <see cref="ObjectStoreException"/>.
+/// </summary>
+public sealed partial class S3ObjectStore : IObjectStore
+{
+    private const int CopyChunk = 128 * 1024;
+    private readonly AmazonS3Client _client;
+    private readonly S3StoreOptions _options;
+
+    public S3ObjectStore(S3StoreOptions options)
+    {
+        options.Validate();
+        _options = options;
+        _client = S3ClientFactory.Create(options);
+        Description = options.Location;
+        Capabilities = new StoreCapabilities
+        {
+            ConditionalWrites = options.ConditionalWrites,
+            ConditionalReads = options.ConditionalReads,
+            ListingIncludesMetadata = false,
+            MaxSinglePutSize = S3StoreOptions.FiveGiB,
+            MinPartSize = 5L * 1024 * 1024,
+            MaxPartSize = S3StoreOptions.FiveGiB,
+            MaxPartCount = 10_000,
+            MaxKeyBytes = 1024,
+            MaxBatchDelete = options.BatchDelete ? 1000 : 1,
+        };
+    }
+
+    public StoreCapabilities Capabilities { get; }
+
+    public StoreCounters Counters { get; } = new();
+
+    public string Description { get; }
+
+    private string Bucket => _options.Bucket;
+
+    public async Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken)
+    {
+        Validate(key);
+        Counters.CountRequest(RequestKind.Head);
+        try
+        {
+            var response = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            return new ObjectInfo(key, response.ContentLength, response.ETag, ToTime(response.LastModified), ReadMetadata(response.Metadata), response.Headers.ContentType);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
+        {
+            return null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw Fail(e, key);
+        }
+    }
+
+    public async Task<int> ReadAsync(string key, long offset, Memory<byte> buffer, ReadOptions? options, CancellationToken cancellationToken)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        using var response = await GetAsync(key, offset, offset + buffer.Length - 1, options, cancellationToken).ConfigureAwait(false);
+        if (response is null)
+        {
+            return 0;
+        }
+
+        var total = 0;
+        try
+        {
+            while (total < buffer.Length)
+            {
+                var read = await response.ResponseStream.ReadAsync(buffer[total..], cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                total += read;
+            }
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            throw Fail(e, key);
+        }
+
+        Counters.AddDownloaded(total);
+        return total;
+    }
+
+    public async Task<long> ReadToAsync(string key, long offset, long? length, Stream destination, ReadOptions? options, CancellationToken cancellationToken)
+    {
+        if (length == 0)
+        {
+            return 0;
+        }
+
+        using var response = await GetAsync(key, offset, length is { } l ? offset + l - 1 : null, options, cancellationToken).ConfigureAwait(false);
+        if (response is null)
+        {
+            return 0;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyChunk);
+        try
+        {
+            long total = 0;
+            int read;
+            while ((read = await response.ResponseStream.ReadAsync(buffer.AsMemory(0, CopyChunk), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                total += read;
+                Counters.AddDownloaded(read);
+            }
+
+            return total;
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            throw Fail(e, key);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public async Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options, CancellationToken cancellationToken)
+    {
+        Validate(key);
+        var metadata = MetadataRules.Validate(options?.Metadata, Description, key);
+
+        // The request is signed over its payload, so it needs a length: a stream that cannot seek is read into memory.
+        var seekable = content.CanSeek ? content : await BufferAsync(content, cancellationToken).ConfigureAwait(false);
+        var length = seekable.Length - seekable.Position;
+        var request = new PutObjectRequest
+        {
+            BucketName = Bucket,
+            Key = key,
+            InputStream = seekable,
+            AutoCloseStream = false,
+            AutoResetStreamPosition = false,
+            UseChunkEncoding = false,
+            ContentType = options?.ContentType ?? "application/octet-stream",
+        };
+        AddMetadata(request.Metadata, metadata);
+        AddConditions(options, (m, n) => (request.IfMatch, request.IfNoneMatch) = (m, n));
+        Counters.CountRequest(RequestKind.Put);
+        try
+        {
+            var response = await _client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            Counters.AddUploaded(length);
+            return new ObjectInfo(key, length, response.ETag, DateTimeOffset.UtcNow, metadata ?? new Dictionary<string, string>(), request.ContentType);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw Fail(e, key);
+        }
+        finally
+        {
+            if (!ReferenceEquals(seekable, content))
+            {
+                await seekable.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        Validate(key);
+        Counters.CountRequest(RequestKind.Delete);
+        try
+        {
+            await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
+        {
+            // Deleting a missing key succeeds, as S3 itself answers.
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw Fail(e, key);
+        }
+    }
+
+    public async Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        var failures = new List<DeleteFailure>();
+        if (!_options.BatchDelete)
+        {
+            foreach (var key in keys)
+            {
+                try
+                {
+                    await DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ObjectStoreException e)
+                {
+                    failures.Add(new DeleteFailure(key, e));
+                }
+            }
+
+            return failures;
+        }
+
+        foreach (var batch in keys.Chunk(Capabilities.MaxBatchDelete))
+        {
+            Counters.CountRequest(RequestKind.Delete);
+            var request = new DeleteObjectsRequest { BucketName = Bucket, Quiet = true, Objects = batch.Select(k => new KeyVersion { Key = k }).ToList() };
+            try
+            {
+                var response = await _client.DeleteObjectsAsync(request, cancellationToken).ConfigureAwait(false);
+                failures.AddRange((response.DeleteErrors ?? []).Select(e => new DeleteFailure(e.Key,
+                    new ObjectStoreException(e.Code is "SlowDown" or "InternalError" ? ObjectStoreErrorKind.Transient : ObjectStoreErrorKind.AccessDenied, $"{e.Code}: {e.Message}", Description, e.Key))));
+            }
+            catch (DeleteObjectsException e)
+            {
+                failures.AddRange((e.Response?.DeleteErrors ?? []).Select(d => new DeleteFailure(d.Key, new ObjectStoreException(ObjectStoreErrorKind.AccessDenied, $"{d.Code}: {d.Message}", Description, d.Key))));
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                throw Fail(e, null);
+            }
+        }
+
+        return failures;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    public override string ToString() => Description;
+
+    /// <summary>A ranged GET; null when the range starts at or past the end (S3's 416).</summary>
+    private async Task<GetObjectResponse?> GetAsync(string key, long first, long? last, ReadOptions? options, CancellationToken cancellationToken)
+    {
+        Validate(key);
+        var request = new GetObjectRequest { BucketName = Bucket, Key = key };
+        if (first > 0 || last is not null)
+        {
+            // A whole-object read sends no range: "bytes=0-" on an empty object is a 416 on S3 and broken on s3rver.
+            request.ByteRange = last is { } end ? new ByteRange(first, end) : new ByteRange($"bytes={first}-");
+        }
+
+        if (options?.IfMatch is { } etag && _options.ConditionalReads)
+        {
+            request.EtagToMatch = etag;
+        }
+
+        Counters.CountRequest(RequestKind.Get);
+        try
+        {
+            return await _client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw Fail(e, key);
+        }
+    }
+
+    private void AddConditions(PutOptions? options, Action<string?, string?> set)
+    {
+        if (!_options.ConditionalWrites || options is null)
+        {
+            return;
+        }
+
+        set(options.IfMatch, options.IfNoneMatch ? "*" : null);
+    }
+
+    private static void AddMetadata(MetadataCollection target, IReadOnlyDictionary<string, string>? metadata)
+    {
+        foreach (var (name, value) in metadata ?? new Dictionary<string, string>())
+        {
+            target[name] = value;
+        }
+    }
+
+    private static Dictionary<string, string> ReadMetadata(MetadataCollection? metadata)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (metadata is null)
+        {
+            return result;
+        }
+
+        foreach (var name in metadata.Keys)
+        {
+            var bare = name.StartsWith("x-amz-meta-", StringComparison.OrdinalIgnoreCase) ? name["x-amz-meta-".Length..] : name;
+            result[bare.ToLowerInvariant()] = metadata[name];
+        }
+
+        return result;
+    }
+
+    private static async Task<Stream> BufferAsync(Stream content, CancellationToken cancellationToken)
+    {
+        var buffer = new MemoryStream();
+        await content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        buffer.Position = 0;
+        return buffer;
+    }
+
+    private static DateTimeOffset ToTime(DateTime? time) =>
+        time is { } t ? new DateTimeOffset(t.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(t, DateTimeKind.Utc) : t.ToUniversalTime()) : DateTimeOffset.UnixEpoch;
+
+    private void Validate(string key) => MetadataRules.ValidateKey(key, Capabilities.MaxKeyBytes, Description);
+
+    /// <summary>A failure as the store's typed error; the callers' filters already let the caller's own cancellation through.</summary>
+    private ObjectStoreException Fail(Exception error, string? key) => S3Errors.Map(error, Description, key);
+}

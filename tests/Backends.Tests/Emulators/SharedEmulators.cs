@@ -1,0 +1,46 @@
+namespace BucketMount.Backends.Tests.Emulators;
+
+/// <summary>
+/// The emulators of this test run, each started on first use on a free 127.0.0.1 port and stopped by PID when
+/// the run ends. A start that fails throws, so every test that needs the emulator fails loudly.
+/// </summary>
+[TestClass]
+public static class SharedEmulators
+{
+    private static readonly Lazy<Task<EmulatorProcess>> S3rverInstance = new(() => EmulatorProcess.StartAsync("s3rver",
+        EmulatorProcess.RequireModuleFile("s3rver/bin/s3rver.js"),
+        (port, data) => ["--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--directory", data, "--silent"]));
+
+    private static readonly Lazy<Task<EmulatorProcess>> FauxqsInstance = new(() => EmulatorProcess.StartAsync("fauxqs",
+        Path.Combine(EmulatorProcess.EmulatorsDirectory, "start-fauxqs.mjs"),
+        (port, _) => [port.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+
+    private static readonly Lazy<Task<EmulatorProcess>> AzuriteInstance = new(() => EmulatorProcess.StartAsync("azurite",
+        EmulatorProcess.RequireModuleFile("azurite/dist/src/blob/main.js"),
+        (port, data) => ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", data, "--silent", "--skipApiVersionCheck"]));
+
+    public static Task<EmulatorProcess> S3rver => S3rverInstance.Value;
+
+    public static Task<EmulatorProcess> Fauxqs => FauxqsInstance.Value;
+
+    public static Task<EmulatorProcess> Azurite => AzuriteInstance.Value;
+
+    [AssemblyInitialize]
+    public static void KeepTestsOnLoopback(TestContext context)
+    {
+        // The AWS SDK's default credential chain may ask the EC2 metadata service, which is not on loopback.
+        Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
+    }
+
+    [AssemblyCleanup]
+    public static void StopAll()
+    {
+        foreach (var instance in new[] { S3rverInstance, FauxqsInstance, AzuriteInstance })
+        {
+            if (instance.IsValueCreated && instance.Value.IsCompletedSuccessfully)
+            {
+                instance.Value.Result.Dispose();
+            }
+        }
+    }
+}
