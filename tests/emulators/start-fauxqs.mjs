@@ -12,7 +12,7 @@ if (!Number.isInteger(port) || port <= 0) {
 }
 
 const app = buildApp({
-  logger: false,
+  logger: process.env.FAUXQS_LOG === "1" ? { level: "error" } : false,
   host: `127.0.0.1:${port}`,
   stores: { sqsStore: new SqsStore(), snsStore: new SnsStore(), s3Store: new S3Store() },
 });

@@ -37,14 +37,20 @@ internal static class S3ClientFactory
     }
 
     /// <summary>
-    /// The SDK percent-encodes the '/' in x-amz-copy-source; S3 accepts both forms, but s3rver and other
-    /// S3-compatible servers decode it with decodeURI, which keeps %2F. Plain slashes work everywhere.
+    /// Copy requests as every S3-compatible server understands them. The SDK percent-encodes the '/' in
+    /// x-amz-copy-source; S3 accepts both forms, but s3rver decodes it with decodeURI, which keeps %2F.
     /// </summary>
     private static void SendCopySourceWithPlainSlashes(object sender, RequestEventArgs e)
     {
         if (e is WebServiceRequestEventArgs request && request.Headers.TryGetValue("x-amz-copy-source", out var source))
         {
             request.Headers["x-amz-copy-source"] = source.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+
+            // A copy has no body; the SDK labels it as AWS JSON, which some S3-compatible servers then try to parse.
+            if (request.Headers.TryGetValue("Content-Type", out var type) && type.Contains("json", StringComparison.OrdinalIgnoreCase))
+            {
+                request.Headers["Content-Type"] = "application/octet-stream";
+            }
         }
     }
 

@@ -1,0 +1,162 @@
+using BucketMount.Backends.Remotes;
+using BucketMount.Backends.S3;
+using BucketMount.Backends.Tests.Emulators;
+
+namespace BucketMount.Backends.Tests.S3;
+
+[TestClass]
+public sealed class S3StoreTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    private CancellationToken Token => TestContext.CancellationTokenSource.Token;
+
+    [TestMethod]
+    public void The_R2_shortcut_points_at_the_accounts_endpoint_with_region_auto()
+    {
+        var options = S3StoreOptions.ForR2("0123456789abcdef", "photos");
+
+        Assert.AreEqual("https://0123456789abcdef.r2.cloudflarestorage.com", options.Endpoint);
+        Assert.AreEqual("auto", options.Region);
+        Assert.AreEqual("photos", options.Bucket);
+    }
+
+    [TestMethod]
+    public void An_r2_remote_uri_builds_an_S3_store_at_the_R2_endpoint()
+    {
+        var credentials = new RemoteCredentials { S3AccessKeyId = "AKIDEXAMPLE", S3SecretAccessKey = "r2-secret-value" };
+
+        var store = ObjectStoreFactory.Create(RemoteUri.Parse("r2://abc123/bucket-one/some/prefix"), credentials);
+
+        Assert.AreEqual("s3://bucket-one/some/prefix/", store.Description);
+        Assert.DoesNotContain("r2-secret-value", store.ToString()!);
+    }
+
+    [TestMethod]
+    [DataRow("ab", "3 to 63")]
+    [DataRow("Upper-Case", "character other than")]
+    [DataRow("under_score", "character other than")]
+    [DataRow("-leading", "start and end")]
+    [DataRow("double..dot", "two dots")]
+    [DataRow("192.168.1.1", "IP address")]
+    public void Invalid_bucket_names_are_refused_with_the_rule_they_break(string bucket, string expected)
+    {
+        var error = Assert.ThrowsExactly<ObjectStoreException>(() => new S3ObjectStore(new S3StoreOptions { Bucket = bucket, AccessKeyId = "a", SecretAccessKey = "b" }));
+
+        Assert.AreEqual(ObjectStoreErrorKind.InvalidArgument, error.Kind);
+        StringAssert.Contains(error.Message, expected);
+        StringAssert.Contains(error.Message, bucket);
+    }
+
+    [TestMethod]
+    public void Options_never_show_the_secret_or_the_session_token()
+    {
+        var options = new S3StoreOptions { Bucket = "b-bucket", AccessKeyId = "AKIDVISIBLE", SecretAccessKey = "SECRET-NOT-SHOWN", SessionToken = "TOKEN-NOT-SHOWN" };
+
+        var text = options.ToString();
+
+        StringAssert.Contains(text, "AKIDVISIBLE");
+        Assert.DoesNotContain("SECRET-NOT-SHOWN", text);
+        Assert.DoesNotContain("TOKEN-NOT-SHOWN", text);
+    }
+
+    [TestMethod]
+    public void A_key_without_its_secret_is_refused_before_any_request()
+    {
+        var error = Assert.ThrowsExactly<ObjectStoreException>(() => new S3ObjectStore(new S3StoreOptions { Bucket = "bucket", AccessKeyId = "AKID" }));
+
+        StringAssert.Contains(error.Message, "AWS_SECRET_ACCESS_KEY");
+    }
+
+    [TestMethod]
+    public void A_missing_profile_is_access_denied_with_what_to_set()
+    {
+        var error = Assert.ThrowsExactly<ObjectStoreException>(() => new S3ObjectStore(new S3StoreOptions { Bucket = "bucket", Profile = "no-such-profile-" + Guid.NewGuid() }));
+
+        Assert.AreEqual(ObjectStoreErrorKind.AccessDenied, error.Kind);
+        StringAssert.Contains(error.Message, "AWS_PROFILE");
+    }
+
+    [TestMethod]
+    public async Task A_missing_bucket_is_not_found_naming_the_bucket()
+    {
+        var emulator = await SharedEmulators.Fauxqs;
+        await using var store = new S3ObjectStore(new S3StoreOptions { Bucket = "no-such-bucket-here", Endpoint = emulator.Endpoint, ForcePathStyle = true, AccessKeyId = "a", SecretAccessKey = "b" });
+
+        var error = await Assert.ThrowsExactlyAsync<ObjectStoreException>(async () =>
+        {
+            await foreach (var _ in store.ListAsync("", "/", Token))
+            {
+            }
+        });
+
+        Assert.AreEqual(ObjectStoreErrorKind.NotFound, error.Kind);
+        StringAssert.Contains(error.Message, "s3://no-such-bucket-here");
+        StringAssert.Contains(error.Message, "bucket does not exist");
+    }
+
+    [TestMethod]
+    public async Task An_unreachable_endpoint_is_a_transient_error_naming_the_endpoint_problem()
+    {
+        var port = EmulatorProcess.FreeLoopbackPort();
+        await using var store = new S3ObjectStore(new S3StoreOptions { Bucket = "bucket", Endpoint = $"http://127.0.0.1:{port}", ForcePathStyle = true, AccessKeyId = "a", SecretAccessKey = "b" });
+
+        var error = await Assert.ThrowsExactlyAsync<ObjectStoreException>(() => store.HeadAsync("k", Token));
+
+        Assert.AreEqual(ObjectStoreErrorKind.Transient, error.Kind);
+        StringAssert.Contains(error.Message, "endpoint");
+    }
+
+    [TestMethod]
+    public async Task Objects_over_the_multipart_copy_threshold_are_copied_in_parts_with_their_metadata()
+    {
+        var emulator = await SharedEmulators.Fauxqs;
+        await using var store = await S3Buckets.CreateAsync(emulator, o => o with { MultipartCopyThreshold = 6L * 1024 * 1024, MultipartCopyPartSize = 5L * 1024 * 1024 }, Token);
+        var data = new byte[10 * 1024 * 1024];
+        new Random(3).NextBytes(data);
+        await store.PutAsync("big", new MemoryStream(data), new PutOptions { Metadata = new Dictionary<string, string> { ["mtime"] = "42" } }, Token);
+        var before = store.Counters.Snapshot();
+
+        var copy = await store.CopyAsync("big", "copied", null, Token);
+
+        var delta = store.Counters.Snapshot().Since(before);
+        Assert.AreEqual(data.Length, copy.Size);
+        Assert.AreEqual(0, delta.Requests[RequestKind.Copy], "no single CopyObject");
+        Assert.AreEqual(4, delta.Requests[RequestKind.Multipart], "initiate, two UploadPartCopy, complete");
+        using var back = new MemoryStream();
+        await store.ReadToAsync("copied", 0, null, back, null, Token);
+        CollectionAssert.AreEqual(data, back.ToArray());
+        Assert.AreEqual("42", (await store.HeadAsync("copied", Token))!.Metadata!["mtime"]);
+    }
+
+    [TestMethod]
+    public async Task A_failing_multipart_upload_is_aborted_and_leaves_no_object()
+    {
+        var emulator = await SharedEmulators.Fauxqs;
+        await using var store = await S3Buckets.CreateAsync(emulator, o => o, Token);
+        var failing = new FailingSource(20L * 1024 * 1024, failAt: 9L * 1024 * 1024);
+
+        var error = await Assert.ThrowsExactlyAsync<ObjectStoreException>(() => store.UploadAsync("never", failing, new UploadOptions { PartSize = 8L * 1024 * 1024, Concurrency = 1 }, Token));
+
+        StringAssert.Contains(error.Message, "disk went away");
+        Assert.IsNull(await store.HeadAsync("never", Token));
+        Assert.IsGreaterThanOrEqualTo(3, store.Counters.Requests(RequestKind.Multipart), "initiate, a part, abort");
+    }
+
+    /// <summary>An upload source that fails part-way, as a disk error would.</summary>
+    private sealed class FailingSource(long length, long failAt) : IUploadSource
+    {
+        public long Length => length;
+
+        public ValueTask<int> ReadAtAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            if (offset + buffer.Length > failAt)
+            {
+                throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, "the disk went away");
+            }
+
+            buffer.Span.Clear();
+            return ValueTask.FromResult(buffer.Length);
+        }
+    }
+}
