@@ -39,7 +39,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         _options = options;
         _logger = logger;
         _cacheLock = cacheLock;
-        _keys = new KeyMapper(new NameEncoding(platform));
+        _keys = new KeyMapper(new NameEncoding(platform), store.Capabilities.BackslashInKeys);
         _cache = new MetadataCache(options.MetadataTtl, options.MetadataCacheEntries);
         _namespace = new NamespaceReader(store, _keys, _cache, options.ExactModificationTimes);
         _memoryBlocks = new MemoryBlockCache(options.MemoryCacheBytes);

@@ -30,6 +30,9 @@ public sealed record StoreCapabilities
     /// <summary>Longest key in UTF-8 bytes.</summary>
     public int MaxKeyBytes { get; init; } = 1024;
 
+    /// <summary>A '\' in a key stays a '\' (Azure turns it into '/', so there a name with '\' must be refused).</summary>
+    public bool BackslashInKeys { get; init; } = true;
+
     /// <summary>
     /// The objects already live on this machine's disk (the local-folder store), so caching their blocks on disk
     /// again would only double the I/O.

@@ -8,7 +8,7 @@ namespace BucketMount.Engine.Namespace;
 /// marker "dir/". Segments no path can name — empty (from "a//b"), "." and "..", or over 255 bytes once
 /// shown — are hidden, since no program could open them.
 /// </summary>
-public sealed class KeyMapper(NameEncoding encoding)
+public sealed class KeyMapper(NameEncoding encoding, bool backslashInKeys = true)
 {
     public const int MaxNameBytes = 255;
 
@@ -54,6 +54,11 @@ public sealed class KeyMapper(NameEncoding encoding)
         if (System.Text.Encoding.UTF8.GetByteCount(name) > MaxNameBytes)
         {
             throw new FileSystemException(FsError.NameTooLong, path, $"the name is longer than {MaxNameBytes} bytes.");
+        }
+
+        if (!backslashInKeys && name.Contains('\\', StringComparison.Ordinal))
+        {
+            throw new FileSystemException(FsError.InvalidName, path, "this store turns '\\' in names into '/'; choose a name without a backslash.");
         }
     }
 }

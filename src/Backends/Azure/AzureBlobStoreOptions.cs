@@ -1,0 +1,75 @@
+namespace BucketMount.Backends.Azure;
+
+/// <summary>
+/// Where and how to reach one Azure Blob container: Shared Key (account key), a SAS token, or a connection string
+/// (including Azurite's <c>UseDevelopmentStorage=true</c>). <see cref="ToString"/> never shows a key, a SAS or a
+/// connection string.
+/// </summary>
+public sealed record AzureBlobStoreOptions
+{
+    /// <summary>Azurite's well-known development account (public, documented by Microsoft).</summary>
+    public const string DevelopmentAccount = "devstoreaccount1";
+
+    public const string DevelopmentKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    public required string Account { get; init; }
+
+    public required string Container { get; init; }
+
+    /// <summary>The blob service URL; for Azurite it includes the account: http://127.0.0.1:10000/devstoreaccount1.</summary>
+    public string? Endpoint { get; init; }
+
+    public string? AccountKey { get; init; }
+
+    /// <summary>A SAS token (with or without the leading '?').</summary>
+    public string? SasToken { get; init; }
+
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    public string Location => $"az://{Account}/{Container}";
+
+    public Uri ServiceUri => new((Endpoint ?? $"https://{Account}.blob.core.windows.net").TrimEnd('/') + "/");
+
+    /// <summary>Azurite on 127.0.0.1 with its development account.</summary>
+    public static AzureBlobStoreOptions Development(string container, int port = 10000) => new()
+    {
+        Account = DevelopmentAccount,
+        Container = container,
+        Endpoint = $"http://127.0.0.1:{port}/{DevelopmentAccount}",
+        AccountKey = DevelopmentKey,
+    };
+
+    /// <summary>Options from an Azure Storage connection string; a malformed one is refused naming the missing part (never its secrets).</summary>
+    public static AzureBlobStoreOptions FromConnectionString(string connectionString, string container) =>
+        AzureConnectionString.Parse(connectionString, container);
+
+    /// <summary>Throws InvalidArgument naming the first setting that is wrong.</summary>
+    public void Validate()
+    {
+        AzureContainerNames.Validate(Account, Container);
+        if (AccountKey is null && SasToken is null)
+        {
+            throw new ObjectStoreException(ObjectStoreErrorKind.AccessDenied,
+                "no Azure credentials: set AZURE_STORAGE_KEY (account key), AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING.", Location);
+        }
+
+        if (AccountKey is not null && !IsBase64(AccountKey))
+        {
+            throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, "the account key is not valid base64: copy it again from the portal (Access keys).", Location);
+        }
+
+        if (Endpoint is not null && !Uri.TryCreate(Endpoint, UriKind.Absolute, out _))
+        {
+            throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"the endpoint '{Endpoint}' is not an absolute URL.", Location);
+        }
+    }
+
+    public override string ToString() =>
+        $"{Location} (endpoint {ServiceUri}, credentials {(AccountKey is not null ? "account key" : "SAS token")})";
+
+    private static bool IsBase64(string text)
+    {
+        var buffer = new byte[text.Length];
+        return Convert.TryFromBase64String(text, buffer, out _);
+    }
+}

@@ -1,0 +1,38 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace BucketMount.Backends.Azure;
+
+/// <summary>The one mapping from Blob service answers and transport failures to the store's typed errors.</summary>
+internal static class AzureErrors
+{
+    public static ObjectStoreException FromResponse(HttpResponseMessage response, string location, string? key)
+    {
+        var code = response.Headers.TryGetValues("x-ms-error-code", out var values) ? values.FirstOrDefault() : null;
+        var status = response.StatusCode;
+        var (kind, advice) = (status, code) switch
+        {
+            (_, "ContainerNotFound") => (ObjectStoreErrorKind.NotFound, "the container does not exist: check its name and the account."),
+            (_, "BlobNotFound") or (HttpStatusCode.NotFound, _) => (ObjectStoreErrorKind.NotFound, "no blob has this key."),
+            (HttpStatusCode.Forbidden, _) or (_, "AuthenticationFailed" or "AuthorizationFailure" or "AuthorizationPermissionMismatch") =>
+                (ObjectStoreErrorKind.AccessDenied, "the service refused the credentials: check the account key or SAS token and its permissions and expiry."),
+            (HttpStatusCode.PreconditionFailed, _) or (_, "ConditionNotMet" or "SourceConditionNotMet" or "BlobAlreadyExists") =>
+                (ObjectStoreErrorKind.PreconditionFailed, "the blob changed since it was read (If-Match / If-None-Match failed)."),
+            ((HttpStatusCode)429, _) or (HttpStatusCode.ServiceUnavailable, _) or (_, "ServerBusy") => (ObjectStoreErrorKind.Throttled, "the service asked us to slow down."),
+            (HttpStatusCode.Conflict, _) => (ObjectStoreErrorKind.PreconditionFailed, "a concurrent change to the blob won."),
+            (HttpStatusCode.RequestedRangeNotSatisfiable, _) => (ObjectStoreErrorKind.InvalidArgument, "the range is outside the blob."),
+            _ when (int)status >= 500 => (ObjectStoreErrorKind.Transient, "the service failed; the request can be retried."),
+            _ => (ObjectStoreErrorKind.InvalidArgument, "the service rejected the request."),
+        };
+        return new ObjectStoreException(kind, $"{advice} ({(int)status} {code ?? response.ReasonPhrase})", location, key);
+    }
+
+    public static ObjectStoreException FromTransport(Exception error, string location, string? key) => error switch
+    {
+        ObjectStoreException typed => typed,
+        TaskCanceledException => new ObjectStoreException(ObjectStoreErrorKind.Transient, "the request timed out; check the endpoint and the network.", location, key, error),
+        HttpRequestException or IOException or SocketException =>
+            new ObjectStoreException(ObjectStoreErrorKind.Transient, $"the request failed ({error.Message}); check the endpoint and the network.", location, key, error),
+        _ => new ObjectStoreException(ObjectStoreErrorKind.Transient, error.Message, location, key, error),
+    };
+}
