@@ -1,4 +1,5 @@
 using System.Globalization;
+using BucketMount.Backends.Azure;
 using BucketMount.Backends.S3;
 
 namespace BucketMount.Backends.Remotes;
@@ -34,8 +35,24 @@ public static partial class ObjectStoreFactory
         return new S3ObjectStore(options);
     }
 
-    private static IObjectStore CreateAzure(RemoteUri remote, RemoteCredentials credentials) =>
-        throw new ObjectStoreException(ObjectStoreErrorKind.NotSupported, "Azure remotes are being wired in.", remote.ToString());
+    private static IObjectStore CreateAzure(RemoteUri remote, RemoteCredentials credentials)
+    {
+        var options = credentials.AzureConnectionString is { } connection
+            ? AzureBlobStoreOptions.FromConnectionString(connection, remote.Bucket!)
+            : new AzureBlobStoreOptions { Account = remote.Account!, Container = remote.Bucket!, AccountKey = credentials.AzureAccountKey, SasToken = credentials.AzureSasToken };
+        if (remote.Parameters.GetValueOrDefault("endpoint") is { } endpoint)
+        {
+            options = options with { Endpoint = endpoint };
+        }
+
+        if (options.Account != remote.Account)
+        {
+            throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument,
+                $"the remote names account '{remote.Account}' but the connection string is for '{options.Account}': use one account.", remote.ToString());
+        }
+
+        return new AzureBlobObjectStore(options);
+    }
 
     private static bool IsTrue(string value) => value is "true" or "1" or "yes" or "on";
 

@@ -1,0 +1,128 @@
+using BucketMount.Backends.Azure;
+using BucketMount.Backends.Remotes;
+
+namespace BucketMount.Backends.Tests.Azure;
+
+[TestClass]
+public sealed class AzureStoreTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    private CancellationToken Token => TestContext.CancellationTokenSource.Token;
+
+    [TestMethod]
+    public async Task A_wrong_account_key_is_access_denied_by_Azurite()
+    {
+        var options = await AzuriteContainers.CreateAsync(Token);
+        var wrongKey = Convert.ToBase64String(new byte[64]);
+        await using var store = new AzureBlobObjectStore(options with { AccountKey = wrongKey });
+
+        var error = await Assert.ThrowsExactlyAsync<ObjectStoreException>(() => store.PutAsync("k", new MemoryStream([1]), null, Token));
+
+        Assert.AreEqual(ObjectStoreErrorKind.AccessDenied, error.Kind);
+        StringAssert.Contains(error.Message, "account key or SAS");
+        Assert.DoesNotContain(wrongKey, error.Message);
+    }
+
+    [TestMethod]
+    public async Task A_sas_token_authorizes_reads_writes_and_listings()
+    {
+        var options = await AzuriteContainers.CreateAsync(Token);
+        var sas = AccountSas.Create(options.Account, options.AccountKey!, "rwdlac", TimeSpan.FromHours(1));
+        await using var store = new AzureBlobObjectStore(options with { AccountKey = null, SasToken = "?" + sas });
+
+        await store.PutAsync("dir/sas.txt", new MemoryStream("via sas"u8.ToArray()), null, Token);
+        var listed = new List<string>();
+        await foreach (var entry in store.ListAsync("", null, Token))
+        {
+            listed.Add(entry.Key);
+        }
+
+        CollectionAssert.AreEqual(new[] { "dir/sas.txt" }, listed);
+        Assert.AreEqual(7, (await store.HeadAsync("dir/sas.txt", Token))?.Size);
+        Assert.DoesNotContain("sig=", store.ToString()!);
+        Assert.DoesNotContain(sas, store.Description);
+    }
+
+    [TestMethod]
+    public async Task A_sas_token_without_write_permission_is_access_denied()
+    {
+        var options = await AzuriteContainers.CreateAsync(Token);
+        var readOnly = AccountSas.Create(options.Account, options.AccountKey!, "rl", TimeSpan.FromHours(1));
+        await using var store = new AzureBlobObjectStore(options with { AccountKey = null, SasToken = readOnly });
+
+        var error = await Assert.ThrowsExactlyAsync<ObjectStoreException>(() => store.PutAsync("k", new MemoryStream([1]), null, Token));
+
+        Assert.AreEqual(ObjectStoreErrorKind.AccessDenied, error.Kind);
+    }
+
+    [TestMethod]
+    public void Connection_strings_full_sas_and_development_are_understood()
+    {
+        var full = AzureBlobStoreOptions.FromConnectionString("DefaultEndpointsProtocol=https;AccountName=myacct;AccountKey=" + Convert.ToBase64String(new byte[8]) + ";EndpointSuffix=core.chinacloudapi.cn", "data");
+        var sas = AzureBlobStoreOptions.FromConnectionString("BlobEndpoint=https://other.blob.core.windows.net;SharedAccessSignature=sv=2021&sig=abc", "data");
+        var development = AzureBlobStoreOptions.FromConnectionString("UseDevelopmentStorage=true", "data");
+
+        Assert.AreEqual("https://myacct.blob.core.chinacloudapi.cn/", full.ServiceUri.ToString());
+        Assert.AreEqual(("other", "sv=2021&sig=abc"), (sas.Account, sas.SasToken));
+        Assert.AreEqual(AzureBlobStoreOptions.DevelopmentAccount, development.Account);
+        Assert.AreEqual("http://127.0.0.1:10000/devstoreaccount1/", development.ServiceUri.ToString());
+    }
+
+    [TestMethod]
+    [DataRow("AccountName=acct", "neither AccountKey nor SharedAccessSignature")]
+    [DataRow("AccountKey=c2VjcmV0", "neither AccountName nor BlobEndpoint")]
+    [DataRow("garbage", "Name=Value")]
+    public void Malformed_connection_strings_name_what_is_missing_without_echoing_secrets(string text, string expected)
+    {
+        var error = Assert.ThrowsExactly<ObjectStoreException>(() => AzureBlobStoreOptions.FromConnectionString(text, "data"));
+
+        StringAssert.Contains(error.Message, expected);
+        Assert.DoesNotContain("c2VjcmV0", error.Message);
+    }
+
+    [TestMethod]
+    [DataRow("ab", "characters")]
+    [DataRow("Upper", "other than a-z")]
+    [DataRow("double--hyphen", "two hyphens")]
+    [DataRow("-start", "start and end")]
+    public void Invalid_container_names_are_refused_with_the_rule(string container, string expected)
+    {
+        var error = Assert.ThrowsExactly<ObjectStoreException>(() => new AzureBlobObjectStore(new AzureBlobStoreOptions { Account = "acct", Container = container, AccountKey = "AAAA" }));
+
+        StringAssert.Contains(error.Message, expected);
+        StringAssert.Contains(error.Message, container);
+    }
+
+    [TestMethod]
+    public void Options_never_show_the_key()
+    {
+        var key = Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
+        var options = new AzureBlobStoreOptions { Account = "acct", Container = "data", AccountKey = key };
+
+        Assert.DoesNotContain(key, options.ToString());
+        StringAssert.Contains(options.ToString(), "az://acct/data");
+    }
+
+    [TestMethod]
+    public void Missing_credentials_name_the_variables_to_set()
+    {
+        var error = Assert.ThrowsExactly<ObjectStoreException>(() => ObjectStoreFactory.Create(RemoteUri.Parse("az://acct/data"), new RemoteCredentials()));
+
+        Assert.AreEqual(ObjectStoreErrorKind.AccessDenied, error.Kind);
+        StringAssert.Contains(error.Message, "AZURE_STORAGE_KEY");
+    }
+
+    [TestMethod]
+    public async Task An_az_remote_with_a_connection_string_reaches_Azurite()
+    {
+        var options = await AzuriteContainers.CreateAsync(Token);
+        var connection = $"DefaultEndpointsProtocol=http;AccountName={options.Account};AccountKey={options.AccountKey};BlobEndpoint={options.Endpoint}";
+        await using var store = ObjectStoreFactory.Create(RemoteUri.Parse($"az://{options.Account}/{options.Container}/sub"), new RemoteCredentials { AzureConnectionString = connection });
+
+        await store.PutAsync("f", new MemoryStream([7]), null, Token);
+
+        await using var direct = new AzureBlobObjectStore(options);
+        Assert.AreEqual(1, (await direct.HeadAsync("sub/f", Token))?.Size);
+    }
+}
