@@ -2,6 +2,7 @@ using BucketMount.Backends;
 using BucketMount.Backends.Decorators;
 using BucketMount.Backends.Local;
 using BucketMount.Backends.Memory;
+using BucketMount.TestSupport;
 
 namespace BucketMount.Engine.Tests;
 
@@ -16,7 +17,7 @@ public abstract class ReferenceModelTests
 
     protected CancellationToken Token => TestContext.CancellationTokenSource.Token;
 
-    protected abstract IObjectStore CreateStore();
+    protected abstract Task<IObjectStore> CreateStoreAsync();
 
     protected virtual int Steps => 1500;
 
@@ -26,7 +27,7 @@ public abstract class ReferenceModelTests
     [DataRow(3)]
     public async Task Random_operations_match_the_reference_model_before_and_after_a_remount(int seed)
     {
-        var store = CreateStore();
+        var store = await CreateStoreAsync();
         await using var fx = new EngineFixture(store, o => o with { MetadataTtl = TimeSpan.FromMinutes(5) });
         var run = new ReferenceModelRun(fx, seed, Token);
 
@@ -43,7 +44,7 @@ public abstract class ReferenceModelTests
 [TestClass]
 public sealed class MemoryStoreReferenceModelTests : ReferenceModelTests
 {
-    protected override IObjectStore CreateStore() => new MemoryObjectStore();
+    protected override Task<IObjectStore> CreateStoreAsync() => Task.FromResult<IObjectStore>(new MemoryObjectStore());
 }
 
 [TestClass]
@@ -51,7 +52,8 @@ public sealed class LocalStoreReferenceModelTests : ReferenceModelTests
 {
     protected override int Steps => 400;
 
-    protected override IObjectStore CreateStore() => new LocalFolderStore(Directory.CreateTempSubdirectory("bucketmount-model-").FullName);
+    protected override Task<IObjectStore> CreateStoreAsync() =>
+        Task.FromResult<IObjectStore>(new LocalFolderStore(Directory.CreateTempSubdirectory("bucketmount-model-").FullName));
 }
 
 /// <summary>The same sequences through injected transient failures and latency: identical results, nothing lost.</summary>
@@ -61,7 +63,7 @@ public sealed class FaultyStoreReferenceModelTests : ReferenceModelTests
     // Every store call waits (latency) and one in twenty fails first, so fewer steps keep the run short.
     protected override int Steps => 250;
 
-    protected override IObjectStore CreateStore()
+    protected override Task<IObjectStore> CreateStoreAsync()
     {
         var faulty = new FaultInjectingObjectStore(new MemoryObjectStore(), new FaultOptions
         {
@@ -69,6 +71,16 @@ public sealed class FaultyStoreReferenceModelTests : ReferenceModelTests
             Latency = TimeSpan.FromMilliseconds(1),
             Seed = 11,
         });
-        return new RetryingObjectStore(faulty, new RetryPolicy { MaxAttempts = 30, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(4) });
+        return Task.FromResult<IObjectStore>(new RetryingObjectStore(faulty, new RetryPolicy { MaxAttempts = 30, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(4) }));
     }
+}
+
+/// <summary>The same sequences on s3rver over HTTP, behind the retry decorator as the CLI uses it.</summary>
+[TestClass]
+public sealed class S3rverReferenceModelTests : ReferenceModelTests
+{
+    protected override int Steps => 200;
+
+    protected override async Task<IObjectStore> CreateStoreAsync() =>
+        new RetryingObjectStore(await S3Buckets.CreateAsync(await Emulators.S3rver, S3Buckets.ForS3rver, CancellationToken.None));
 }

@@ -1,3 +1,6 @@
+using BucketMount.Backends.Remotes;
+using BucketMount.TestSupport;
+
 namespace BucketMount.Mount.Tests;
 
 /// <summary>
@@ -19,6 +22,9 @@ public abstract class MountScenarioTests
     /// <summary>A remote for a fresh, empty bucket.</summary>
     protected abstract Task<string> CreateRemoteAsync(string root);
 
+    /// <summary>Mount options this store needs for the scenarios (e.g. exact mtimes where listings carry none).</summary>
+    protected virtual string[] StoreMountArguments => [];
+
     [TestInitialize]
     public void CreateFolders()
     {
@@ -33,7 +39,7 @@ public abstract class MountScenarioTests
     }
 
     private protected async Task<MountProcess> MountAsync(string remote, params string[] extra) =>
-        await MountProcess.StartAsync(remote, MountPoint, Cache, extra);
+        await MountProcess.StartAsync(remote, MountPoint, Cache, [.. StoreMountArguments, .. extra]);
 
     [TestMethod]
     public async Task Cp_of_a_200_MiB_file_keeps_its_checksum_through_unmount_and_remount()
@@ -211,6 +217,30 @@ public abstract class MountScenarioTests
     }
 
     [TestMethod]
+    public async Task Ls_l_of_2000_objects_written_directly_to_the_bucket_costs_listing_pages_not_a_request_per_file()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        await using (var store = ObjectStoreFactory.Create(RemoteUri.Parse(remote)))
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 8 },
+                async (i, ct) => await store.PutAsync($"many/file{i:D4}.txt", new MemoryStream([(byte)i]), null, ct));
+        }
+
+        // Default settings here: the store's listing is all ls -l needs.
+        await using var mount = await MountProcess.StartAsync(remote, MountPoint, Cache);
+        var lines = (await Shell.MustAsync("ls -l many | tail -n +2 | wc -l", MountPoint)).Trim();
+        var status = await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' status '{MountPoint}' --json");
+
+        Assert.AreEqual("2000", lines);
+        using var json = System.Text.Json.JsonDocument.Parse(status);
+        var requests = json.RootElement[0].GetProperty("statistics").GetProperty("Store").GetProperty("Requests");
+        Assert.IsLessThanOrEqualTo(4L, requests.GetProperty("Head").GetInt64(), status);
+        Assert.IsLessThanOrEqualTo(6L, requests.GetProperty("List").GetInt64(), status);
+        Assert.AreEqual(0L, requests.GetProperty("Get").GetInt64(), status);
+        await mount.UnmountAsync();
+    }
+
+    [TestMethod]
     public async Task Hard_links_device_nodes_and_exchange_renames_are_refused_with_a_clear_errno()
     {
         var remote = await CreateRemoteAsync(_root);
@@ -232,6 +262,23 @@ public abstract class MountScenarioTests
         }
 
         return dir ?? throw new InvalidOperationException("cannot find the repository root");
+    }
+}
+
+/// <summary>
+/// The scenarios on s3rver over HTTP. S3 listings carry no metadata, so exact mtimes after a remount with an empty
+/// cache need --exact-mtimes (a HEAD per file), as the README says.
+/// </summary>
+[TestClass]
+public sealed class S3rverMountTests : MountScenarioTests
+{
+    protected override string[] StoreMountArguments => ["--exact-mtimes"];
+
+    protected override async Task<string> CreateRemoteAsync(string root)
+    {
+        var emulator = await Emulators.S3rver;
+        var bucket = await S3Buckets.CreateBucketAsync(emulator, CancellationToken.None);
+        return $"s3://{bucket}/mounted?endpoint={emulator.Endpoint}&path_style&list_version=1&conditional_writes=false&conditional_reads=false&batch_delete=false";
     }
 }
 

@@ -1,6 +1,6 @@
 using System.Net;
 using BucketMount.Backends.Azure;
-using BucketMount.Backends.Tests.Emulators;
+using BucketMount.TestSupport;
 
 namespace BucketMount.Backends.Tests.Azure;
 
@@ -9,7 +9,7 @@ internal static class AzuriteContainers
 {
     public static async Task<AzureBlobStoreOptions> CreateAsync(CancellationToken cancellationToken)
     {
-        var emulator = await SharedEmulators.Azurite;
+        var emulator = await Emulators.Azurite;
         var options = AzureBlobStoreOptions.Development("c-" + Guid.NewGuid().ToString("N")[..20], emulator.Port);
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(options.ServiceUri, options.Container + "?restype=container"));

@@ -1,41 +1,8 @@
-using Amazon.Runtime;
-using Amazon.S3;
 using BucketMount.Backends.S3;
 using BucketMount.Backends.Tests.Contract;
-using BucketMount.Backends.Tests.Emulators;
+using BucketMount.TestSupport;
 
 namespace BucketMount.Backends.Tests.S3;
-
-/// <summary>Creates a fresh bucket on an S3 emulator for each test and a store pointed at it.</summary>
-internal static class S3Buckets
-{
-    public const string AccessKey = "S3RVER";
-    public const string SecretKey = "S3RVER";
-
-    public static async Task<S3ObjectStore> CreateAsync(EmulatorProcess emulator, Func<S3StoreOptions, S3StoreOptions> configure, CancellationToken cancellationToken)
-    {
-        var bucket = "t-" + Guid.NewGuid().ToString("N")[..20];
-        using (var admin = new AmazonS3Client(new BasicAWSCredentials(AccessKey, SecretKey), new AmazonS3Config
-        {
-            ServiceURL = emulator.Endpoint,
-            ForcePathStyle = true,
-            AuthenticationRegion = "us-east-1",
-            UseHttp = true,
-        }))
-        {
-            await admin.PutBucketAsync(bucket, cancellationToken);
-        }
-
-        return new S3ObjectStore(configure(new S3StoreOptions
-        {
-            Bucket = bucket,
-            Endpoint = emulator.Endpoint,
-            ForcePathStyle = true,
-            AccessKeyId = AccessKey,
-            SecretAccessKey = SecretKey,
-        }));
-    }
-}
 
 /// <summary>
 /// The contract against s3rver 3.7.1. Its gaps (real S3 has none): V2 listing breaks on a second page (so V1 here),
@@ -55,7 +22,7 @@ public sealed class S3rverContractTests : ObjectStoreContractTests
     protected override IEnumerable<string> KnownSecrets => [S3Buckets.SecretKey + "-not-shown"];
 
     protected override async Task<IObjectStore> CreateStoreAsync(CancellationToken cancellationToken) =>
-        await S3Buckets.CreateAsync(await SharedEmulators.S3rver, o => o with { ListVersion = 1, ConditionalWrites = false, ConditionalReads = false, BatchDelete = false }, cancellationToken);
+        await S3Buckets.CreateAsync(await Emulators.S3rver, S3Buckets.ForS3rver, cancellationToken);
 }
 
 /// <summary>
@@ -69,5 +36,5 @@ public sealed class FauxqsContractTests : ObjectStoreContractTests
     protected override ContractGaps Gaps => ContractGaps.NoConditionalWrites;
 
     protected override async Task<IObjectStore> CreateStoreAsync(CancellationToken cancellationToken) =>
-        await S3Buckets.CreateAsync(await SharedEmulators.Fauxqs, o => o with { ConditionalWrites = false }, cancellationToken);
+        await S3Buckets.CreateAsync(await Emulators.Fauxqs, o => o with { ConditionalWrites = false }, cancellationToken);
 }

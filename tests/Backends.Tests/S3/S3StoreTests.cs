@@ -1,6 +1,6 @@
 using BucketMount.Backends.Remotes;
 using BucketMount.Backends.S3;
-using BucketMount.Backends.Tests.Emulators;
+using BucketMount.TestSupport;
 
 namespace BucketMount.Backends.Tests.S3;
 
@@ -80,7 +80,7 @@ public sealed class S3StoreTests
     [TestMethod]
     public async Task A_missing_bucket_is_not_found_naming_the_bucket()
     {
-        var emulator = await SharedEmulators.Fauxqs;
+        var emulator = await Emulators.Fauxqs;
         await using var store = new S3ObjectStore(new S3StoreOptions { Bucket = "no-such-bucket-here", Endpoint = emulator.Endpoint, ForcePathStyle = true, AccessKeyId = "a", SecretAccessKey = "b" });
 
         var error = await Assert.ThrowsExactlyAsync<ObjectStoreException>(async () =>
@@ -110,7 +110,7 @@ public sealed class S3StoreTests
     [TestMethod]
     public async Task Objects_over_the_multipart_copy_threshold_are_copied_in_parts_with_their_metadata()
     {
-        var emulator = await SharedEmulators.Fauxqs;
+        var emulator = await Emulators.Fauxqs;
         await using var store = await S3Buckets.CreateAsync(emulator, o => o with { MultipartCopyThreshold = 6L * 1024 * 1024, MultipartCopyPartSize = 5L * 1024 * 1024 }, Token);
         var data = new byte[10 * 1024 * 1024];
         new Random(3).NextBytes(data);
@@ -132,7 +132,7 @@ public sealed class S3StoreTests
     [TestMethod]
     public async Task A_failing_multipart_upload_is_aborted_and_leaves_no_object()
     {
-        var emulator = await SharedEmulators.Fauxqs;
+        var emulator = await Emulators.Fauxqs;
         await using var store = await S3Buckets.CreateAsync(emulator, o => o, Token);
         var failing = new FailingSource(20L * 1024 * 1024, failAt: 9L * 1024 * 1024);
 

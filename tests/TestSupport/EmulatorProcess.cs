@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace BucketMount.Backends.Tests.Emulators;
+namespace BucketMount.TestSupport;
 
 /// <summary>
 /// A store emulator (s3rver, fauxqs, Azurite) run as a child process on 127.0.0.1. Start fails loudly when the

@@ -1,23 +1,25 @@
-namespace BucketMount.Backends.Tests.Emulators;
+using System.Globalization;
+
+namespace BucketMount.TestSupport;
 
 /// <summary>
-/// The emulators of this test run, each started on first use on a free 127.0.0.1 port and stopped by PID when
-/// the run ends. A start that fails throws, so every test that needs the emulator fails loudly.
+/// The emulators of one test run, each started on first use on a free 127.0.0.1 port. A start that fails throws,
+/// so every test that needs the emulator fails loudly. Each test assembly calls <see cref="StopAll"/> in its
+/// AssemblyCleanup, which stops them by PID.
 /// </summary>
-[TestClass]
-public static class SharedEmulators
+public static class Emulators
 {
     private static readonly Lazy<Task<EmulatorProcess>> S3rverInstance = new(() => EmulatorProcess.StartAsync("s3rver",
         EmulatorProcess.RequireModuleFile("s3rver/bin/s3rver.js"),
-        (port, data) => ["--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--directory", data, "--silent"]));
+        (port, data) => ["--address", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--directory", data, "--silent"]));
 
     private static readonly Lazy<Task<EmulatorProcess>> FauxqsInstance = new(() => EmulatorProcess.StartAsync("fauxqs",
         Path.Combine(EmulatorProcess.EmulatorsDirectory, "start-fauxqs.mjs"),
-        (port, _) => [port.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+        (port, _) => [port.ToString(CultureInfo.InvariantCulture)]));
 
     private static readonly Lazy<Task<EmulatorProcess>> AzuriteInstance = new(() => EmulatorProcess.StartAsync("azurite",
         EmulatorProcess.RequireModuleFile("azurite/dist/src/blob/main.js"),
-        (port, data) => ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", data, "--silent", "--skipApiVersionCheck"]));
+        (port, data) => ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(CultureInfo.InvariantCulture), "--location", data, "--silent", "--skipApiVersionCheck"]));
 
     public static Task<EmulatorProcess> S3rver => S3rverInstance.Value;
 
@@ -25,14 +27,9 @@ public static class SharedEmulators
 
     public static Task<EmulatorProcess> Azurite => AzuriteInstance.Value;
 
-    [AssemblyInitialize]
-    public static void KeepTestsOnLoopback(TestContext context)
-    {
-        // The AWS SDK's default credential chain may ask the EC2 metadata service, which is not on loopback.
-        Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
-    }
+    /// <summary>The AWS SDK's default credential chain may ask the EC2 metadata service, which is not on loopback.</summary>
+    public static void KeepAwsOnLoopback() => Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
 
-    [AssemblyCleanup]
     public static void StopAll()
     {
         foreach (var instance in new[] { S3rverInstance, FauxqsInstance, AzuriteInstance })

@@ -1,0 +1,13 @@
+using BucketMount.TestSupport;
+
+namespace BucketMount.Backends.Tests;
+
+[TestClass]
+public static class AssemblySetup
+{
+    [AssemblyInitialize]
+    public static void Start(TestContext context) => Emulators.KeepAwsOnLoopback();
+
+    [AssemblyCleanup]
+    public static void Stop() => Emulators.StopAll();
+}
