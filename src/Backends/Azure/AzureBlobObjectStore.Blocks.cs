@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Net;
 using System.Text;
+using BucketMount.Backends.Internal;
 
 namespace BucketMount.Backends.Azure;
 
@@ -26,7 +26,7 @@ public sealed partial class AzureBlobObjectStore
             var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
             try
             {
-                var read = await ReadFullyAsync(source, offset, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
+                var read = await Transfers.ReadExactlyAsync(source, offset, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
                 using var _ = await SendAsync(HttpMethod.Put, key, "comp=block&blockid=" + Uri.EscapeDataString(ids[i]),
                     request => request.Content = new ByteArrayContent(buffer, 0, read), RequestKind.Multipart, ct).ConfigureAwait(false);
                 Counters.AddUploaded(read);
@@ -124,22 +124,5 @@ public sealed partial class AzureBlobObjectStore
         }
 
         throw new ObjectStoreException(ObjectStoreErrorKind.Transient, $"the service's copy did not finish within {CopyWait.TotalMinutes} minutes.", Description, key);
-    }
-
-    private static async Task<int> ReadFullyAsync(IUploadSource source, long offset, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var read = await source.ReadAtAsync(offset + total, buffer[total..], cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"the upload source ended at byte {offset + total} but said it holds {source.Length}.");
-            }
-
-            total += read;
-        }
-
-        return total;
     }
 }

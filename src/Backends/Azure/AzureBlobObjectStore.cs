@@ -1,8 +1,8 @@
-using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using BucketMount.Backends.Internal;
 
 namespace BucketMount.Backends.Azure;
 
@@ -14,7 +14,6 @@ namespace BucketMount.Backends.Azure;
 public sealed partial class AzureBlobObjectStore : IObjectStore
 {
     private const string ApiVersion = "2021-12-02";
-    private const int CopyChunk = 128 * 1024;
     private readonly AzureBlobStoreOptions _options;
     private readonly HttpClient _http;
     private readonly SharedKeySigner? _signer;
@@ -72,27 +71,14 @@ public sealed partial class AzureBlobObjectStore : IObjectStore
         }
 
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        var total = 0;
         try
         {
-            while (total < buffer.Length)
-            {
-                var read = await body.ReadAsync(buffer[total..], cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                total += read;
-            }
+            return await Transfers.FillAsync(body, buffer, Counters, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
             throw AzureErrors.FromTransport(e, Description, key);
         }
-
-        Counters.AddDownloaded(total);
-        return total;
     }
 
     public async Task<long> ReadToAsync(string key, long offset, long? length, Stream destination, ReadOptions? options, CancellationToken cancellationToken)
@@ -109,27 +95,13 @@ public sealed partial class AzureBlobObjectStore : IObjectStore
         }
 
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        var buffer = ArrayPool<byte>.Shared.Rent(CopyChunk);
         try
         {
-            long total = 0;
-            int read;
-            while ((read = await body.ReadAsync(buffer.AsMemory(0, CopyChunk), cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                total += read;
-                Counters.AddDownloaded(read);
-            }
-
-            return total;
+            return await Transfers.CopyAsync(body, destination, Counters, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
             throw AzureErrors.FromTransport(e, Description, key);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -137,7 +109,7 @@ public sealed partial class AzureBlobObjectStore : IObjectStore
     {
         Validate(key);
         var metadata = MetadataRules.Validate(options?.Metadata, Description, key);
-        var seekable = content.CanSeek ? content : await BufferAsync(content, cancellationToken).ConfigureAwait(false);
+        var seekable = await Transfers.SeekableAsync(content, cancellationToken).ConfigureAwait(false);
         try
         {
             var length = seekable.Length - seekable.Position;
@@ -169,25 +141,8 @@ public sealed partial class AzureBlobObjectStore : IObjectStore
         using var _ = await SendAsync(HttpMethod.Delete, key, null, null, RequestKind.Delete, cancellationToken, allowNotFound: true).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
-    {
-        var failures = new List<DeleteFailure>();
-        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (key, ct) =>
-        {
-            try
-            {
-                await DeleteAsync(key, ct).ConfigureAwait(false);
-            }
-            catch (ObjectStoreException e)
-            {
-                lock (failures)
-                {
-                    failures.Add(new DeleteFailure(key, e));
-                }
-            }
-        }).ConfigureAwait(false);
-        return failures;
-    }
+    public Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
+        Transfers.DeleteEachAsync(this, keys, parallelism: 16, cancellationToken);
 
     public ValueTask DisposeAsync()
     {
@@ -330,12 +285,4 @@ public sealed partial class AzureBlobObjectStore : IObjectStore
     private static DateTimeOffset LastModifiedOf(HttpResponseMessage response) => response.Content.Headers.LastModified ?? DateTimeOffset.UtcNow;
 
     private void Validate(string key) => MetadataRules.ValidateKey(key, Capabilities.MaxKeyBytes, Description);
-
-    private static async Task<Stream> BufferAsync(Stream content, CancellationToken cancellationToken)
-    {
-        var buffer = new MemoryStream();
-        await content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        buffer.Position = 0;
-        return buffer;
-    }
 }

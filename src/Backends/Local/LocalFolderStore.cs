@@ -253,23 +253,8 @@ public sealed class LocalFolderStore : IObjectStore
         LocalFolders.PruneEmptyParents(paths.Meta, _metaFolder);
     }
 
-    public async Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
-    {
-        var failures = new List<DeleteFailure>();
-        foreach (var key in keys)
-        {
-            try
-            {
-                await DeleteAsync(key, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ObjectStoreException e)
-            {
-                failures.Add(new DeleteFailure(key, e));
-            }
-        }
-
-        return failures;
-    }
+    public Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
+        Transfers.DeleteEachAsync(this, keys, parallelism: 1, cancellationToken);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

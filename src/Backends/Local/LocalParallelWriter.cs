@@ -1,4 +1,5 @@
 using System.Buffers;
+using BucketMount.Backends.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace BucketMount.Backends.Local;
@@ -19,12 +20,7 @@ internal static class LocalParallelWriter
             var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
             try
             {
-                var read = await source.ReadAtAsync(offset, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
-                if (read != length)
-                {
-                    throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"the upload source gave {read} of {length} bytes for part {part + 1}.");
-                }
-
+                await Transfers.ReadExactlyAsync(source, offset, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
                 await RandomAccess.WriteAsync(handle, buffer.AsMemory(0, length), offset, ct).ConfigureAwait(false);
                 counters.CountRequest(RequestKind.Multipart);
                 counters.AddUploaded(length);

@@ -128,11 +128,7 @@ public sealed class MemoryObjectStore : IObjectStore
         {
             var offset = (long)part * partSize;
             var length = (int)Math.Min(partSize, source.Length - offset);
-            var read = await source.ReadAtAsync(offset, data.AsMemory((int)offset, length), ct).ConfigureAwait(false);
-            if (read != length)
-            {
-                throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"the upload source gave {read} of {length} bytes for part {part + 1}.", Description, key);
-            }
+            await Transfers.ReadExactlyAsync(source, offset, data.AsMemory((int)offset, length), ct).ConfigureAwait(false);
 
             Counters.CountRequest(RequestKind.Multipart);
             Counters.AddUploaded(length);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Amazon.S3;
 using Amazon.S3.Model;
+using BucketMount.Backends.Internal;
 
 namespace BucketMount.Backends.S3;
 
@@ -165,7 +166,7 @@ public sealed partial class S3ObjectStore
             var buffer = ArrayPool<byte>.Shared.Rent(length);
             try
             {
-                var read = await ReadFullyAsync(source, offset, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
+                var read = await Transfers.ReadExactlyAsync(source, offset, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
                 using var body = new MemoryStream(buffer, 0, read, writable: false);
                 Counters.CountRequest(RequestKind.Multipart);
                 var response = await _client.UploadPartAsync(new UploadPartRequest
@@ -195,7 +196,7 @@ public sealed partial class S3ObjectStore
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, source.Length));
         try
         {
-            var read = await ReadFullyAsync(source, 0, buffer.AsMemory(0, (int)source.Length), cancellationToken).ConfigureAwait(false);
+            var read = await Transfers.ReadExactlyAsync(source, 0, buffer.AsMemory(0, (int)source.Length), cancellationToken).ConfigureAwait(false);
             using var body = new MemoryStream(buffer, 0, read, writable: false);
             return await PutAsync(key, body, options, cancellationToken).ConfigureAwait(false);
         }
@@ -224,22 +225,5 @@ public sealed partial class S3ObjectStore
     {
         var minimumForCount = (total + Capabilities.MaxPartCount - 1) / Capabilities.MaxPartCount;
         return Math.Clamp(Math.Max(requested, minimumForCount), Capabilities.MinPartSize, Capabilities.MaxPartSize);
-    }
-
-    private static async Task<int> ReadFullyAsync(IUploadSource source, long offset, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var read = await source.ReadAtAsync(offset + total, buffer[total..], cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"the upload source ended at byte {offset + total} but said it holds {source.Length}.");
-            }
-
-            total += read;
-        }
-
-        return total;
     }
 }

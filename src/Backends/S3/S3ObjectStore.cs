@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
+using BucketMount.Backends.Internal;
 
 namespace BucketMount.Backends.S3;
 
@@ -11,7 +11,6 @@ namespace BucketMount.Backends.S3;
 /// </summary>
 public sealed partial class S3ObjectStore : IObjectStore
 {
-    private const int CopyChunk = 128 * 1024;
     private readonly AmazonS3Client _client;
     private readonly S3StoreOptions _options;
 
@@ -75,27 +74,14 @@ public sealed partial class S3ObjectStore : IObjectStore
             return 0;
         }
 
-        var total = 0;
         try
         {
-            while (total < buffer.Length)
-            {
-                var read = await response.ResponseStream.ReadAsync(buffer[total..], cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                total += read;
-            }
+            return await Transfers.FillAsync(response.ResponseStream, buffer, Counters, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
             throw Fail(e, key);
         }
-
-        Counters.AddDownloaded(total);
-        return total;
     }
 
     public async Task<long> ReadToAsync(string key, long offset, long? length, Stream destination, ReadOptions? options, CancellationToken cancellationToken)
@@ -111,27 +97,13 @@ public sealed partial class S3ObjectStore : IObjectStore
             return 0;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(CopyChunk);
         try
         {
-            long total = 0;
-            int read;
-            while ((read = await response.ResponseStream.ReadAsync(buffer.AsMemory(0, CopyChunk), cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                total += read;
-                Counters.AddDownloaded(read);
-            }
-
-            return total;
+            return await Transfers.CopyAsync(response.ResponseStream, destination, Counters, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
             throw Fail(e, key);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -141,7 +113,7 @@ public sealed partial class S3ObjectStore : IObjectStore
         var metadata = MetadataRules.Validate(options?.Metadata, Description, key);
 
         // The request is signed over its payload, so it needs a length: a stream that cannot seek is read into memory.
-        var seekable = content.CanSeek ? content : await BufferAsync(content, cancellationToken).ConfigureAwait(false);
+        var seekable = await Transfers.SeekableAsync(content, cancellationToken).ConfigureAwait(false);
         var length = seekable.Length - seekable.Position;
         var request = new PutObjectRequest
         {
@@ -198,19 +170,7 @@ public sealed partial class S3ObjectStore : IObjectStore
         var failures = new List<DeleteFailure>();
         if (!_options.BatchDelete)
         {
-            foreach (var key in keys)
-            {
-                try
-                {
-                    await DeleteAsync(key, cancellationToken).ConfigureAwait(false);
-                }
-                catch (ObjectStoreException e)
-                {
-                    failures.Add(new DeleteFailure(key, e));
-                }
-            }
-
-            return failures;
+            return await Transfers.DeleteEachAsync(this, keys, parallelism: 1, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var batch in keys.Chunk(Capabilities.MaxBatchDelete))
@@ -308,14 +268,6 @@ public sealed partial class S3ObjectStore : IObjectStore
         }
 
         return result;
-    }
-
-    private static async Task<Stream> BufferAsync(Stream content, CancellationToken cancellationToken)
-    {
-        var buffer = new MemoryStream();
-        await content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        buffer.Position = 0;
-        return buffer;
     }
 
     private static DateTimeOffset ToTime(DateTime? time) =>
