@@ -4,6 +4,7 @@ using BucketMount.Backends;
 using BucketMount.Backends.Remotes;
 using BucketMount.Cli.Mounting;
 using BucketMount.Engine;
+using BucketMount.Fuse;
 
 namespace BucketMount.Cli.Commands;
 
@@ -37,7 +38,8 @@ internal static class MountCommand
                     return await DaemonAsync(mountPoint, ct);
                 }
 
-                await using var session = await MountSession.StartAsync(remote, mountPoint, settings.Engine(parse, remote), settings.Fuse(parse), ct);
+                var options = new MountedBucketOptions { Engine = settings.Engine(parse, remote), Fuse = settings.Fuse(parse) };
+                await using var session = await MountSession.StartAsync(remoteText, mountPoint, options, ct);
                 Console.Error.WriteLine($"Mounted {remote} at {mountPoint} (cache {session.Engine.Options.CacheDirectory}). Ctrl+C to unmount.");
                 if (session.Engine.RecoveredPaths.Count > 0)
                 {

@@ -44,7 +44,7 @@ internal sealed class MountSettings
 
     public EngineOptions Engine(ParseResult parse, RemoteUri remote) => new()
     {
-        CacheDirectory = parse.GetValue(CacheDir) is { Length: > 0 } dir ? Path.GetFullPath(dir) : DefaultCacheDirectory(remote),
+        CacheDirectory = parse.GetValue(CacheDir) is { Length: > 0 } dir ? Path.GetFullPath(dir) : MountedBucket.DefaultCacheDirectory(remote),
         MemoryCacheBytes = parse.GetValue(MemoryCacheMiB) * EngineOptions.MiB,
         DiskCacheBytes = parse.GetValue(DiskCacheMiB) * EngineOptions.MiB,
         BlockSize = parse.GetValue(BlockSizeKiB) * 1024,
@@ -64,15 +64,6 @@ internal sealed class MountSettings
         Umask = ParseUmask(parse.GetValue(Umask)!),
         ReadOnly = parse.GetValue(ReadOnly),
     };
-
-    /// <summary>One cache directory per remote, so two mounts of different remotes never share one.</summary>
-    public static string DefaultCacheDirectory(RemoteUri remote)
-    {
-        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(remote.ToString())))[..16];
-        var home = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        return Path.Combine(home, "bucketmount", hash);
-    }
 
     private static uint ParseUmask(string text)
     {

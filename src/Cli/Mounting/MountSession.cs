@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using BucketMount.Backends;
 using BucketMount.Backends.Remotes;
 using BucketMount.Engine;
 using BucketMount.Engine.Diagnostics;
@@ -9,72 +8,47 @@ using BucketMount.Fuse;
 namespace BucketMount.Cli.Mounting;
 
 /// <summary>
-/// A running mount: store, engine, FUSE host and control socket. It ends on SIGINT/SIGTERM, an unmount request
-/// on the control socket, or an unmount from outside; then it detaches the mount, uploads everything pending
-/// with a live progress line, and releases the cache.
+/// The CLI's running mount: a <see cref="MountedBucket"/> plus its control socket and signal handling. It ends on
+/// SIGINT/SIGTERM, an unmount request on the control socket, or an unmount from outside; then it uploads
+/// everything pending with a live progress line.
 /// </summary>
 internal sealed class MountSession : IAsyncDisposable
 {
     private readonly TaskCompletionSource<bool> _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<int> _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private bool _force;
-    private readonly IObjectStore _store;
-    private readonly MountEngine _engine;
-    private readonly ControlServer _control;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private FuseMountHost _host = null!;
+    private ControlServer? _control;
+    private MountedBucket _mount = null!;
+    private bool _force;
 
-    private MountSession(RemoteUri remote, IObjectStore store, MountEngine engine, string mountPoint)
-    {
-        Remote = remote;
-        _store = store;
-        _engine = engine;
-        MountPoint = mountPoint;
+    public RemoteUri Remote => _mount.Remote;
 
-        // Listening before the kernel sees the mount: whoever sees the mount can already ask for status or unmount.
-        _control = ControlServer.Start(mountPoint, this);
-    }
+    public string MountPoint => _mount.MountPoint;
 
-    public RemoteUri Remote { get; }
-
-    public string MountPoint { get; }
-
-    public MountEngine Engine => _engine;
+    public MountEngine Engine => _mount.Engine;
 
     public TimeSpan Uptime => _clock.Elapsed;
 
-    /// <summary>Connects to the store (failing fast on a wrong endpoint, credentials or bucket), starts the engine and mounts.</summary>
-    public static async Task<MountSession> StartAsync(RemoteUri remote, string mountPoint, EngineOptions engineOptions, FuseMountOptions fuseOptions, CancellationToken cancellationToken)
+    /// <summary>Completes with the exit code once the session has shut down.</summary>
+    public Task<int> Finished => _finished.Task;
+
+    public static async Task<MountSession> StartAsync(string? remote, string mountPoint, MountedBucketOptions options, CancellationToken cancellationToken)
     {
-        FuseLibrary.EnsureAvailable();
-        RequireEmptyDirectory(mountPoint);
-        var store = ObjectStoreFactory.Create(remote);
+        var session = new MountSession();
+
+        // Listening before the kernel sees the mount: whoever sees the mount can already ask for status or unmount.
+        options = options with { BeforeMount = path => session._control = ControlServer.Start(path, session) };
         try
         {
-            await ProbeAsync(store, remote, cancellationToken);
-            var engine = MountEngine.Start(store, engineOptions);
-            var session = new MountSession(remote, store, engine, Path.GetFullPath(mountPoint));
-            try
-            {
-                session._host = FuseMountHost.Mount(engine, mountPoint, fuseOptions);
-                return session;
-            }
-            catch
-            {
-                session._control.Dispose();
-                await engine.ShutdownAsync(null, CancellationToken.None);
-                throw;
-            }
+            session._mount = await MountedBucket.MountAsync(remote, mountPoint, options, cancellationToken);
+            return session;
         }
         catch
         {
-            await store.DisposeAsync();
+            session._control?.Dispose();
             throw;
         }
     }
-
-    /// <summary>Completes with the exit code once the session has shut down.</summary>
-    public Task<int> Finished => _finished.Task;
 
     /// <summary>Asks the session to end (as Ctrl+C does); forced, it leaves pending uploads for the next mount.</summary>
     public void RequestStop(bool force = false)
@@ -88,26 +62,34 @@ internal sealed class MountSession : IAsyncDisposable
     {
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        await Task.WhenAny(_stop.Task, _host.Stopped);
+        await Task.WhenAny(_stop.Task, _mount.Stopped);
         var code = await ShutdownAsync();
         _finished.TrySetResult(code);
         return code;
     }
 
+    public EngineStatistics Statistics() => Engine.GetStatistics();
+
+    public ValueTask DisposeAsync()
+    {
+        _control?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
     private async Task<int> ShutdownAsync()
     {
-        _host.Unmount();
         if (_force)
         {
+            await _mount.UnmountAsync(null, force: true, CancellationToken.None);
             Console.Error.WriteLine($"Unmounted {MountPoint} without waiting for uploads (--force); pending ones finish at the next mount of this cache.");
             return 0;
         }
 
-        Console.Error.WriteLine($"Unmounted {MountPoint}; uploading what is pending…");
-        using var progress = new ProgressLine(Console.Error);
+        Console.Error.WriteLine($"Unmounting {MountPoint}; uploading what is pending…");
+        var progress = new ProgressLine(Console.Error);
         try
         {
-            await _engine.ShutdownAsync(progress, CancellationToken.None);
+            await _mount.UnmountAsync(progress, force: false, CancellationToken.None);
             progress.Finish("all changes are in the store.");
             return 0;
         }
@@ -118,53 +100,14 @@ internal sealed class MountSession : IAsyncDisposable
         }
     }
 
-    public EngineStatistics Statistics() => _engine.GetStatistics();
-
-    public async ValueTask DisposeAsync()
-    {
-        _control.Dispose();
-        await _store.DisposeAsync();
-    }
-
     private void OnSignal(PosixSignalContext context)
     {
         context.Cancel = true;
         RequestStop();
     }
 
-    private static void RequireEmptyDirectory(string mountPoint)
-    {
-        if (!Directory.Exists(mountPoint))
-        {
-            throw new ArgumentException($"the mount point '{mountPoint}' does not exist: create it first (mkdir -p {mountPoint}).");
-        }
-
-        if (Directory.EnumerateFileSystemEntries(mountPoint).Any())
-        {
-            throw new ArgumentException($"the mount point '{mountPoint}' is not empty or is already mounted: use an empty directory.");
-        }
-    }
-
-    /// <summary>One cheap listing so a wrong endpoint, credentials or bucket fails the mount now, not at the first ls.</summary>
-    private static async Task ProbeAsync(IObjectStore store, RemoteUri remote, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        try
-        {
-            await foreach (var _ in store.ListAsync("", "/", timeout.Token))
-            {
-                break;
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new ObjectStoreException(ObjectStoreErrorKind.Transient, "the store did not answer within 60 s: check the endpoint and the network.", remote.ToString());
-        }
-    }
-
     /// <summary>The unmount progress line: files and bytes left, uploaded so far, and the rate.</summary>
-    private sealed class ProgressLine(TextWriter output) : IProgress<UploadProgress>, IDisposable
+    private sealed class ProgressLine(TextWriter output) : IProgress<UploadProgress>
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private long _firstUploaded = -1;
@@ -190,10 +133,6 @@ internal sealed class MountSession : IAsyncDisposable
                 output.WriteLine();
                 output.WriteLine(message);
             }
-        }
-
-        public void Dispose()
-        {
         }
     }
 }

@@ -1,0 +1,160 @@
+using BucketMount.Backends;
+using BucketMount.Backends.Remotes;
+using BucketMount.Engine;
+using BucketMount.Engine.Diagnostics;
+using BucketMount.Engine.Namespace;
+using Microsoft.Extensions.Logging;
+
+namespace BucketMount.Fuse;
+
+/// <summary>What <see cref="MountedBucket.MountAsync"/> needs beyond the remote and the mount point.</summary>
+public sealed record MountedBucketOptions
+{
+    /// <summary>Engine settings; null takes the defaults with a cache directory chosen for the remote.</summary>
+    public EngineOptions? Engine { get; init; }
+
+    public FuseMountOptions Fuse { get; init; } = new();
+
+    /// <summary>Secrets for the remote; null reads the environment.</summary>
+    public RemoteCredentials? Credentials { get; init; }
+
+    public ILoggerFactory? Loggers { get; init; }
+
+    /// <summary>Called from just before the kernel sees the mount, e.g. to start listening for control requests.</summary>
+    public Action<string>? BeforeMount { get; init; }
+}
+
+/// <summary>
+/// A bucket mounted at a directory, for programs that embed bucketmount (a sandbox orchestrator, a test harness):
+/// the equivalent of a sandbox SDK's <c>mountBucket()</c>. Disposing it unmounts and uploads everything pending.
+/// </summary>
+public sealed class MountedBucket : IAsyncDisposable
+{
+    private readonly IObjectStore _store;
+    private readonly FuseMountHost _host;
+    private int _unmounted;
+
+    private MountedBucket(RemoteUri remote, IObjectStore store, MountEngine engine, FuseMountHost host)
+    {
+        Remote = remote;
+        _store = store;
+        Engine = engine;
+        _host = host;
+    }
+
+    public RemoteUri Remote { get; }
+
+    public string MountPoint => _host.MountPoint;
+
+    public MountEngine Engine { get; }
+
+    /// <summary>Completes when the mount goes away from outside (fusermount3 -u, umount).</summary>
+    public Task Stopped => _host.Stopped;
+
+    /// <summary>
+    /// Mounts <paramref name="remote"/> (null: the embedded local store) at <paramref name="mountPoint"/>. Fails
+    /// before mounting, with a message saying what to fix, when FUSE is missing, the mount point is missing or busy,
+    /// or the store is unreachable, refuses the credentials or has no such bucket.
+    /// </summary>
+    public static async Task<MountedBucket> MountAsync(string? remote, string mountPoint, MountedBucketOptions? options, CancellationToken cancellationToken)
+    {
+        options ??= new MountedBucketOptions();
+        var uri = remote is null ? ObjectStoreFactory.DefaultRemote() : RemoteUri.Parse(remote);
+        mountPoint = Path.GetFullPath(mountPoint);
+        FuseLibrary.EnsureAvailable();
+        RequireEmptyDirectory(mountPoint);
+        var store = ObjectStoreFactory.Create(uri, options.Credentials, logger: options.Loggers?.CreateLogger("BucketMount.Store"));
+        try
+        {
+            await ProbeAsync(store, uri, cancellationToken).ConfigureAwait(false);
+            var engine = MountEngine.Start(store, options.Engine ?? new EngineOptions { CacheDirectory = DefaultCacheDirectory(uri) }, NamePlatform.Linux, options.Loggers);
+            try
+            {
+                options.BeforeMount?.Invoke(mountPoint);
+                return new MountedBucket(uri, store, engine, FuseMountHost.Mount(engine, mountPoint, options.Fuse));
+            }
+            catch
+            {
+                await engine.ShutdownAsync(null, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>One cache directory per remote under ~/.cache/bucketmount (or $XDG_CACHE_HOME), so two mounts never share one.</summary>
+    public static string DefaultCacheDirectory(RemoteUri remote)
+    {
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(remote.ToString())))[..16];
+        var home = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(home, "bucketmount", hash);
+    }
+
+    /// <summary>Uploads every closed changed file now and returns when all are in the store; the mount stays.</summary>
+    public Task WaitForUploadsAsync(IProgress<UploadProgress>? progress, CancellationToken cancellationToken) =>
+        Engine.WaitForUploadsAsync(progress, cancellationToken);
+
+    /// <summary>
+    /// Detaches the mount, then uploads everything pending (unless <paramref name="force"/>: then the uploads stay
+    /// in the cache's journal for the next mount). Throws <see cref="FileSystemException"/> when uploads failed;
+    /// they stay journaled too.
+    /// </summary>
+    public async Task UnmountAsync(IProgress<UploadProgress>? progress, bool force, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _unmounted, 1) != 0)
+        {
+            return;
+        }
+
+        _host.Unmount();
+        try
+        {
+            if (!force)
+            {
+                await Engine.ShutdownAsync(progress, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await _store.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public ValueTask DisposeAsync() => new(UnmountAsync(null, force: false, CancellationToken.None));
+
+    private static void RequireEmptyDirectory(string mountPoint)
+    {
+        if (!Directory.Exists(mountPoint))
+        {
+            throw new ArgumentException($"the mount point '{mountPoint}' does not exist: create it first (mkdir -p {mountPoint}).");
+        }
+
+        if (Directory.EnumerateFileSystemEntries(mountPoint).Any())
+        {
+            throw new ArgumentException($"the mount point '{mountPoint}' is not empty or is already mounted: use an empty directory.");
+        }
+    }
+
+    /// <summary>One cheap listing, so a wrong endpoint, credentials or bucket fails the mount now, not at the first ls.</summary>
+    private static async Task ProbeAsync(IObjectStore store, RemoteUri remote, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        try
+        {
+            await foreach (var _ in store.ListAsync("", "/", timeout.Token).ConfigureAwait(false))
+            {
+                break;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ObjectStoreException(ObjectStoreErrorKind.Transient, "the store did not answer within 60 s: check the endpoint and the network.", remote.ToString());
+        }
+    }
+}
