@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using BucketMount.Backends;
 using BucketMount.Backends.Remotes;
+using BucketMount.Cli.Configuration;
+using BucketMount.Cli.Logging;
 using BucketMount.Cli.Mounting;
 using BucketMount.Engine;
 using BucketMount.Fuse;
@@ -31,15 +33,16 @@ internal static class MountCommand
             var (remoteText, mountPoint) = parse.GetValue(second) is { } mp ? (parse.GetValue(first), mp) : (null, parse.GetValue(first)!);
             try
             {
-                var remote = remoteText is null ? ObjectStoreFactory.DefaultRemote() : RemoteUri.Parse(remoteText);
+                var (remote, credentials) = RemoteConfig.Resolve(remoteText);
                 mountPoint = Path.GetFullPath(mountPoint);
                 if (parse.GetValue(daemon))
                 {
                     return await DaemonAsync(mountPoint, ct);
                 }
 
-                var options = new MountedBucketOptions { Engine = settings.Engine(parse, remote), Fuse = settings.Fuse(parse) };
-                await using var session = await MountSession.StartAsync(remoteText, mountPoint, options, ct);
+                using var loggers = new SimpleLoggerProvider(parse.GetValue(settings.LogLevel), parse.GetValue(settings.LogFile));
+                var options = new MountedBucketOptions { Engine = settings.Engine(parse, remote), Fuse = settings.Fuse(parse), Credentials = credentials, Loggers = loggers };
+                await using var session = await MountSession.StartAsync(remote.ToString(), mountPoint, options, ct);
                 Console.Error.WriteLine($"Mounted {remote} at {mountPoint} (cache {session.Engine.Options.CacheDirectory}). Ctrl+C to unmount.");
                 if (session.Engine.RecoveredPaths.Count > 0)
                 {

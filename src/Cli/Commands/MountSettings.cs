@@ -36,10 +36,14 @@ internal sealed class MountSettings
 
     public Option<string> Umask { get; } = new("--umask") { Description = "Octal bits removed from default modes 0777/0666.", DefaultValueFactory = _ => "022" };
 
+    public Option<Microsoft.Extensions.Logging.LogLevel> LogLevel { get; } = new("--log-level") { Description = "Trace, Debug, Information, Warning, Error or None.", DefaultValueFactory = _ => Microsoft.Extensions.Logging.LogLevel.Warning };
+
+    public Option<string?> LogFile { get; } = new("--log-file") { Description = "Append log lines to this file instead of standard error." };
+
     public IEnumerable<Option> All =>
     [
         CacheDir, MemoryCacheMiB, DiskCacheMiB, BlockSizeKiB, ReadAheadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
-        Conflict, ExactMtimes, ReadOnly, AllowOther, Uid, Gid, Umask,
+        Conflict, ExactMtimes, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile,
     ];
 
     public EngineOptions Engine(ParseResult parse, RemoteUri remote) => new()

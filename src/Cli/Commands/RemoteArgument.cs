@@ -1,13 +1,14 @@
 using System.CommandLine;
 using BucketMount.Backends;
 using BucketMount.Backends.Remotes;
+using BucketMount.Cli.Configuration;
 
 namespace BucketMount.Cli.Commands;
 
 /// <summary>The REMOTE argument every object command takes, and turning it into a store.</summary>
 internal static class RemoteArgument
 {
-    public static Argument<string> Create(string description = "The remote: s3://bucket[/prefix], r2://account/bucket, az://account/container, file:///folder or mem://name.") =>
+    public static Argument<string> Create(string description = "The remote: s3://bucket[/prefix], r2://account/bucket, az://account/container, file:///folder, mem://name, or name: from the config file.") =>
         new("remote") { Description = description };
 
     /// <summary>Runs <paramref name="action"/> on the remote's store and turns store errors into a message and exit code 2.</summary>
@@ -15,8 +16,8 @@ internal static class RemoteArgument
     {
         try
         {
-            var remote = string.IsNullOrEmpty(remoteText) ? ObjectStoreFactory.DefaultRemote() : RemoteUri.Parse(remoteText);
-            await using var store = ObjectStoreFactory.Create(remote);
+            var (remote, credentials) = RemoteConfig.Resolve(remoteText);
+            await using var store = ObjectStoreFactory.Create(remote, credentials);
             return await action(store, remote);
         }
         catch (ObjectStoreException e)

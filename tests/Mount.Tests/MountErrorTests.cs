@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using BucketMount.TestSupport;
+
+namespace BucketMount.Mount.Tests;
+
+/// <summary>Mount-time errors are clear and immediate: the CLI exits with 2 and says what to fix, nothing is mounted.</summary>
+[TestClass]
+public sealed class MountErrorTests
+{
+    private string _root = null!;
+
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestInitialize]
+    public void CreateRoot() => _root = Directory.CreateTempSubdirectory("bucketmount-errors-").FullName;
+
+    [TestCleanup]
+    public void DeleteRoot() => Directory.Delete(_root, recursive: true);
+
+    private async Task<(int Code, string Error)> CliAsync(IDictionary<string, string>? environment, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(MountProcess.CliDll);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await error + await output);
+    }
+
+    private string EmptyMountPoint()
+    {
+        var path = Path.Combine(_root, "mnt");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    [TestMethod]
+    public async Task A_missing_mount_point_is_named()
+    {
+        var (code, error) = await CliAsync(null, "mount", "file://" + _root, Path.Combine(_root, "nope"), "--cache-dir", Path.Combine(_root, "c"));
+
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "does not exist");
+        StringAssert.Contains(error, "mkdir -p");
+    }
+
+    [TestMethod]
+    public async Task A_mount_point_that_is_not_empty_is_refused()
+    {
+        var mountPoint = EmptyMountPoint();
+        await File.WriteAllTextAsync(Path.Combine(mountPoint, "x"), "x");
+
+        var (code, error) = await CliAsync(null, "mount", "file://" + _root + "/store", mountPoint, "--cache-dir", Path.Combine(_root, "c"));
+
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "not empty");
+    }
+
+    [TestMethod]
+    public async Task An_unreachable_endpoint_fails_the_mount_with_what_to_check()
+    {
+        var port = EmulatorProcess.FreeLoopbackPort();
+        var (code, error) = await CliAsync(new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = "a", ["AWS_SECRET_ACCESS_KEY"] = "b" },
+            "mount", $"s3://bucket?endpoint=http://127.0.0.1:{port}&path_style", EmptyMountPoint(), "--cache-dir", Path.Combine(_root, "c"));
+
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "check the endpoint");
+        Assert.IsFalse(MountProcess.IsMounted(Path.Combine(_root, "mnt")));
+    }
+
+    [TestMethod]
+    public async Task A_missing_bucket_fails_the_mount_naming_the_bucket()
+    {
+        var emulator = await Emulators.S3rver;
+        var (code, error) = await CliAsync(null, "mount", $"s3://no-such-bucket-xyz?endpoint={emulator.Endpoint}&path_style&list_version=1", EmptyMountPoint(), "--cache-dir", Path.Combine(_root, "c"));
+
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "s3://no-such-bucket-xyz");
+        StringAssert.Contains(error, "bucket does not exist");
+    }
+
+    [TestMethod]
+    public async Task Wrong_credentials_fail_the_mount_without_showing_them()
+    {
+        var emulator = await Emulators.Azurite;
+        var wrongKey = Convert.ToBase64String(Enumerable.Repeat((byte)7, 64).ToArray());
+        var (code, error) = await CliAsync(new Dictionary<string, string> { ["AZURE_STORAGE_KEY"] = wrongKey },
+            "mount", $"az://devstoreaccount1/anything?endpoint={emulator.Endpoint}/devstoreaccount1", EmptyMountPoint(), "--cache-dir", Path.Combine(_root, "c"));
+
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "refused the credentials");
+        Assert.DoesNotContain(wrongKey, error);
+    }
+
+    [TestMethod]
+    public async Task Named_remotes_come_from_the_config_file_and_unknown_names_are_explained()
+    {
+        var store = Path.Combine(_root, "store");
+        Directory.CreateDirectory(Path.Combine(store, "docs"));
+        await File.WriteAllTextAsync(Path.Combine(store, "docs", "a.txt"), "a");
+        var config = Path.Combine(_root, "remotes.json");
+        await File.WriteAllTextAsync(config, $$"""{ "home": { "uri": "file://{{store}}" } }""");
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var environment = new Dictionary<string, string> { ["BUCKETMOUNT_CONFIG"] = config };
+
+        var (code, listing) = await CliAsync(environment, "ls", "home:docs");
+        var (unknownCode, unknown) = await CliAsync(environment, "ls", "work:");
+
+        Assert.AreEqual(0, code, listing);
+        StringAssert.Contains(listing, "a.txt");
+        Assert.AreEqual(2, unknownCode);
+        StringAssert.Contains(unknown, "no remote named 'work'");
+    }
+}
