@@ -241,6 +241,54 @@ public abstract class MountScenarioTests
     }
 
     [TestMethod]
+    public async Task Chmod_chown_and_mtimes_persist_in_object_metadata_across_a_remount()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        await using (var mount = await MountAsync(remote))
+        {
+            await Shell.MustAsync("echo x > f && chmod 640 f && chown 1234:5678 f && touch -d '2010-01-02 03:04:05' f && echo y > g && chmod 755 g", MountPoint);
+            await mount.UnmountAsync();
+        }
+
+        Directory.Delete(Cache, recursive: true);
+        await using var again = await MountAsync(remote);
+        Assert.AreEqual("640 1234 5678 1262401445\n755\n", await Shell.MustAsync("stat -c '%a %u %g %Y' f && stat -c %a g", MountPoint));
+        await again.UnmountAsync();
+    }
+
+    [TestMethod]
+    public async Task Daemon_mode_returns_once_mounted_and_unmount_waits_for_uploads()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        Directory.CreateDirectory(MountPoint);
+        var extra = string.Join(' ', StoreMountArguments.Select(a => $"'{a}'"));
+        await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' mount '{remote}' '{MountPoint}' --cache-dir '{Cache}' --daemon --write-back-delay 3600 {extra}", timeout: TimeSpan.FromMinutes(2));
+        var pid = 0;
+        try
+        {
+            Assert.IsTrue(MountProcess.IsMounted(MountPoint), "mounted when --daemon returned");
+            using (var status = System.Text.Json.JsonDocument.Parse(await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' status '{MountPoint}' --json")))
+            {
+                pid = status.RootElement[0].GetProperty("pid").GetInt32();
+            }
+
+            await Shell.MustAsync("echo daemon > d.txt", MountPoint);
+            StringAssert.Contains(await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' unmount '{MountPoint}'"), "every change is in the store");
+            Assert.IsFalse(MountProcess.IsMounted(MountPoint));
+        }
+        finally
+        {
+            // The background mount is stopped by its PID (from status) whatever happened above.
+            await Shell.RunAsync($"fusermount3 -u -z '{MountPoint}' 2>/dev/null; {(pid > 0 ? $"kill -9 {pid} 2>/dev/null" : "true")}; true");
+        }
+
+        Directory.Delete(Cache, recursive: true);
+        await using var again = await MountAsync(remote);
+        Assert.AreEqual("daemon\n", await File.ReadAllTextAsync(Path.Combine(MountPoint, "d.txt")));
+        await again.UnmountAsync();
+    }
+
+    [TestMethod]
     public async Task Hard_links_device_nodes_and_exchange_renames_are_refused_with_a_clear_errno()
     {
         var remote = await CreateRemoteAsync(_root);

@@ -20,6 +20,7 @@ internal static class Shell
         info.ArgumentList.Add(script);
         info.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
         info.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
+        info.Environment["TZ"] = "UTC";
         using var process = Process.Start(info) ?? throw new InvalidOperationException("bash did not start");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
