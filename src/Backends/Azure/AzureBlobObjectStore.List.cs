@@ -44,7 +44,7 @@ public sealed partial class AzureBlobObjectStore
             var metadata = blob.Element("Metadata")?.Elements().ToDictionary(m => m.Name.LocalName.ToLowerInvariant(), m => m.Value, StringComparer.Ordinal)
                 ?? new Dictionary<string, string>(StringComparer.Ordinal);
             entries.Add(ListEntry.ForObject(new ObjectInfo(
-                blob.Element("Name")!.Value,
+                NameOf(blob),
                 long.Parse(properties?.Element("Content-Length")?.Value ?? "0", CultureInfo.InvariantCulture),
                 Quote(properties?.Element("Etag")?.Value ?? ""),
                 DateTimeOffset.Parse(properties?.Element("Last-Modified")?.Value ?? "Thu, 01 Jan 1970 00:00:00 GMT", CultureInfo.InvariantCulture),
@@ -54,11 +54,18 @@ public sealed partial class AzureBlobObjectStore
 
         foreach (var prefix in blobs?.Elements("BlobPrefix") ?? [])
         {
-            entries.Add(ListEntry.ForPrefix(prefix.Element("Name")!.Value));
+            entries.Add(ListEntry.ForPrefix(NameOf(prefix)));
         }
 
         entries.Sort((a, b) => KeyOrder.Instance.Compare(a.Key, b.Key));
         return entries;
+    }
+
+    /// <summary>Names with characters XML cannot carry come percent-encoded, marked Encoded="true".</summary>
+    private static string NameOf(XElement entry)
+    {
+        var name = entry.Element("Name")!;
+        return (string?)name.Attribute("Encoded") == "true" ? Uri.UnescapeDataString(name.Value) : name.Value;
     }
 
     /// <summary>Listings give ETags bare; HEAD and PUT give them quoted. Callers compare them, so one form.</summary>

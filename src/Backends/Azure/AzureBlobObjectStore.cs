@@ -42,7 +42,7 @@ public sealed partial class AzureBlobObjectStore : IObjectStore
         MaxPartSize = 4000L * 1024 * 1024,
         MaxPartCount = 50_000,
         MaxKeyBytes = 1024,
-        MaxBatchDelete = 1,
+        MaxBatchDelete = BatchSize,
         BackslashInKeys = false,
     };
 
@@ -141,9 +141,6 @@ public sealed partial class AzureBlobObjectStore : IObjectStore
         using var _ = await SendAsync(HttpMethod.Delete, key, null, null, RequestKind.Delete, cancellationToken, allowNotFound: true).ConfigureAwait(false);
     }
 
-    public Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
-        Transfers.DeleteEachAsync(this, keys, parallelism: 16, cancellationToken);
-
     public ValueTask DisposeAsync()
     {
         _http.Dispose();
@@ -182,9 +179,9 @@ public sealed partial class AzureBlobObjectStore : IObjectStore
     /// <paramref name="allowNotFound"/>, and 416 when <paramref name="allowRangeError"/>).
     /// </summary>
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string? key, string? query, Action<HttpRequestMessage>? configure, RequestKind kind,
-        CancellationToken cancellationToken, bool allowNotFound = false, bool allowRangeError = false, bool headersOnly = false)
+        CancellationToken cancellationToken, bool allowNotFound = false, bool allowRangeError = false, bool headersOnly = false, bool serviceLevel = false)
     {
-        using var request = new HttpRequestMessage(method, BuildUri(key, query));
+        using var request = new HttpRequestMessage(method, BuildUri(key, query, serviceLevel));
         request.Headers.Add("x-ms-date", DateTimeOffset.UtcNow.ToString("R", CultureInfo.InvariantCulture));
         request.Headers.Add("x-ms-version", ApiVersion);
         configure?.Invoke(request);
@@ -215,9 +212,10 @@ public sealed partial class AzureBlobObjectStore : IObjectStore
         }
     }
 
-    private Uri BuildUri(string? key, string? query)
+    /// <summary>The blob's URL (the container's when <paramref name="key"/> is null, the service's when <paramref name="serviceLevel"/>), with the SAS.</summary>
+    private Uri BuildUri(string? key, string? query, bool serviceLevel = false)
     {
-        var path = new StringBuilder(_options.ServiceUri.AbsoluteUri).Append(_options.Container);
+        var path = new StringBuilder(_options.ServiceUri.AbsoluteUri).Append(serviceLevel ? "" : _options.Container);
         if (key is not null)
         {
             path.Append('/').Append(EscapeKey(key));

@@ -47,27 +47,36 @@ public sealed record AzureBlobStoreOptions
     public void Validate()
     {
         AzureContainerNames.Validate(Account, Container);
-        if (AccountKey is null && SasToken is null)
+        if (AccountKey is null && string.IsNullOrEmpty(SasToken?.TrimStart('?')))
         {
             throw new ObjectStoreException(ObjectStoreErrorKind.AccessDenied,
                 "no Azure credentials: set AZURE_STORAGE_KEY (account key), AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING.", Location);
         }
 
-        if (AccountKey is not null && !IsBase64(AccountKey))
+        if (AccountKey is not null && (AccountKey.Length == 0 || !IsBase64(AccountKey)))
         {
             throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, "the account key is not valid base64: copy it again from the portal (Access keys).", Location);
         }
 
-        if (Endpoint is not null && !Uri.TryCreate(Endpoint, UriKind.Absolute, out _))
+        if (Endpoint is not null && (!Uri.TryCreate(Endpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https")))
         {
-            throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"the endpoint '{Endpoint}' is not an absolute URL.", Location);
+            throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"the endpoint '{EndpointText}' is not an http(s) URL.", Location);
+        }
+
+        if (Endpoint is not null && (Endpoint.Contains('?', StringComparison.Ordinal) || Endpoint.Contains('#', StringComparison.Ordinal)))
+        {
+            throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument,
+                $"the endpoint '{EndpointText}' has a query: give a SAS token as the SAS token, not as part of the endpoint.", Location);
         }
     }
 
     public override string ToString() =>
-        $"{Location} (endpoint {ServiceUri}, credentials {(AccountKey is not null ? "account key" : "SAS token")})";
+        $"{Location} (endpoint {EndpointText}, credentials {(AccountKey is not null ? "account key" : "SAS token")})";
 
-    private static bool IsBase64(string text)
+    /// <summary>The endpoint without any query, which could hold a SAS.</summary>
+    private string EndpointText => Endpoint is null ? $"https://{Account}.blob.core.windows.net/" : Endpoint.Split('?', '#')[0];
+
+    internal static bool IsBase64(string text)
     {
         var buffer = new byte[text.Length];
         return Convert.TryFromBase64String(text, buffer, out _);

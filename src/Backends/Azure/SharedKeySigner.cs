@@ -38,7 +38,7 @@ internal sealed class SharedKeySigner(string account, string base64Key)
         foreach (var (name, value) in request.Headers
             .Where(h => h.Key.StartsWith("x-ms-", StringComparison.OrdinalIgnoreCase))
             .Select(h => (Name: h.Key.ToLowerInvariant(), Value: string.Join(',', h.Value).Trim()))
-            .OrderBy(h => h.Name, StringComparer.Ordinal))
+            .OrderBy(h => h.Name, HeaderNameOrder.Instance))
         {
             builder.Append(name).Append(':').Append(value).Append('\n');
         }
@@ -62,4 +62,40 @@ internal sealed class SharedKeySigner(string account, string base64Key)
 
     private static string Header(HttpHeaders? headers, string name) =>
         headers is not null && headers.TryGetValues(name, out var values) ? string.Join(',', values) : "";
+
+    /// <summary>
+    /// The order the service sorts canonical x-ms- headers in. It is not ordinal: Azure (and Azurite, with
+    /// JavaScript's localeCompare) collate '_' and '-' before digits and digits before letters, so "x-ms-meta-a_1"
+    /// comes before "x-ms-meta-a1" (ordinal puts it after, and Azurite answers 403). Our header names hold only
+    /// lower-case letters, digits, '-' and '_', where this order and the services' agree; a shorter prefix comes first.
+    /// </summary>
+    internal sealed class HeaderNameOrder : IComparer<string>
+    {
+        public static readonly HeaderNameOrder Instance = new();
+
+        public int Compare(string? x, string? y)
+        {
+            var a = x.AsSpan();
+            var b = y.AsSpan();
+            var common = Math.Min(a.Length, b.Length);
+            for (var i = 0; i < common; i++)
+            {
+                if (a[i] != b[i])
+                {
+                    return Rank(a[i]).CompareTo(Rank(b[i]));
+                }
+            }
+
+            return a.Length.CompareTo(b.Length);
+        }
+
+        private static int Rank(char c) => c switch
+        {
+            '_' => 1,
+            '-' => 2,
+            >= '0' and <= '9' => 0x100 + c,
+            >= 'a' and <= 'z' => 0x200 + c,
+            _ => 0x400 + c,
+        };
+    }
 }
