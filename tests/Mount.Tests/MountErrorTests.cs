@@ -114,6 +114,20 @@ public sealed class MountErrorTests
     }
 
     [TestMethod]
+    public async Task The_demo_mounts_a_store_writes_lists_and_reads_back_through_the_kernel()
+    {
+        var store = Path.Combine(_root, "demo-store");
+        Directory.CreateDirectory(store);
+
+        var (code, output) = await CliAsync(null, "demo", "file://" + store, "--keep");
+
+        Assert.AreEqual(0, code, output);
+        StringAssert.Contains(output, "Mounted file://");
+        StringAssert.Contains(output, "OK: every file read back identical through the mount and is in the store.");
+        Assert.AreEqual(24 * 1024 * 1024, new FileInfo(Path.Combine(store, "bucketmount-demo", "big.bin")).Length);
+    }
+
+    [TestMethod]
     public async Task Named_remotes_come_from_the_config_file_and_unknown_names_are_explained()
     {
         var store = Path.Combine(_root, "store");

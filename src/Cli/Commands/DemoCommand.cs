@@ -2,15 +2,28 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using BucketMount.Backends;
+using BucketMount.Backends.Remotes;
+using BucketMount.Cli.Configuration;
+using BucketMount.Engine;
+using BucketMount.Fuse;
 
 namespace BucketMount.Cli.Commands;
 
 /// <summary>
-/// Writes, lists, reads back and checks a few objects (one large enough for a parallel-part upload) on a remote,
-/// by default the embedded local-folder store, then removes them: proof that the store works end to end.
+/// Shows bucketmount working end to end: mounts a remote (by default the embedded local-folder store) at a
+/// temporary directory, writes, lists and reads back files through the mount with ordinary file calls,
+/// unmounts (uploading), and shows the objects that landed in the store. With --objects (or where FUSE is not
+/// available) it does the same on the store directly.
 /// </summary>
 internal static class DemoCommand
 {
+    private static readonly Dictionary<string, byte[]> Samples = new()
+    {
+        ["hello.txt"] = "Hello from bucketmount.\n"u8.ToArray(),
+        ["notes/ünïcødé name.txt"] = "Keys may hold spaces and any Unicode.\n"u8.ToArray(),
+        ["big.bin"] = RandomNumberGenerator.GetBytes(24 * 1024 * 1024),
+    };
+
     public static Command Create()
     {
         var remote = new Argument<string?>("remote")
@@ -18,25 +31,103 @@ internal static class DemoCommand
             Description = "The remote to try; by default the embedded local-folder store in your data directory.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var keep = new Option<bool>("--keep") { Description = "Leave the demo objects in place." };
-        var command = new Command("demo", "Write, list and read back objects on a remote (default: the embedded local store).") { remote, keep };
-        command.SetAction((parse, ct) => RemoteArgument.RunAsync(parse.GetValue(remote), (store, uri) => RunAsync(store, parse.GetValue(keep), ct)));
+        var objects = new Option<bool>("--objects") { Description = "Use the store directly instead of mounting it." };
+        var keep = new Option<bool>("--keep") { Description = "Leave the demo files in place." };
+        var command = new Command("demo", "Mount a remote (default: the embedded local store), write, list and read back files through it, and unmount.") { remote, objects, keep };
+        command.SetAction((parse, ct) => RemoteArgument.RunAsync(parse.GetValue(remote), async (store, uri) =>
+        {
+            if (!parse.GetValue(objects))
+            {
+                try
+                {
+                    FuseLibrary.EnsureAvailable();
+                    return await ThroughMountAsync(store, uri, parse.GetValue(remote), parse.GetValue(keep), ct);
+                }
+                catch (Exception e) when (e is DllNotFoundException or InvalidOperationException or PlatformNotSupportedException)
+                {
+                    Console.WriteLine($"Cannot mount here ({e.Message}); showing the store directly instead.");
+                }
+            }
+
+            return await OnObjectsAsync(store, parse.GetValue(keep), ct);
+        }));
         return command;
     }
 
-    private static async Task<int> RunAsync(IObjectStore store, bool keep, CancellationToken cancellationToken)
+    private static async Task<int> ThroughMountAsync(IObjectStore store, RemoteUri uri, string? remoteText, bool keep, CancellationToken cancellationToken)
+    {
+        var mountPoint = Directory.CreateTempSubdirectory("bucketmount-demo-").FullName;
+        var cache = Directory.CreateTempSubdirectory("bucketmount-demo-cache-").FullName;
+        var (_, credentials) = RemoteConfig.Resolve(remoteText);
+        var clock = Stopwatch.StartNew();
+        var failures = 0;
+        try
+        {
+            var mount = await MountedBucket.MountAsync(uri.ToString(), mountPoint, new MountedBucketOptions
+            {
+                Engine = new EngineOptions { CacheDirectory = cache },
+                Credentials = credentials,
+            }, cancellationToken);
+            await using (mount)
+            {
+                Console.WriteLine($"Mounted {uri} at {mountPoint}");
+                var root = Path.Combine(mountPoint, "bucketmount-demo");
+                foreach (var (name, data) in Samples)
+                {
+                    var path = Path.Combine(root, name);
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    await File.WriteAllBytesAsync(path, data, cancellationToken);
+                    Console.WriteLine($"  wrote {path} ({data.Length:N0} bytes) with File.WriteAllBytes");
+                }
+
+                Console.WriteLine($"Listing {root}:");
+                foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
+                {
+                    Console.WriteLine(entry is DirectoryInfo ? $"  {entry.Name}/" : $"  {entry.Name}  {((FileInfo)entry).Length:N0} bytes");
+                }
+
+                foreach (var (name, data) in Samples)
+                {
+                    var same = (await File.ReadAllBytesAsync(Path.Combine(root, name), cancellationToken)).AsSpan().SequenceEqual(data);
+                    failures += same ? 0 : 1;
+                    Console.WriteLine($"  read {name}: {(same ? "identical" : "DIFFERENT")}");
+                }
+
+                Console.WriteLine("Unmounting (uploads what is pending)…");
+            }
+
+            Console.WriteLine($"In the store {store.Description} now:");
+            foreach (var name in Samples.Keys)
+            {
+                var info = await store.HeadAsync("bucketmount-demo/" + name, cancellationToken);
+                failures += info?.Size == Samples[name].Length ? 0 : 1;
+                Console.WriteLine($"  bucketmount-demo/{name}: {(info is null ? "MISSING" : $"{info.Size:N0} bytes, mtime {info.Metadata?.GetValueOrDefault("mtime")}")}");
+            }
+
+            if (!keep)
+            {
+                await store.DeleteManyAsync([.. Samples.Keys.Select(k => "bucketmount-demo/" + k), "bucketmount-demo/notes/", "bucketmount-demo/"], cancellationToken);
+                Console.WriteLine("Removed the demo objects (--keep leaves them).");
+            }
+        }
+        finally
+        {
+            Directory.Delete(mountPoint, recursive: false);
+            Directory.Delete(cache, recursive: true);
+        }
+
+        Console.WriteLine($"Done in {clock.Elapsed.TotalSeconds:F2} s.");
+        Console.WriteLine(failures == 0 ? "OK: every file read back identical through the mount and is in the store." : $"FAILED: {failures} problem(s).");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static async Task<int> OnObjectsAsync(IObjectStore store, bool keep, CancellationToken cancellationToken)
     {
         Console.WriteLine($"Store: {store.Description}");
         var clock = Stopwatch.StartNew();
-        var samples = new Dictionary<string, byte[]>
+        foreach (var (name, data) in Samples)
         {
-            ["bucketmount-demo/hello.txt"] = "Hello from bucketmount.\n"u8.ToArray(),
-            ["bucketmount-demo/notes/ünïcødé name.txt"] = "Keys may hold spaces and any Unicode.\n"u8.ToArray(),
-            ["bucketmount-demo/big.bin"] = RandomNumberGenerator.GetBytes(24 * 1024 * 1024),
-        };
-
-        foreach (var (key, data) in samples)
-        {
+            var key = "bucketmount-demo/" + name;
             var info = data.Length > UploadOptions.DefaultPartSize
                 ? await store.UploadAsync(key, new MemoryUploadSource(data), null, cancellationToken)
                 : await store.PutAsync(key, new MemoryStream(data, writable: false), null, cancellationToken);
@@ -50,23 +141,22 @@ internal static class DemoCommand
         }
 
         var failures = 0;
-        foreach (var (key, data) in samples)
+        foreach (var (name, data) in Samples)
         {
             using var back = new MemoryStream();
-            await store.ReadToAsync(key, 0, null, back, null, cancellationToken);
+            await store.ReadToAsync("bucketmount-demo/" + name, 0, null, back, null, cancellationToken);
             var same = back.ToArray().AsSpan().SequenceEqual(data);
             failures += same ? 0 : 1;
-            Console.WriteLine($"  read {key}: {(same ? "identical" : "DIFFERENT")}");
+            Console.WriteLine($"  read {name}: {(same ? "identical" : "DIFFERENT")}");
         }
 
         if (!keep)
         {
-            await store.DeleteManyAsync(samples.Keys.ToList(), cancellationToken);
+            await store.DeleteManyAsync(Samples.Keys.Select(k => "bucketmount-demo/" + k).ToList(), cancellationToken);
             Console.WriteLine("Removed the demo objects (--keep leaves them).");
         }
 
-        var counters = store.Counters.Snapshot();
-        Console.WriteLine($"Requests: {counters} in {clock.Elapsed.TotalSeconds:F2} s");
+        Console.WriteLine($"Requests: {store.Counters.Snapshot()} in {clock.Elapsed.TotalSeconds:F2} s");
         Console.WriteLine(failures == 0 ? "OK: every object read back identical." : $"FAILED: {failures} object(s) differ.");
         return failures == 0 ? 0 : 1;
     }

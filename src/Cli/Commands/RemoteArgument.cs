@@ -2,6 +2,7 @@ using System.CommandLine;
 using BucketMount.Backends;
 using BucketMount.Backends.Remotes;
 using BucketMount.Cli.Configuration;
+using BucketMount.Engine;
 
 namespace BucketMount.Cli.Commands;
 
@@ -20,7 +21,7 @@ internal static class RemoteArgument
             await using var store = ObjectStoreFactory.Create(remote, credentials);
             return await action(store, remote);
         }
-        catch (ObjectStoreException e)
+        catch (Exception e) when (e is ObjectStoreException or FileSystemException or ArgumentException)
         {
             await Console.Error.WriteLineAsync("bucketmount: " + e.Message);
             return 2;
