@@ -62,6 +62,9 @@ public sealed record EngineOptions
     /// <summary>Show exact modification times in listings by a HEAD per file the engine has not seen (slower).</summary>
     public bool ExactModificationTimes { get; init; }
 
+    /// <summary>Look names up ignoring case, keeping the store's spelling (the Windows host); see docs/SEMANTICS.md.</summary>
+    public bool CaseInsensitive { get; init; }
+
     /// <summary>Refuse every change.</summary>
     public bool ReadOnly { get; init; }
 

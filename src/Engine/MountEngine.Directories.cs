@@ -7,7 +7,7 @@ public sealed partial class MountEngine
     /// <summary>Creates a directory: a zero-byte "dir/" marker object, so the empty directory survives.</summary>
     public async Task CreateDirectoryAsync(string path, CancellationToken cancellationToken)
     {
-        path = FsPath.Normalize(path);
+        path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
         RequireWritable(path);
         _keys.ValidateName(path);
         await RequireDirectoryAsync(FsPath.Parent(path), cancellationToken).ConfigureAwait(false);
@@ -26,7 +26,7 @@ public sealed partial class MountEngine
     /// <summary>Removes an empty directory; refuses one with entries (NotEmpty) and the root.</summary>
     public async Task RemoveDirectoryAsync(string path, CancellationToken cancellationToken)
     {
-        path = FsPath.Normalize(path);
+        path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
         RequireWritable(path);
         if (FsPath.IsRoot(path))
         {

@@ -14,7 +14,7 @@ public sealed partial class MountEngine
     /// <summary>Opens (and with <see cref="OpenFlags.Create"/> creates) a file. Each handle must be released.</summary>
     public async Task<FileHandle> OpenAsync(string path, OpenFlags flags, CancellationToken cancellationToken)
     {
-        path = FsPath.Normalize(path);
+        path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
         var writes = (flags & (OpenFlags.Write | OpenFlags.Create | OpenFlags.Truncate)) != 0;
         if (writes)
         {
@@ -42,7 +42,7 @@ public sealed partial class MountEngine
     /// <summary>Deletes a file (unlink). Handles still open keep reading what they had.</summary>
     public async Task DeleteFileAsync(string path, CancellationToken cancellationToken)
     {
-        path = FsPath.Normalize(path);
+        path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
         RequireWritable(path);
         var node = await LookupAsync(path, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(path);
         if (node.IsDirectory)
@@ -65,7 +65,7 @@ public sealed partial class MountEngine
     /// <summary>Sets size, modification time, mode, owner or group. Directory attributes are accepted but not kept.</summary>
     public async Task SetAttributesAsync(string path, AttributeChanges changes, CancellationToken cancellationToken)
     {
-        path = FsPath.Normalize(path);
+        path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
         RequireWritable(path);
         var node = await LookupAsync(path, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(path);
         if (node.IsDirectory)
@@ -100,7 +100,7 @@ public sealed partial class MountEngine
     /// <summary>Creates a symbolic link stored the way s3fs stores one: an object holding the target, mode S_IFLNK|0777.</summary>
     public async Task CreateSymlinkAsync(string path, string target, CancellationToken cancellationToken)
     {
-        path = FsPath.Normalize(path);
+        path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
         RequireWritable(path);
         _keys.ValidateName(path);
         await RequireDirectoryAsync(FsPath.Parent(path), cancellationToken).ConfigureAwait(false);
@@ -121,7 +121,7 @@ public sealed partial class MountEngine
     /// <summary>Where a symbolic link points.</summary>
     public async Task<string> ReadSymlinkAsync(string path, CancellationToken cancellationToken)
     {
-        path = FsPath.Normalize(path);
+        path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
         var node = await LookupAsync(path, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(path);
         if (node.Kind != NodeKind.Symlink)
         {

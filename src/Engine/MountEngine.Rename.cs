@@ -16,8 +16,8 @@ public sealed partial class MountEngine
     /// </summary>
     public async Task RenameAsync(string from, string to, bool noReplace, CancellationToken cancellationToken)
     {
-        from = FsPath.Normalize(from);
-        to = FsPath.Normalize(to);
+        from = await ResolveAsync(from, cancellationToken).ConfigureAwait(false);
+        to = await ResolveAsync(to, cancellationToken).ConfigureAwait(false);
         RequireWritable(from);
         if (from == to)
         {

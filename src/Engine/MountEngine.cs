@@ -86,13 +86,13 @@ public sealed partial class MountEngine : IAsyncDisposable
         await TryGetAttributesAsync(path, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(FsPath.Normalize(path));
 
     /// <summary>What is at <paramref name="path"/>, or null.</summary>
-    public Task<NodeInfo?> TryGetAttributesAsync(string path, CancellationToken cancellationToken) =>
-        LookupAsync(FsPath.Normalize(path), cancellationToken);
+    public async Task<NodeInfo?> TryGetAttributesAsync(string path, CancellationToken cancellationToken) =>
+        await LookupAsync(await ResolveAsync(path, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
     /// <summary>The entries of a directory (without "." and ".."), in ordinal name order.</summary>
     public async Task<IReadOnlyList<NodeInfo>> ListDirectoryAsync(string path, CancellationToken cancellationToken)
     {
-        path = FsPath.Normalize(path);
+        path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
         var node = await LookupAsync(path, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(path);
         if (!node.IsDirectory)
         {
