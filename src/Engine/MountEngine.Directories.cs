@@ -7,14 +7,7 @@ public sealed partial class MountEngine
     /// <summary>Creates a directory: a zero-byte "dir/" marker object, so the empty directory survives.</summary>
     public async Task CreateDirectoryAsync(string path, CancellationToken cancellationToken)
     {
-        path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
-        RequireWritable(path);
-        _keys.ValidateName(path);
-        await RequireDirectoryAsync(FsPath.Parent(path), cancellationToken).ConfigureAwait(false);
-        if (await LookupAsync(path, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            throw new FileSystemException(FsError.Exists, path, "a file or directory of that name exists.");
-        }
+        path = await PrepareNewNameAsync(path, cancellationToken).ConfigureAwait(false);
 
         await StoreCallAsync(path, () => _store.PutAsync(_keys.ToDirectoryMarker(path), Stream.Null, null, cancellationToken)).ConfigureAwait(false);
         _cache.OnChanged(path, NodeInfo.Directory(FsPath.Name(path), DateTimeOffset.UtcNow));
@@ -55,6 +48,21 @@ public sealed partial class MountEngine
         }).ConfigureAwait(false);
         _cache.OnRemoved(path);
         await KeepParentAsync(path, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Checks a name about to be created (mkdir, symlink): writable, valid, in a directory, not taken.</summary>
+    private async Task<string> PrepareNewNameAsync(string path, CancellationToken cancellationToken)
+    {
+        path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
+        RequireWritable(path);
+        _keys.ValidateName(path);
+        await RequireDirectoryAsync(FsPath.Parent(path), cancellationToken).ConfigureAwait(false);
+        if (await LookupAsync(path, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            throw new FileSystemException(FsError.Exists, path, "a file or directory of that name exists.");
+        }
+
+        return path;
     }
 
     /// <summary>

@@ -100,14 +100,7 @@ public sealed partial class MountEngine
     /// <summary>Creates a symbolic link stored the way s3fs stores one: an object holding the target, mode S_IFLNK|0777.</summary>
     public async Task CreateSymlinkAsync(string path, string target, CancellationToken cancellationToken)
     {
-        path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
-        RequireWritable(path);
-        _keys.ValidateName(path);
-        await RequireDirectoryAsync(FsPath.Parent(path), cancellationToken).ConfigureAwait(false);
-        if (await LookupAsync(path, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            throw new FileSystemException(FsError.Exists, path, "a file or directory of that name exists.");
-        }
+        path = await PrepareNewNameAsync(path, cancellationToken).ConfigureAwait(false);
 
         var now = DateTimeOffset.UtcNow;
         var bytes = System.Text.Encoding.UTF8.GetBytes(target);
