@@ -79,7 +79,7 @@ public sealed partial class MountEngine
         await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // Never change a file under a running upload: stop it; the next close uploads the new content.
+            // Never change a file under a running upload: cancel it if it has not started, else let it finish.
             await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
             StagingFile staging;
             long oldSize;

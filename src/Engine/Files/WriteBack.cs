@@ -11,7 +11,8 @@ namespace BucketMount.Engine.Files;
 /// <summary>
 /// Write-back: makes a closed file durable locally (whole staging file fsynced, journal record written) before
 /// close returns, then uploads it after the write-back delay, a few files at a time. A change, rename or delete
-/// cancels a pending or running upload first, so an upload always reads a stable file. Failed uploads stay in
+/// cancels an upload that has not started, or waits for one that is sending, so an upload always reads a stable
+/// file and never lands after the change. Failed uploads stay in
 /// the journal and are retried with growing pauses; nothing is dropped.
 /// </summary>
 internal sealed partial class WriteBack(
@@ -105,14 +106,20 @@ internal sealed partial class WriteBack(
         }
     }
 
-    /// <summary>Stops a pending or running upload of the file and waits until it has stopped. Caller holds the content lock.</summary>
+    /// <summary>
+    /// Cancels an upload that has not started sending, or waits for one that has, so that no request of it can
+    /// land after what the caller does next (a rename or delete of the old key). Caller holds the content lock.
+    /// </summary>
     public async Task CancelUploadLockedAsync(OpenFile file)
     {
         UploadTicket? ticket;
         lock (file.State)
         {
             ticket = file.Upload;
-            ticket?.Cancellation.Cancel();
+            if (ticket is { Transferring: false })
+            {
+                ticket.Cancellation.Cancel();
+            }
         }
 
         if (ticket is not null)
