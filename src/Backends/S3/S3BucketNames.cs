@@ -5,6 +5,9 @@ namespace BucketMount.Backends.S3;
 /// <summary>S3's bucket naming rules, checked before any request so a typo gets a clear message.</summary>
 public static class S3BucketNames
 {
+    private static readonly string[] ReservedPrefixes = ["xn--", "sthree-", "amzn-s3-demo-"];
+    private static readonly string[] ReservedSuffixes = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
     public static void Validate(string bucket)
     {
         var problem = Problem(bucket);
@@ -38,6 +41,18 @@ public static class S3BucketNames
             return "it holds two dots in a row";
         }
 
-        return IPAddress.TryParse(bucket, out _) && bucket.Count(c => c == '.') == 3 ? "it looks like an IP address" : null;
+        if (IPAddress.TryParse(bucket, out _) && bucket.Count(c => c == '.') == 3)
+        {
+            return "it looks like an IP address";
+        }
+
+        if (ReservedPrefixes.FirstOrDefault(p => bucket.StartsWith(p, StringComparison.Ordinal)) is { } prefix)
+        {
+            return $"it starts with '{prefix}', which S3 reserves";
+        }
+
+        return ReservedSuffixes.FirstOrDefault(s => bucket.EndsWith(s, StringComparison.Ordinal)) is { } suffix
+            ? $"it ends with '{suffix}', which S3 reserves"
+            : null;
     }
 }

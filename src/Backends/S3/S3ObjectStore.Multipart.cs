@@ -61,6 +61,13 @@ public sealed partial class S3ObjectStore
         // The source's size decides between one CopyObject and a multipart copy, and is the copy's size.
         var source = await HeadAsync(sourceKey, cancellationToken).ConfigureAwait(false)
             ?? throw new ObjectStoreException(ObjectStoreErrorKind.NotFound, "no object has this key (copy source).", Description, sourceKey);
+
+        // Checked here too, not only by x-amz-copy-source-if-match: some S3-compatible servers (fauxqs) ignore that header.
+        if (options?.SourceIfMatch is { } expected && expected != source.ETag)
+        {
+            throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed, $"the copy source changed: its ETag is {source.ETag}, not {expected}.", Description, sourceKey);
+        }
+
         if (source.Size > _options.MultipartCopyThreshold)
         {
             return await MultipartCopyAsync(source, destinationKey, replace, options, cancellationToken).ConfigureAwait(false);
@@ -96,11 +103,6 @@ public sealed partial class S3ObjectStore
     /// <summary>Copies an object over 5 GiB (or over the configured threshold) with UploadPartCopy, parts in parallel.</summary>
     private async Task<ObjectInfo> MultipartCopyAsync(ObjectInfo source, string destinationKey, IReadOnlyDictionary<string, string>? replace, CopyOptions? options, CancellationToken cancellationToken)
     {
-        if (options?.SourceIfMatch is { } expected && expected != source.ETag)
-        {
-            throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed, $"the copy source changed: its ETag is {source.ETag}, not {expected}.", Description, source.Key);
-        }
-
         var initiate = new InitiateMultipartUploadRequest { BucketName = Bucket, Key = destinationKey, ContentType = options?.ContentType ?? source.ContentType ?? "application/octet-stream" };
         AddMetadata(initiate.Metadata, replace ?? source.Metadata);
         Counters.CountRequest(RequestKind.Multipart);

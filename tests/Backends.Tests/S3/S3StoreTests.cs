@@ -33,12 +33,15 @@ public sealed class S3StoreTests
     }
 
     [TestMethod]
-    [DataRow("ab", "3 to 63")]
+    [DataRow("ab", "it has 2 characters")]
     [DataRow("Upper-Case", "character other than")]
     [DataRow("under_score", "character other than")]
     [DataRow("-leading", "start and end")]
     [DataRow("double..dot", "two dots")]
     [DataRow("192.168.1.1", "IP address")]
+    [DataRow("xn--punycode", "starts with 'xn--'")]
+    [DataRow("my-bucket-s3alias", "ends with '-s3alias'")]
+    [DataRow("this-bucket-name-is-longer-than-sixty-three-characters-which-s3-refuses", "it has 71 characters")]
     public void Invalid_bucket_names_are_refused_with_the_rule_they_break(string bucket, string expected)
     {
         var error = Assert.ThrowsExactly<ObjectStoreException>(() => new S3ObjectStore(new S3StoreOptions { Bucket = bucket, AccessKeyId = "a", SecretAccessKey = "b" }));
