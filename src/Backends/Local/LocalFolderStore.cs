@@ -200,7 +200,7 @@ public sealed class LocalFolderStore : IObjectStore
             {
                 source = ReadInfoLocked(sourceKey, sourcePaths)
                     ?? throw new ObjectStoreException(ObjectStoreErrorKind.NotFound, "no object has this key (copy source).", Description, sourceKey);
-                CheckIfMatch(sourceKey, source, options?.SourceIfMatch);
+                Preconditions.CheckRead(source, options?.SourceIfMatch, Description);
 
                 // Copied under the source's lock so the bytes match the ETag checked above.
                 File.Copy(sourcePaths.Data, temp);
@@ -276,7 +276,7 @@ public sealed class LocalFolderStore : IObjectStore
         using (await _locks.AcquireAsync(key, cancellationToken).ConfigureAwait(false))
         {
             var info = ReadInfoLocked(key, paths) ?? throw new ObjectStoreException(ObjectStoreErrorKind.NotFound, "no object has this key.", Description, key);
-            CheckIfMatch(key, info, options?.IfMatch);
+            Preconditions.CheckRead(info, options?.IfMatch, Description);
             try
             {
                 return File.OpenHandle(paths.Data, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
@@ -285,14 +285,6 @@ public sealed class LocalFolderStore : IObjectStore
             {
                 throw LocalErrors.From(e, Description, key);
             }
-        }
-    }
-
-    private void CheckIfMatch(string key, ObjectInfo info, string? ifMatch)
-    {
-        if (ifMatch is not null && ifMatch != info.ETag)
-        {
-            throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed, $"the object changed: its ETag is {info.ETag}, not {ifMatch}.", Description, key);
         }
     }
 
@@ -312,17 +304,7 @@ public sealed class LocalFolderStore : IObjectStore
     {
         using (await _locks.AcquireAsync(key, cancellationToken).ConfigureAwait(false))
         {
-            var existing = ReadInfoLocked(key, paths);
-            if (options?.IfNoneMatch == true && existing is not null)
-            {
-                throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed, "the object already exists (If-None-Match: *).", Description, key);
-            }
-
-            if (options?.IfMatch is { } expected && existing?.ETag != expected)
-            {
-                throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed,
-                    existing is null ? "the object no longer exists (If-Match)." : $"the object changed: its ETag is {existing.ETag}, not {expected}.", Description, key);
-            }
+            Preconditions.CheckWrite(ReadInfoLocked(key, paths), options, Description, key);
 
             try
             {

@@ -195,11 +195,7 @@ public sealed class MemoryObjectStore : IObjectStore
     private StoredObject Get(string key, ReadOptions? options)
     {
         var found = Find(key) ?? throw new ObjectStoreException(ObjectStoreErrorKind.NotFound, "no object has this key.", Description, key);
-        if (options?.IfMatch is { } etag && etag != found.Info.ETag)
-        {
-            throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed, $"the object changed: its ETag is {found.Info.ETag}, not {etag}.", Description, key);
-        }
-
+        Preconditions.CheckRead(found.Info, options?.IfMatch, Description);
         return found;
     }
 
@@ -207,17 +203,7 @@ public sealed class MemoryObjectStore : IObjectStore
     {
         lock (_gate)
         {
-            var existing = _objects.GetValueOrDefault(key);
-            if (options?.IfNoneMatch == true && existing is not null)
-            {
-                throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed, "the object already exists (If-None-Match: *).", Description, key);
-            }
-
-            if (options?.IfMatch is { } expected && existing?.Info.ETag != expected)
-            {
-                throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed,
-                    existing is null ? "the object no longer exists (If-Match)." : $"the object changed: its ETag is {existing.Info.ETag}, not {expected}.", Description, key);
-            }
+            Preconditions.CheckWrite(_objects.GetValueOrDefault(key)?.Info, options, Description, key);
 
             var info = new ObjectInfo(key, data.Length, etag, DateTimeOffset.UtcNow,
                 metadata ?? new Dictionary<string, string>(), options?.ContentType ?? "application/octet-stream");
