@@ -84,7 +84,7 @@ public sealed partial class MountEngine
             await handle.TruncateAsync(size, cancellationToken).ConfigureAwait(false);
         }
 
-        if (changes.ModifiedTime is null && changes.Mode is null && changes.Uid is null && changes.Gid is null)
+        if (!changes.ChangesMetadata)
         {
             return;
         }
@@ -186,6 +186,8 @@ public sealed partial class MountEngine
             Mode = node.Mode,
             Uid = node.Uid,
             Gid = node.Gid,
+            WindowsAttributes = node.WindowsAttributes,
+            CreationTime = node.CreationTime,
         });
         return AddHandle(existing);
     }
@@ -293,6 +295,8 @@ public sealed partial class MountEngine
         file.Mode = changes.Mode ?? file.Mode;
         file.Uid = changes.Uid ?? file.Uid;
         file.Gid = changes.Gid ?? file.Gid;
+        file.WindowsAttributes = changes.WindowsAttributes ?? file.WindowsAttributes;
+        file.CreationTime = changes.CreationTime ?? file.CreationTime;
     }
 
     /// <summary>A closed, clean file's attributes change in place in the store: a self-copy with new metadata.</summary>
@@ -301,8 +305,9 @@ public sealed partial class MountEngine
         var key = _keys.ToKey(path);
         var current = await StoreCallAsync(path, () => _store.HeadAsync(key, cancellationToken)).ConfigureAwait(false) ?? throw StoreErrors.NotFound(path);
         var node = _namespace.ToNodeWithMetadata(FsPath.Name(path), current);
-        var attributes = new KnownAttributes(changes.ModifiedTime ?? node.ModifiedTime, changes.Mode ?? node.Mode, changes.Uid ?? node.Uid, changes.Gid ?? node.Gid);
-        var metadata = ObjectMetadata.Build(attributes.ModifiedTime, attributes.Mode, attributes.Uid, attributes.Gid);
+        var attributes = new KnownAttributes(changes.ModifiedTime ?? node.ModifiedTime, changes.Mode ?? node.Mode, changes.Uid ?? node.Uid, changes.Gid ?? node.Gid,
+            changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime);
+        var metadata = ObjectMetadata.Build(attributes);
         var copied = await StoreCallAsync(path, () => _store.CopyAsync(key, key,
             new CopyOptions { ReplaceMetadata = metadata, SourceIfMatch = current.ETag }, cancellationToken)).ConfigureAwait(false);
         _cache.SetAttributes(key, copied.ETag, attributes);

@@ -17,7 +17,14 @@ public sealed partial class MountEngine
     public async Task RenameAsync(string from, string to, bool noReplace, CancellationToken cancellationToken)
     {
         from = await ResolveAsync(from, cancellationToken).ConfigureAwait(false);
+        var asked = FsPath.Normalize(to);
         to = await ResolveAsync(to, cancellationToken).ConfigureAwait(false);
+        if (to == from && asked != from && string.Equals(asked, from, StringComparison.OrdinalIgnoreCase))
+        {
+            // A case-only rename on a case-insensitive mount ("a.txt" to "A.txt"): the new spelling is the point.
+            to = FsPath.Combine(await ResolveAsync(FsPath.Parent(asked), cancellationToken).ConfigureAwait(false), FsPath.Name(asked));
+        }
+
         RequireWritable(from);
         if (from == to)
         {

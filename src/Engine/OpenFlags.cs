@@ -33,4 +33,13 @@ public sealed record AttributeChanges
     public int? Uid { get; init; }
 
     public int? Gid { get; init; }
+
+    /// <summary>Windows attribute bits to keep with the file (the Dokan host's FILE_ATTRIBUTE_* values).</summary>
+    public int? WindowsAttributes { get; init; }
+
+    public DateTimeOffset? CreationTime { get; init; }
+
+    /// <summary>True when only Size (or nothing) is set: no metadata to write.</summary>
+    internal bool ChangesMetadata =>
+        ModifiedTime is not null || Mode is not null || Uid is not null || Gid is not null || WindowsAttributes is not null || CreationTime is not null;
 }

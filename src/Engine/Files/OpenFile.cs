@@ -1,4 +1,5 @@
 using BucketMount.Engine.Caching;
+using BucketMount.Engine.Namespace;
 using BucketMount.Engine.Writing;
 
 namespace BucketMount.Engine.Files;
@@ -36,6 +37,13 @@ internal sealed class OpenFile(long id, string path)
 
     public int? Gid { get; set; }
 
+    public int? WindowsAttributes { get; set; }
+
+    public DateTimeOffset? CreationTime { get; set; }
+
+    /// <summary>The attributes kept with the content in the store's metadata.</summary>
+    public KnownAttributes Attributes => new(ModifiedTime, Mode, Uid, Gid, WindowsAttributes, CreationTime);
+
     /// <summary>Local content or attributes differ from <see cref="Remote"/>.</summary>
     public bool Dirty { get; set; }
 
@@ -66,6 +74,8 @@ internal sealed class OpenFile(long id, string path)
     {
         ETag = Dirty ? null : Remote?.ETag,
         IsDirty = Dirty,
+        WindowsAttributes = WindowsAttributes,
+        CreationTime = CreationTime,
     };
 }
 

@@ -71,6 +71,8 @@ internal sealed partial class WriteBack(
                 Mode = file.Mode,
                 Uid = file.Uid,
                 Gid = file.Gid,
+                WindowsAttributes = file.WindowsAttributes,
+                CreationTime = file.CreationTime,
                 BaseETag = file.Remote?.ETag,
                 StagingFile = staging.FilePath,
             });
@@ -218,6 +220,8 @@ internal sealed partial class WriteBack(
                 Mode = record.Mode,
                 Uid = record.Uid,
                 Gid = record.Gid,
+                WindowsAttributes = record.WindowsAttributes,
+                CreationTime = record.CreationTime,
                 Remote = record.BaseETag is null ? null : new ObjectVersion(keys.ToKey(record.Path), record.BaseETag, -1),
                 Dirty = true,
                 Generation = 1,
@@ -352,7 +356,7 @@ internal sealed partial class WriteBack(
             size = file.Size;
             staging = file.Staging;
             baseETag = file.Remote?.ETag;
-            metadata = ObjectMetadata.Build(file.ModifiedTime, file.Mode, file.Uid, file.Gid);
+            metadata = ObjectMetadata.Build(file.Attributes);
         }
 
         var key = keys.ToKey(path);
@@ -405,7 +409,7 @@ internal sealed partial class WriteBack(
         }
         else
         {
-            cache.SetAttributes(key, uploaded.ETag, new KnownAttributes(file.ModifiedTime, file.Mode, file.Uid, file.Gid));
+            cache.SetAttributes(key, uploaded.ETag, file.Attributes);
             cache.OnChanged(path, file.ToNode());
         }
 

@@ -105,11 +105,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
     public NodeInfo ToNodeWithMetadata(string name, ObjectInfo info)
     {
         var metadata = info.Metadata;
-        var attributes = new KnownAttributes(
-            ObjectMetadata.ParseMtime(metadata?.GetValueOrDefault(ObjectMetadata.MtimeKey)) ?? info.LastModified,
-            ObjectMetadata.ParseInt(metadata?.GetValueOrDefault(ObjectMetadata.ModeKey)),
-            ObjectMetadata.ParseInt(metadata?.GetValueOrDefault(ObjectMetadata.UidKey)),
-            ObjectMetadata.ParseInt(metadata?.GetValueOrDefault(ObjectMetadata.GidKey)));
+        var attributes = ObjectMetadata.Parse(metadata, info.LastModified);
         cache.SetAttributes(info.Key, info.ETag, attributes);
         return ToNode(name, info);
     }
@@ -122,6 +118,8 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
         return new NodeInfo(name, kind, info.Size, known?.ModifiedTime ?? info.LastModified, known?.Mode, known?.Uid, known?.Gid)
         {
             ETag = info.ETag,
+            WindowsAttributes = known?.WindowsAttributes,
+            CreationTime = known?.CreationTime,
         };
     }
 

@@ -31,5 +31,11 @@ public sealed record NodeInfo(
     /// <summary>Where a symbolic link points.</summary>
     public string? LinkTarget { get; init; }
 
+    /// <summary>Windows file attributes (hidden, system, archive…) set through the Dokan host; null when never set.</summary>
+    public int? WindowsAttributes { get; init; }
+
+    /// <summary>The creation time a Windows program set; null when never set (hosts show the modification time).</summary>
+    public DateTimeOffset? CreationTime { get; init; }
+
     public static NodeInfo Directory(string name, DateTimeOffset modified) => new(name, NodeKind.Directory, 0, modified);
 }

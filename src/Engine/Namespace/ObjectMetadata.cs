@@ -14,6 +14,12 @@ public static class ObjectMetadata
     public const string UidKey = "uid";
     public const string GidKey = "gid";
 
+    /// <summary>Windows attribute bits, decimal (our own key; letters only, as Azure metadata names must be identifiers).</summary>
+    public const string WindowsAttributesKey = "winattrs";
+
+    /// <summary>Creation ("birth") time, in the mtime format; rclone's name for it.</summary>
+    public const string BirthTimeKey = "btime";
+
     public static string FormatMtime(DateTimeOffset time)
     {
         var ticks = time.UtcTicks - DateTime.UnixEpoch.Ticks;
@@ -53,6 +59,31 @@ public static class ObjectMetadata
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : null;
 
     /// <summary>The metadata to store with a file's bytes.</summary>
+    public static Dictionary<string, string> Build(KnownAttributes attributes)
+    {
+        var metadata = Build(attributes.ModifiedTime, attributes.Mode, attributes.Uid, attributes.Gid);
+        if (attributes.WindowsAttributes is { } windows)
+        {
+            metadata[WindowsAttributesKey] = windows.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (attributes.CreationTime is { } created)
+        {
+            metadata[BirthTimeKey] = FormatMtime(created);
+        }
+
+        return metadata;
+    }
+
+    /// <summary>Reads back what <see cref="Build(KnownAttributes)"/> wrote; the store's time when no mtime was kept.</summary>
+    public static KnownAttributes Parse(IReadOnlyDictionary<string, string>? metadata, DateTimeOffset storeTime) => new(
+        ParseMtime(metadata?.GetValueOrDefault(MtimeKey)) ?? storeTime,
+        ParseInt(metadata?.GetValueOrDefault(ModeKey)),
+        ParseInt(metadata?.GetValueOrDefault(UidKey)),
+        ParseInt(metadata?.GetValueOrDefault(GidKey)),
+        ParseInt(metadata?.GetValueOrDefault(WindowsAttributesKey)),
+        ParseMtime(metadata?.GetValueOrDefault(BirthTimeKey)));
+
     public static Dictionary<string, string> Build(DateTimeOffset mtime, int? mode, int? uid, int? gid)
     {
         var metadata = new Dictionary<string, string>(4, StringComparer.Ordinal) { [MtimeKey] = FormatMtime(mtime) };

@@ -29,6 +29,12 @@ public sealed record JournalRecord
     [JsonPropertyName("gid")]
     public int? Gid { get; init; }
 
+    [JsonPropertyName("winattrs")]
+    public int? WindowsAttributes { get; init; }
+
+    [JsonPropertyName("btime")]
+    public DateTimeOffset? CreationTime { get; init; }
+
     /// <summary>The store version the changes were made on (for If-Match); null for a new file.</summary>
     [JsonPropertyName("baseEtag")]
     public string? BaseETag { get; init; }
