@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using BucketMount.Engine;
+using BucketMount.Engine.Hosting;
 using BucketMount.Fuse.Interop;
 
 namespace BucketMount.Fuse;

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using BucketMount.Engine;
+using BucketMount.Engine.Hosting;
 using BucketMount.Fuse.Interop;
 
 namespace BucketMount.Fuse;
@@ -9,7 +10,7 @@ namespace BucketMount.Fuse;
 /// libfuse's multi-threaded loop on a dedicated thread, and unmounts. Dispose (or <see cref="Unmount"/>) detaches
 /// the mount and waits for the loop; the engine's own shutdown (uploads) is the caller's next step.
 /// </summary>
-public sealed unsafe class FuseMountHost : IDisposable
+public sealed unsafe class FuseMountHost : IMountHost, IDisposable
 {
     private static Action<Exception>? s_unexpected;
     private readonly FuseFileSystem _fileSystem;
@@ -57,6 +58,8 @@ public sealed unsafe class FuseMountHost : IDisposable
 
     /// <summary>Completes with the loop's result once the mount is gone (unmounted here or from outside).</summary>
     public Task<int> Stopped => _stopped.Task;
+
+    Task IMountHost.Stopped => Stopped;
 
     /// <summary>Mounts <paramref name="engine"/> at <paramref name="mountPoint"/> and returns once the kernel has the mount.</summary>
     public static FuseMountHost Mount(MountEngine engine, string mountPoint, FuseMountOptions options)

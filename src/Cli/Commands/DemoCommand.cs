@@ -5,6 +5,7 @@ using BucketMount.Backends;
 using BucketMount.Backends.Remotes;
 using BucketMount.Cli.Configuration;
 using BucketMount.Engine;
+using BucketMount.Engine.Hosting;
 using BucketMount.Fuse;
 
 namespace BucketMount.Cli.Commands;
@@ -66,6 +67,7 @@ internal static class DemoCommand
             var mount = await MountedBucket.MountAsync(uri.ToString(), mountPoint, new MountedBucketOptions
             {
                 Engine = new EngineOptions { CacheDirectory = cache },
+                Host = new FuseHostFactory(),
                 Credentials = credentials,
             }, cancellationToken);
             await using (mount)

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using BucketMount.Backends.Remotes;
 using BucketMount.Engine;
 using BucketMount.Engine.Diagnostics;
+using BucketMount.Engine.Hosting;
 using BucketMount.Fuse;
 
 namespace BucketMount.Cli.Mounting;

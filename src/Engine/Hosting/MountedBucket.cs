@@ -1,11 +1,10 @@
 using BucketMount.Backends;
 using BucketMount.Backends.Remotes;
-using BucketMount.Engine;
 using BucketMount.Engine.Diagnostics;
 using BucketMount.Engine.Namespace;
 using Microsoft.Extensions.Logging;
 
-namespace BucketMount.Fuse;
+namespace BucketMount.Engine.Hosting;
 
 /// <summary>What <see cref="MountedBucket.MountAsync"/> needs beyond the remote and the mount point.</summary>
 public sealed record MountedBucketOptions
@@ -13,7 +12,8 @@ public sealed record MountedBucketOptions
     /// <summary>Engine settings; null takes the defaults with a cache directory chosen for the remote.</summary>
     public EngineOptions? Engine { get; init; }
 
-    public FuseMountOptions Fuse { get; init; } = new();
+    /// <summary>The host that shows the engine to programs: FUSE on Linux, Dokan on Windows.</summary>
+    public required IMountHostFactory Host { get; init; }
 
     /// <summary>Secrets for the remote; null reads the environment.</summary>
     public RemoteCredentials? Credentials { get; init; }
@@ -31,10 +31,10 @@ public sealed record MountedBucketOptions
 public sealed class MountedBucket : IAsyncDisposable
 {
     private readonly IObjectStore _store;
-    private readonly FuseMountHost _host;
+    private readonly IMountHost _host;
     private int _unmounted;
 
-    private MountedBucket(RemoteUri remote, IObjectStore store, MountEngine engine, FuseMountHost host)
+    private MountedBucket(RemoteUri remote, IObjectStore store, MountEngine engine, IMountHost host)
     {
         Remote = remote;
         _store = store;
@@ -48,7 +48,7 @@ public sealed class MountedBucket : IAsyncDisposable
 
     public MountEngine Engine { get; }
 
-    /// <summary>Completes when the mount goes away from outside (fusermount3 -u, umount).</summary>
+    /// <summary>Completes when the mount goes away from outside (fusermount3 -u, umount, dokanctl /u).</summary>
     public Task Stopped => _host.Stopped;
 
     /// <summary>
@@ -56,22 +56,21 @@ public sealed class MountedBucket : IAsyncDisposable
     /// before mounting, with a message saying what to fix, when FUSE is missing, the mount point is missing or busy,
     /// or the store is unreachable, refuses the credentials or has no such bucket.
     /// </summary>
-    public static async Task<MountedBucket> MountAsync(string? remote, string mountPoint, MountedBucketOptions? options, CancellationToken cancellationToken)
+    public static async Task<MountedBucket> MountAsync(string? remote, string mountPoint, MountedBucketOptions options, CancellationToken cancellationToken)
     {
-        options ??= new MountedBucketOptions();
         var uri = remote is null ? ObjectStoreFactory.DefaultRemote() : RemoteUri.Parse(remote);
-        mountPoint = Path.GetFullPath(mountPoint);
-        FuseLibrary.EnsureAvailable();
-        RequireEmptyDirectory(mountPoint);
+        options.Host.EnsureAvailable();
+        mountPoint = options.Host.PrepareMountPoint(mountPoint);
         var store = ObjectStoreFactory.Create(uri, options.Credentials, logger: options.Loggers?.CreateLogger("BucketMount.Store"));
         try
         {
             await ProbeAsync(store, uri, cancellationToken).ConfigureAwait(false);
-            var engine = MountEngine.Start(store, options.Engine ?? new EngineOptions { CacheDirectory = DefaultCacheDirectory(uri) }, NamePlatform.Linux, options.Loggers);
+            var engineOptions = options.Host.Configure(options.Engine ?? new EngineOptions { CacheDirectory = DefaultCacheDirectory(uri) });
+            var engine = MountEngine.Start(store, engineOptions, options.Host.Platform, options.Loggers);
             try
             {
                 options.BeforeMount?.Invoke(mountPoint);
-                return new MountedBucket(uri, store, engine, FuseMountHost.Mount(engine, mountPoint, options.Fuse));
+                return new MountedBucket(uri, store, engine, options.Host.Mount(engine, mountPoint));
             }
             catch
             {
@@ -86,10 +85,18 @@ public sealed class MountedBucket : IAsyncDisposable
         }
     }
 
-    /// <summary>One cache directory per remote under ~/.cache/bucketmount (or $XDG_CACHE_HOME), so two mounts never share one.</summary>
+    /// <summary>
+    /// One cache directory per remote, so two mounts never share one: under ~/.cache/bucketmount (or
+    /// $XDG_CACHE_HOME) on Linux, under %LOCALAPPDATA%\bucketmount\cache on Windows.
+    /// </summary>
     public static string DefaultCacheDirectory(RemoteUri remote)
     {
         var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(remote.ToString())))[..16];
+        if (OperatingSystem.IsWindows())
+        {
+            return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "bucketmount", "cache", hash);
+        }
+
         var home = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
         return Path.Combine(home, "bucketmount", hash);
@@ -126,19 +133,6 @@ public sealed class MountedBucket : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => new(UnmountAsync(null, force: false, CancellationToken.None));
-
-    private static void RequireEmptyDirectory(string mountPoint)
-    {
-        if (!Directory.Exists(mountPoint))
-        {
-            throw new ArgumentException($"the mount point '{mountPoint}' does not exist: create it first (mkdir -p {mountPoint}).");
-        }
-
-        if (Directory.EnumerateFileSystemEntries(mountPoint).Any())
-        {
-            throw new ArgumentException($"the mount point '{mountPoint}' is not empty or is already mounted: use an empty directory.");
-        }
-    }
 
     /// <summary>One cheap listing, so a wrong endpoint, credentials or bucket fails the mount now, not at the first ls.</summary>
     private static async Task ProbeAsync(IObjectStore store, RemoteUri remote, CancellationToken cancellationToken)
