@@ -6,6 +6,7 @@ using BucketMount.Cli.Configuration;
 using BucketMount.Cli.Logging;
 using BucketMount.Cli.Mounting;
 using BucketMount.Engine;
+using BucketMount.Engine.Hosting;
 using BucketMount.Fuse;
 
 namespace BucketMount.Cli.Commands;
@@ -34,16 +35,26 @@ internal static class MountCommand
             try
             {
                 var (remote, credentials) = RemoteConfig.Resolve(remoteText);
-                mountPoint = Path.GetFullPath(mountPoint);
+                using var loggers = new SimpleLoggerProvider(parse.GetValue(settings.LogLevel), parse.GetValue(settings.LogFile));
+                var host = settings.HostFactory(parse, loggers);
+                if (host is FuseHostFactory)
+                {
+                    mountPoint = Path.GetFullPath(mountPoint);
+                }
+
                 if (parse.GetValue(daemon))
                 {
+                    if (host is not FuseHostFactory)
+                    {
+                        throw new ArgumentException("--daemon is for Linux mounts; on Windows keep the mount running in its own console window (Ctrl+C there unmounts).");
+                    }
+
                     return await DaemonAsync(mountPoint, ct);
                 }
 
-                using var loggers = new SimpleLoggerProvider(parse.GetValue(settings.LogLevel), parse.GetValue(settings.LogFile));
-                var options = new MountedBucketOptions { Engine = settings.Engine(parse, remote), Fuse = settings.Fuse(parse), Credentials = credentials, Loggers = loggers };
+                var options = new MountedBucketOptions { Engine = settings.Engine(parse, remote), Host = host, Credentials = credentials, Loggers = loggers };
                 await using var session = await MountSession.StartAsync(remote.ToString(), mountPoint, options, ct);
-                Console.Error.WriteLine($"Mounted {remote} at {mountPoint} (cache {session.Engine.Options.CacheDirectory}). Ctrl+C to unmount.");
+                Console.Error.WriteLine($"Mounted {remote} at {session.MountPoint} (cache {session.Engine.Options.CacheDirectory}). Ctrl+C to unmount.");
                 if (session.Engine.RecoveredPaths.Count > 0)
                 {
                     Console.Error.WriteLine($"Finishing {session.Engine.RecoveredPaths.Count} upload(s) an earlier run left in the cache.");

@@ -1,7 +1,10 @@
 using System.CommandLine;
 using BucketMount.Backends.Remotes;
 using BucketMount.Engine;
+using BucketMount.Engine.Hosting;
+using BucketMount.Dokan;
 using BucketMount.Fuse;
+using Microsoft.Extensions.Logging;
 
 namespace BucketMount.Cli.Commands;
 
@@ -40,11 +43,35 @@ internal sealed class MountSettings
 
     public Option<string?> LogFile { get; } = new("--log-file") { Description = "Append log lines to this file instead of standard error." };
 
+    public Option<MountHostKind?> Host { get; } = new("--host") { Description = "Fuse (Linux) or Dokan (Windows); default: the one for this system." };
+
+    public Option<string> VolumeLabel { get; } = new("--volume-label") { Description = "Windows: the drive's label in Explorer.", DefaultValueFactory = _ => "bucketmount" };
+
+    public Option<string?> NetworkDrive { get; } = new("--network-drive") { Description = @"Windows: show as a network drive with this UNC name (\\server\share); needs Dokan's network provider." };
+
+    public Option<bool> CurrentSession { get; } = new("--current-session") { Description = "Windows: only this logon session sees the drive." };
+
     public IEnumerable<Option> All =>
     [
         CacheDir, MemoryCacheMiB, DiskCacheMiB, BlockSizeKiB, ReadAheadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
-        Conflict, ExactMtimes, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile,
+        Conflict, ExactMtimes, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, Host, VolumeLabel, NetworkDrive, CurrentSession,
     ];
+
+    /// <summary>The host that shows the mount: Dokan on Windows, FUSE elsewhere, unless --host says otherwise.</summary>
+    public IMountHostFactory HostFactory(ParseResult parse, ILoggerFactory loggers) =>
+        (parse.GetValue(Host) ?? (OperatingSystem.IsWindows() ? MountHostKind.Dokan : MountHostKind.Fuse)) switch
+        {
+            MountHostKind.Dokan => new DokanHostFactory(Dokan(parse), loggers),
+            _ => new FuseHostFactory(Fuse(parse)),
+        };
+
+    public DokanMountOptions Dokan(ParseResult parse) => new()
+    {
+        VolumeLabel = parse.GetValue(VolumeLabel)!,
+        NetworkUncName = parse.GetValue(NetworkDrive),
+        CurrentSessionOnly = parse.GetValue(CurrentSession),
+        ReadOnly = parse.GetValue(ReadOnly),
+    };
 
     public EngineOptions Engine(ParseResult parse, RemoteUri remote) => new()
     {
@@ -80,4 +107,11 @@ internal sealed class MountSettings
             throw new ArgumentException($"--umask '{text}' is not an octal number such as 022.");
         }
     }
+}
+
+/// <summary>Which operating-system interface shows the mount.</summary>
+internal enum MountHostKind
+{
+    Fuse,
+    Dokan,
 }

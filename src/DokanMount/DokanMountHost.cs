@@ -1,0 +1,152 @@
+using System.Runtime.InteropServices;
+using BucketMount.Dokan.Interop;
+using BucketMount.Dokan.Ntfs;
+using BucketMount.Engine;
+using BucketMount.Engine.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace BucketMount.Dokan;
+
+/// <summary>
+/// One Dokan mount of an engine: DOKAN_OPTIONS, the operations table and the mount point string live in native
+/// memory, and the dispatcher in a GCHandle, until DokanCloseHandle has returned (dokan2 keeps the pointers for
+/// the whole mount). A thread waits for the file system to close, so an unmount from outside ends the session.
+/// </summary>
+public sealed unsafe class DokanMountHost : IMountHost, IDisposable
+{
+    private const uint OptionDebug = 0x1;
+    private const uint OptionStderr = 0x2;
+    private const uint OptionWriteProtect = 0x8;
+    private const uint OptionNetwork = 0x10;
+    private const uint OptionRemovable = 0x20;
+    private const uint OptionMountManager = 0x40;
+    private const uint OptionCurrentSession = 0x80;
+    private const uint OptionFileLockUserMode = 0x100;
+    private const uint OptionCaseSensitive = 0x200;
+
+    private readonly DokanDispatcher _dispatcher;
+    private readonly GCHandle _self;
+    private readonly DokanOptions* _options;
+    private readonly DokanOperations* _operations;
+    private readonly nint _mountPointString;
+    private readonly nint _uncString;
+    private readonly nint _instance;
+    private readonly Thread _waiter;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _unmounted;
+
+    private DokanMountHost(MountEngine engine, string mountPoint, DokanMountOptions options, ILogger logger)
+    {
+        var serial = VolumeSerial(mountPoint);
+        _dispatcher = new DokanDispatcher(new NtfsFileSystem(engine, new NtfsVolumeOptions(options.VolumeLabel, serial), logger), logger);
+        _self = GCHandle.Alloc(_dispatcher);
+        _options = (DokanOptions*)NativeMemory.AllocZeroed((nuint)sizeof(DokanOptions));
+        _operations = (DokanOperations*)NativeMemory.AllocZeroed((nuint)sizeof(DokanOperations));
+        *_operations = DokanCallbacks.Table();
+        _mountPointString = Marshal.StringToHGlobalUni(mountPoint);
+        _uncString = options.NetworkUncName is { } unc ? Marshal.StringToHGlobalUni(unc) : 0;
+
+        _options->Version = DokanNative.Version;
+        _options->Options = Flags(options, mountPoint);
+        _options->GlobalContext = (ulong)GCHandle.ToIntPtr(_self);
+        _options->MountPoint = (char*)_mountPointString;
+        _options->UncName = (char*)_uncString;
+        _options->Timeout = (uint)options.RequestTimeout.TotalMilliseconds;
+        _options->AllocationUnitSize = 4096;
+        _options->SectorSize = 4096;
+
+        DokanLibrary.InitializeOnce();
+        nint instance;
+        var result = DokanNative.DokanCreateFileSystem(_options, _operations, &instance);
+        if (result != 0)
+        {
+            FreeNative();
+            throw new InvalidOperationException(DokanLibrary.DescribeMountError(result, mountPoint));
+        }
+
+        _instance = instance;
+        MountPoint = _dispatcher.Mounted.IsCompletedSuccessfully ? _dispatcher.Mounted.Result : mountPoint;
+        _waiter = new Thread(WaitForClose) { IsBackground = true, Name = "dokan-wait" };
+        _waiter.Start();
+    }
+
+    /// <summary>The mount point dokan2 reported (with the mount manager a letter can differ from the one asked for).</summary>
+    public string MountPoint { get; }
+
+    public Task Stopped => _stopped.Task;
+
+    /// <summary>Handles the library still holds open (for tests and status).</summary>
+    public int OpenHandles => _dispatcher.HandleCount;
+
+    /// <summary>Mounts <paramref name="engine"/> at <paramref name="mountPoint"/> (already parsed by <see cref="DokanMountTarget"/>).</summary>
+    public static DokanMountHost Mount(MountEngine engine, string mountPoint, DokanMountOptions options, ILogger? logger = null)
+    {
+        options.Validate();
+        DokanLibrary.EnsureAvailable();
+        return new DokanMountHost(engine, mountPoint, options, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+    }
+
+    /// <summary>Removes the mount point, waits for dokan2 to release the file system, then frees what it pointed at.</summary>
+    public void Unmount()
+    {
+        if (Interlocked.Exchange(ref _unmounted, 1) != 0)
+        {
+            return;
+        }
+
+        DokanNative.DokanRemoveMountPoint((char*)_mountPointString);
+        DokanNative.DokanCloseHandle(_instance);
+        _waiter.Join(TimeSpan.FromSeconds(30));
+        _dispatcher.ReleaseAllAsync().GetAwaiter().GetResult();
+        FreeNative();
+        _stopped.TrySetResult();
+    }
+
+    public void Dispose() => Unmount();
+
+    private static uint Flags(DokanMountOptions options, string mountPoint)
+    {
+        var flags = OptionFileLockUserMode;
+        flags |= options.ReadOnly ? OptionWriteProtect : 0;
+        flags |= options.NetworkUncName is not null ? OptionNetwork : 0;
+        flags |= options.Removable ? OptionRemovable : 0;
+        flags |= options.CurrentSessionOnly ? OptionCurrentSession : 0;
+        flags |= options.CaseSensitive ? OptionCaseSensitive : 0;
+        flags |= options.DokanDebugOutput ? OptionDebug | OptionStderr : 0;
+
+        // The mount manager gives drive letters their proper registration (Explorer, `mountvol`); folder mounts do without.
+        flags |= DokanMountTarget.IsDriveLetter(mountPoint, out _) && !options.CurrentSessionOnly ? OptionMountManager : 0;
+        return flags;
+    }
+
+    /// <summary>A stable serial number per mount point, so `vol` and programs that remember volumes see the same one.</summary>
+    private static uint VolumeSerial(string mountPoint)
+    {
+        var hash = 2166136261u;
+        foreach (var c in mountPoint.ToUpperInvariant())
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return hash;
+    }
+
+    private void WaitForClose()
+    {
+        DokanNative.DokanWaitForFileSystemClosed(_instance, DokanNative.Infinite);
+        _stopped.TrySetResult();
+    }
+
+    private void FreeNative()
+    {
+        NativeMemory.Free(_options);
+        NativeMemory.Free(_operations);
+        Marshal.FreeHGlobal(_mountPointString);
+        if (_uncString != 0)
+        {
+            Marshal.FreeHGlobal(_uncString);
+        }
+
+        _self.Free();
+    }
+}
