@@ -25,7 +25,24 @@ internal sealed class ControlServer : IDisposable
         _ = AcceptLoopAsync();
     }
 
-    public static ControlServer Start(string mountPoint, MountSession session)
+    /// <summary>
+    /// Starts listening; null (with a warning) where the system has no Unix domain sockets (Windows before 10
+    /// 1803, Wine): the mount works, only `status` and `unmount` cannot reach it (Ctrl+C still unmounts).
+    /// </summary>
+    public static ControlServer? TryStart(string mountPoint, MountSession session)
+    {
+        try
+        {
+            return Start(mountPoint, session);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.ProtocolNotSupported)
+        {
+            Console.Error.WriteLine("bucketmount: this system has no Unix domain sockets, so `bucketmount status` and `unmount` cannot reach this mount; Ctrl+C unmounts it.");
+            return null;
+        }
+    }
+
+    private static ControlServer Start(string mountPoint, MountSession session)
     {
         var path = ControlPaths.SocketFor(mountPoint);
         if (File.Exists(path))

@@ -38,7 +38,7 @@ internal sealed class MountSession : IAsyncDisposable
         var session = new MountSession();
 
         // Listening before the kernel sees the mount: whoever sees the mount can already ask for status or unmount.
-        options = options with { BeforeMount = path => session._control = ControlServer.Start(path, session) };
+        options = options with { BeforeMount = path => session._control = ControlServer.TryStart(path, session) };
         try
         {
             session._mount = await MountedBucket.MountAsync(remote, mountPoint, options, cancellationToken);

@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using BucketMount.Backends.Local;
+
+namespace BucketMount.Dokan.Tests;
+
+/// <summary>
+/// The whole CLI (`bucketmount mount … M: --host Dokan`) against tests/DokanStandIn, a dokan2 stand-in that
+/// checks the ABI and replays Windows call sequences from native threads: the linux-x64 build natively, and the
+/// win-x64 publish under Wine with the stand-in built as a real Windows DLL by mingw-w64.
+/// </summary>
+[TestClass]
+public sealed class StandInTests
+{
+    private static readonly TimeSpan RunLimit = TimeSpan.FromMinutes(3);
+
+    public TestContext TestContext { get; set; } = null!;
+
+    private static string RepoRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Mount.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new InvalidOperationException("Mount.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    private static string StandInSource => Path.Combine(RepoRoot, "tests", "DokanStandIn", "dokan2_standin.c");
+
+    [TestMethod]
+    public async Task The_linux_build_passes_every_replayed_windows_sequence()
+    {
+        using var work = new TempFolder();
+        await CompileAsync("gcc", ["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Werror", "-O1", "-shared", "-fPIC", "-fvisibility=hidden", "-o", Path.Combine(work.Path, "libdokan2.so"), StandInSource, "-lpthread"]);
+        var report = Path.Combine(work.Path, "report.txt");
+        var store = Directory.CreateDirectory(Path.Combine(work.Path, "store")).FullName;
+        var (code, output) = await RunAsync("dotnet", [CliDll, "mount", "file://" + store, "M:", "--host", "Dokan", "--cache-dir", Path.Combine(work.Path, "cache")],
+            new() { ["LD_LIBRARY_PATH"] = work.Path, ["DOKAN_STANDIN_REPORT"] = report });
+        AssertReplayPassed(code, output, report);
+        await AssertStoreAsync(store);
+    }
+
+    [TestMethod]
+    public async Task The_win_x64_build_passes_every_replayed_windows_sequence_under_wine()
+    {
+        using var work = new TempFolder();
+        var publish = await WindowsPublishAsync();
+        await CompileAsync("x86_64-w64-mingw32-gcc", ["-std=c11", "-Wall", "-Werror", "-O1", "-shared", "-static-libgcc", "-o", Path.Combine(publish, "dokan2.dll"), StandInSource]);
+        DisableEventSourceForWine(publish);
+
+        var prefix = Directory.CreateDirectory(Path.Combine(work.Path, "wineprefix")).FullName;
+        var wine = new Dictionary<string, string> { ["WINEPREFIX"] = prefix, ["WINEDEBUG"] = "-all", ["DISPLAY"] = "" };
+        try
+        {
+            // Only prefix creation may skip Mono and Gecko; set while the app runs, CoreCLR cannot load its assemblies.
+            var (bootCode, bootOutput) = await RunAsync("wineboot", ["-i"], new(wine) { ["WINEDLLOVERRIDES"] = "mscoree,mshtml=" });
+            Assert.AreEqual(0, bootCode, "wineboot failed: " + bootOutput);
+
+            var report = Path.Combine(work.Path, "report.txt");
+            var store = Directory.CreateDirectory(Path.Combine(work.Path, "store")).FullName;
+            var (code, output) = await RunAsync("wine", [Path.Combine(publish, "bucketmount.exe"), "mount", "file:///Z:" + store, "M:", "--cache-dir", "Z:" + Path.Combine(work.Path, "cache").Replace('/', '\\')],
+                new(wine) { ["WINEDLLOVERRIDES"] = "winedbg.exe=d", ["DOKAN_STANDIN_REPORT"] = "Z:" + report.Replace('/', '\\') });
+            AssertReplayPassed(code, output, report);
+            await AssertStoreAsync(store);
+        }
+        finally
+        {
+            await RunAsync("wineserver", ["-k"], wine);
+        }
+    }
+
+    [TestMethod]
+    public async Task Without_dokan_the_mount_says_what_to_install()
+    {
+        using var work = new TempFolder();
+        var store = Directory.CreateDirectory(Path.Combine(work.Path, "store")).FullName;
+        string[] mount = [CliDll, "mount", "file://" + store, "M:", "--host", "Dokan", "--cache-dir", Path.Combine(work.Path, "cache")];
+        var (code, output) = await RunAsync("dotnet", mount, new() { ["LD_LIBRARY_PATH"] = work.Path });
+        Assert.AreEqual(2, code, output);
+        StringAssert.Contains(output, "Dokan is not installed");
+        StringAssert.Contains(output, DokanLibrary.DownloadUrl);
+
+        await CompileAsync("gcc", ["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-O1", "-shared", "-fPIC", "-fvisibility=hidden", "-o", Path.Combine(work.Path, "libdokan2.so"), StandInSource, "-lpthread"]);
+        (code, output) = await RunAsync("dotnet", mount, new() { ["LD_LIBRARY_PATH"] = work.Path, ["DOKAN_STANDIN_NO_DRIVER"] = "1" });
+        Assert.AreEqual(2, code, output);
+        StringAssert.Contains(output, "driver (dokan2.sys) is not installed");
+    }
+
+    private static string CliDll => Path.Combine(AppContext.BaseDirectory, "bucketmount.dll");
+
+    private void AssertReplayPassed(int code, string output, string report)
+    {
+        TestContext.WriteLine(output);
+        Assert.IsTrue(File.Exists(report), "the stand-in wrote no report; the host did not mount:\n" + output);
+        var lines = File.ReadAllLines(report);
+        var failures = lines.Where(l => l.StartsWith("FAIL", StringComparison.Ordinal)).ToList();
+        Assert.AreEqual(0, failures.Count, string.Join('\n', failures));
+        var summary = lines.Last();
+        StringAssert.StartsWith(summary, "standin: ");
+        var checks = int.Parse(summary.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.IsTrue(checks >= 300, $"only {checks} checks ran: {summary}");
+        StringAssert.EndsWith(summary, " 0 failed");
+        Assert.AreEqual(11, lines.Count(l => l.StartsWith("RAN ", StringComparison.Ordinal)), "every scenario ran");
+        Assert.AreEqual(0, code, "the CLI exit code after the file system closed:\n" + output);
+        StringAssert.Contains(output, "all changes are in the store");
+    }
+
+    /// <summary>What the replay left must be in the store itself, byte for byte, with Windows attributes in metadata.</summary>
+    private static async Task AssertStoreAsync(string folder)
+    {
+        await using var store = new LocalFolderStore(folder);
+        var copy = await ReadAsync(store, "s1/copy.bin");
+        var expected = new byte[(3 * 1048576) + 12345];
+        for (var i = 0; i < expected.Length; i++)
+        {
+            expected[i] = (byte)(((long)i * 131 + 7 + (i >> 9)) & 0xFF);
+        }
+
+        CollectionAssert.AreEqual(expected, copy, "Explorer's copy");
+        Assert.AreEqual("new text", Encoding.ASCII.GetString(await ReadAsync(store, "s2/note.txt")));
+        Assert.AreEqual(5000, (await store.HeadAsync("s3/Doc.docx", CancellationToken.None))?.Size, "Office's saved document");
+        Assert.IsNull(await store.HeadAsync("s3/~WRLa.tmp", CancellationToken.None));
+        Assert.IsNull(await store.HeadAsync("s4/f.txt", CancellationToken.None), "del");
+        Assert.AreEqual("XXXX", Encoding.ASCII.GetString(await ReadAsync(store, "s7/Y.TXT")), "rename over, then case-only rename");
+        Assert.AreEqual("inside", Encoding.ASCII.GetString(await ReadAsync(store, "s7/moved/in.txt")));
+        var readOnly = await store.HeadAsync("s8/ro.txt", CancellationToken.None);
+        // The replay made it read-only and hidden, then set NORMAL, which clears both (and gives the owner write again).
+        Assert.AreEqual("0", readOnly?.Metadata?.GetValueOrDefault("winattrs"), "attributes cleared by FILE_ATTRIBUTE_NORMAL");
+        Assert.AreNotEqual(0, int.Parse(readOnly!.Metadata!["mode"], System.Globalization.CultureInfo.InvariantCulture) & 0x80, "owner write back in the mode");
+        Assert.AreEqual(2 * 1048576 + 777, (await store.HeadAsync("sB/parallel.bin", CancellationToken.None))?.Size);
+    }
+
+    private static async Task<byte[]> ReadAsync(LocalFolderStore store, string key)
+    {
+        using var copy = new MemoryStream();
+        await store.ReadToAsync(key, 0, null, copy, null, CancellationToken.None);
+        return copy.ToArray();
+    }
+
+    /// <summary>The win-x64 self-contained CLI: scripts/test publishes it once and says where; otherwise it is published here.</summary>
+    private static async Task<string> WindowsPublishAsync()
+    {
+        if (Environment.GetEnvironmentVariable("BUCKETMOUNT_WIN_PUBLISH") is { Length: > 0 } given && File.Exists(Path.Combine(given, "bucketmount.exe")))
+        {
+            return given;
+        }
+
+        var output = Path.Combine(RepoRoot, "tests", "Dokan.Tests", "bin", "win-x64-publish");
+        var (code, log) = await RunAsync("dotnet", ["publish", Path.Combine(RepoRoot, "src", "Cli"), "-c", "Release", "-r", "win-x64", "--self-contained", "-o", output,
+            "-p:DisableTransitiveFrameworkReferenceDownloads=true", "-nologo", "-v", "q"], [], TimeSpan.FromMinutes(10));
+        Assert.AreEqual(0, code, "dotnet publish -r win-x64 failed:\n" + log);
+        return output;
+    }
+
+    /// <summary>Wine 8 kills CoreCLR on EventSource plus a full GC (windows-on-linux.md); only the test copy is changed.</summary>
+    private static void DisableEventSourceForWine(string publish)
+    {
+        var path = Path.Combine(publish, "bucketmount.runtimeconfig.json");
+        var config = JsonNode.Parse(File.ReadAllText(path))!;
+        var options = config["runtimeOptions"]!.AsObject();
+        if (options["configProperties"] is not JsonObject properties)
+        {
+            options["configProperties"] = properties = [];
+        }
+
+        properties["System.Diagnostics.Tracing.EventSource.IsSupported"] = false;
+        File.WriteAllText(path, config.ToJsonString());
+    }
+
+    private static async Task CompileAsync(string compiler, string[] arguments)
+    {
+        var (code, output) = await RunAsync(compiler, arguments, []);
+        Assert.AreEqual(0, code, $"{compiler} could not build the stand-in (scripts/test installs gcc and gcc-mingw-w64-x86-64-win32):\n{output}");
+    }
+
+    /// <summary>Runs a program with a bounded wait; on timeout the process tree is killed by PID and the test fails.</summary>
+    private static async Task<(int Code, string Output)> RunAsync(string program, string[] arguments, Dictionary<string, string> environment, TimeSpan? limit = null)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(info)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Assert.Fail($"'{program}' could not start ({e.Message}); scripts/test installs it (wine, gcc, gcc-mingw-w64-x86-64-win32).");
+            throw;
+        }
+
+        using (process)
+        {
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(limit ?? RunLimit);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail($"'{program} {string.Join(' ', arguments)}' did not finish within {(limit ?? RunLimit).TotalSeconds} s and was killed.");
+            }
+
+            return (process.ExitCode, await output + await error);
+        }
+    }
+
+    private sealed class TempFolder : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("bucketmount-standin-").FullName;
+
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(Path, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
