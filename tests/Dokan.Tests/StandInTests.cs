@@ -78,6 +78,63 @@ public sealed class StandInTests
     }
 
     [TestMethod]
+    public async Task Ctrl_C_removes_the_mount_point_then_closes_and_the_options_reach_dokan()
+    {
+        using var work = new TempFolder();
+        await CompileAsync("gcc", ["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-O1", "-shared", "-fPIC", "-fvisibility=hidden", "-o", Path.Combine(work.Path, "libdokan2.so"), StandInSource, "-lpthread"]);
+        var report = Path.Combine(work.Path, "report.txt");
+        var store = Directory.CreateDirectory(Path.Combine(work.Path, "store")).FullName;
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in new[] { CliDll, "mount", "file://" + store, "*", "--host", "Dokan", "--cache-dir", Path.Combine(work.Path, "cache"),
+            "--read-only", "--network-drive", @"\\bucket\share", "--current-session", "--volume-label", "Data" })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["LD_LIBRARY_PATH"] = work.Path;
+        info.Environment["DOKAN_STANDIN_REPORT"] = report;
+        info.Environment["DOKAN_STANDIN_SCRIPT"] = "none";
+        using var process = Process.Start(info)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        try
+        {
+            for (var i = 0; i < 300 && !(File.Exists(report) && File.ReadAllText(report).Contains("MOUNTED", StringComparison.Ordinal)); i++)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.IsTrue(File.Exists(report), "the mount did not come up within 30 s");
+            await Task.Delay(500);
+            using (var interrupt = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await interrupt.WaitForExitAsync();
+            }
+
+            using var timeout = new CancellationTokenSource(RunLimit);
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        var log = await error + await output;
+        Assert.AreEqual(0, process.ExitCode, log);
+        var lines = File.ReadAllLines(report);
+        var mounted = lines.First(l => l.StartsWith("MOUNTED", StringComparison.Ordinal));
+        StringAssert.StartsWith(mounted, @"MOUNTED Z:\ ", "* takes a free letter (none is taken on Linux)");
+        var options = Convert.ToUInt32(mounted.Split(' ')[2]["options=0x".Length..], 16);
+        Assert.AreEqual(0x8u | 0x10u | 0x80u | 0x100u, options, $"write-protect, network, current session, user-mode locks: {mounted}");
+        StringAssert.EndsWith(mounted, @"unc=\\bucket\share");
+        CollectionAssert.AreEqual(new[] { @"REMOVED Z:\", "CLOSED" }, lines.Where(l => l.StartsWith("REMOVED", StringComparison.Ordinal) || l == "CLOSED").ToArray(), "Ctrl+C removes the mount point, then closes the handle");
+        StringAssert.Contains(log, "Unmounting Z:");
+    }
+
+    [TestMethod]
     public async Task Without_dokan_the_mount_says_what_to_install()
     {
         using var work = new TempFolder();

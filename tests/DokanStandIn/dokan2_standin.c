@@ -552,7 +552,9 @@ EXPORT int DokanCreateFileSystem(DOKAN_OPTIONS *options, DOKAN_OPERATIONS *opera
   fi.DokanOptions = options;
   char mount[300];
   narrow(options->MountPoint, mount, sizeof mount);
-  report("MOUNTED %s options=0x%X timeout=%u", mount, (unsigned)options->Options, (unsigned)options->Timeout);
+  char unc[300] = "";
+  if (options->UNCName) narrow(options->UNCName, unc, sizeof unc);
+  report("MOUNTED %s options=0x%X timeout=%u unc=%s", mount, (unsigned)options->Options, (unsigned)options->Timeout, unc);
   operations->Mounted(options->MountPoint, &fi);
   *instance = (void *)options;
   const char *script = getenv("DOKAN_STANDIN_SCRIPT");
@@ -575,7 +577,9 @@ EXPORT ULONG32 DokanWaitForFileSystemClosed(void *instance, ULONG32 ms) {
 }
 
 EXPORT int32_t DokanRemoveMountPoint(const WCH *mountPoint) {
-  (void)mountPoint;
+  char mount[300];
+  narrow(mountPoint, mount, sizeof mount);
+  report("REMOVED %s", mount);
   if (!__atomic_load_n(&g_replaying, __ATOMIC_SEQ_CST)) __atomic_store_n(&g_closed, 1, __ATOMIC_SEQ_CST);
   return 1;
 }
@@ -584,4 +588,6 @@ EXPORT void DokanCloseHandle(void *instance) {
   (void)instance;
   if (g_replay_started) { join_thread(g_replay); g_replay_started = 0; }
   __atomic_store_n(&g_closed, 1, __ATOMIC_SEQ_CST);
+  report("CLOSED");
+  if (g_report) { fclose(g_report); g_report = NULL; }
 }
