@@ -39,6 +39,12 @@ public sealed record EngineOptions
     /// <summary>Ranged GETs in flight for one reader's read-ahead.</summary>
     public int ReadAheadParallelism { get; init; } = 8;
 
+    /// <summary>
+    /// Largest single ranged GET of read-ahead: a sequential reader's blocks are fetched this many at a time (the
+    /// response is split into cache blocks as it streams in), so a 256 MiB file costs about 20 requests, not 256.
+    /// </summary>
+    public int ReadAheadRequestBytes { get; init; } = 16 * MiB;
+
     /// <summary>How long a directory listing or lookup is trusted before the store is asked again.</summary>
     public TimeSpan MetadataTtl { get; init; } = TimeSpan.FromMinutes(1);
 
@@ -81,6 +87,7 @@ public sealed record EngineOptions
         Require(BlockSize is >= 64 * 1024 and <= 64 * MiB && (BlockSize & (BlockSize - 1)) == 0, nameof(BlockSize), "must be a power of two from 64 KiB to 64 MiB");
         Require(MaxReadAhead >= 0, nameof(MaxReadAhead), "cannot be negative");
         Require(ReadAheadParallelism is >= 1 and <= 64, nameof(ReadAheadParallelism), "must be 1 to 64");
+        Require(ReadAheadRequestBytes >= BlockSize && ReadAheadRequestBytes % BlockSize == 0, nameof(ReadAheadRequestBytes), "must be a whole number of blocks");
         Require(MetadataTtl >= TimeSpan.Zero, nameof(MetadataTtl), "cannot be negative");
         Require(MetadataCacheEntries >= 100, nameof(MetadataCacheEntries), "must be at least 100");
         Require(WriteBackDelay >= TimeSpan.Zero, nameof(WriteBackDelay), "cannot be negative");

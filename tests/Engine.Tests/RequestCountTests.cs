@@ -27,7 +27,10 @@ public sealed class RequestCountTests
         var delta = store.Counters.Snapshot().Since(before);
         CollectionAssert.AreEqual(data, back);
         Assert.AreEqual(data.Length, delta.BytesDownloaded, "every byte downloaded exactly once");
-        Assert.AreEqual(64, delta.Requests[RequestKind.Get], "one ranged GET per 1 MiB block");
+        // The window is capped at a quarter of the 32 MiB memory cache, so runs reach 4 blocks: about 64 / 4 GETs.
+        var gets = delta.Requests[RequestKind.Get];
+        TestContext.WriteLine($"{gets} GETs");
+        Assert.IsTrue(gets <= 20, $"{gets} GETs: read-ahead should fetch runs of blocks per request, not one block each");
     }
 
     [TestMethod]

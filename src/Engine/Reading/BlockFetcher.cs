@@ -29,6 +29,89 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
         return fetch.Value.WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Starts one ranged GET for up to <paramref name="maxBlocks"/> consecutive blocks from <paramref name="first"/>
+    /// that nobody holds or fetches yet (the run stops at the first that is), and returns how many it took (0:
+    /// none) and a task that completes, never faulting, when the GET is over. Readers of those blocks wait on
+    /// them as on any fetch.
+    /// </summary>
+    public int StartRun(ObjectVersion version, long first, int maxBlocks, out Task finished)
+    {
+        finished = Task.CompletedTask;
+        var lastBlock = (version.Size - 1) / blockSize;
+        var claimed = new List<(BlockKey Key, TaskCompletionSource<byte[]> Done)>(maxBlocks);
+        for (var index = first; index < first + maxBlocks && index <= lastBlock; index++)
+        {
+            var key = new BlockKey(version, index);
+            var done = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (memory.Contains(key) || !_inFlight.TryAdd(key, new Lazy<Task<byte[]>>(() => done.Task)))
+            {
+                break;
+            }
+
+            _ = done.Task.ContinueWith(_ => _inFlight.TryRemove(key, out var _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            claimed.Add((key, done));
+        }
+
+        if (claimed.Count > 0)
+        {
+            finished = FetchRunAsync(claimed);
+        }
+
+        return claimed.Count;
+    }
+
+    private async Task FetchRunAsync(List<(BlockKey Key, TaskCompletionSource<byte[]> Done)> blocks)
+    {
+        // Blocks already on disk are served from there; the GET covers the rest of the run from its first missing block.
+        var start = 0;
+        while (start < blocks.Count && TryReadDisk(blocks[start].Key) is { } onDisk)
+        {
+            memory.Put(blocks[start].Key, onDisk);
+            blocks[start].Done.TrySetResult(onDisk);
+            start++;
+        }
+
+        if (start == blocks.Count)
+        {
+            return;
+        }
+
+        var rest = blocks.GetRange(start, blocks.Count - start);
+        var first = rest[0].Key;
+        var length = rest.Sum(b => (long)LengthOf(b.Key));
+        var run = new BlockRun(rest, LengthOf, Keep);
+        try
+        {
+            var options = _conditionalReads ? new ReadOptions { IfMatch = first.Version.ETag } : null;
+            await store.ReadToAsync(first.Version.Key, first.Index * blockSize, length, run, options, CancellationToken.None).ConfigureAwait(false);
+            if (!run.Complete)
+            {
+                throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed,
+                    $"the object is shorter than expected at block {first.Index}; it changed in the store.", null, first.Version.Key);
+            }
+        }
+        catch (Exception error)
+        {
+            // Waiters see the error; a later read retries the block on its own.
+            run.FailRest(error);
+        }
+    }
+
+    private byte[]? TryReadDisk(BlockKey block)
+    {
+        var data = new byte[LengthOf(block)];
+        return disk.TryRead(block, data, out _) ? data : null;
+    }
+
+    private int LengthOf(BlockKey block) => (int)Math.Max(0, Math.Min(blockSize, block.Version.Size - (block.Index * blockSize)));
+
+    private void Keep(BlockKey block, byte[] data)
+    {
+        disk.Write(block, data);
+        memory.Put(block, data);
+    }
+
     // Not tied to one caller's token: other readers may be waiting on the same block.
     private async Task<byte[]> FetchAsync(BlockKey block)
     {

@@ -4,9 +4,11 @@ namespace BucketMount.Engine.Reading;
 
 /// <summary>
 /// Reads byte ranges of an object version through the block caches, and prefetches ahead of sequential readers
-/// with parallel ranged GETs so one reader approaches the store's throughput.
+/// with parallel ranged GETs so one reader approaches the store's throughput. Read-ahead asks for runs of blocks
+/// in one GET each, the runs growing with the window up to <paramref name="maxRunBlocks"/>: few requests for a
+/// long sequential read, one block per request for random reads.
 /// </summary>
-public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism)
+public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism, int maxRunBlocks = 1)
 {
     private readonly SemaphoreSlim _prefetchSlots = new(readAheadParallelism * 4, readAheadParallelism * 4);
 
@@ -32,7 +34,8 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism)
 
         if (readAhead?.OnRead(offset, (int)(end - offset)) is > 0 and var window)
         {
-            Prefetch(version, last + 1, Math.Min((end + window - 1) / blockSize, (version.Size - 1) / blockSize));
+            var runBlocks = (int)Math.Clamp(window / 2 / blockSize, 1, maxRunBlocks);
+            Prefetch(version, last + 1, Math.Min((end + window - 1) / blockSize, (version.Size - 1) / blockSize), runBlocks);
         }
 
         var copied = 0;
@@ -49,29 +52,53 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism)
         return copied;
     }
 
-    private void Prefetch(ObjectVersion version, long firstBlock, long lastBlock)
+    /// <summary>
+    /// Starts runs of up to <paramref name="runBlocks"/> missing blocks in [first, last]. A shorter run at the
+    /// window's edge waits for the window to move on, so steady reading keeps issuing whole runs; at the end of
+    /// the object, or against cached blocks, short runs go out as they are.
+    /// </summary>
+    private void Prefetch(ObjectVersion version, long first, long last, int runBlocks)
     {
-        for (var i = firstBlock; i <= lastBlock; i++)
+        var objectLast = (version.Size - 1) / fetcher.BlockSize;
+        var index = first;
+        while (index <= last)
         {
-            var block = new BlockKey(version, i);
-            if (fetcher.IsCachedOrFetching(block) || !_prefetchSlots.Wait(0))
+            if (fetcher.IsCachedOrFetching(new BlockKey(version, index)))
             {
+                index++;
                 continue;
             }
 
-            _ = PrefetchOneAsync(block);
+            var missing = 1;
+            while (missing < runBlocks && index + missing <= last && !fetcher.IsCachedOrFetching(new BlockKey(version, index + missing)))
+            {
+                missing++;
+            }
+
+            var cutByWindow = missing < runBlocks && index + missing > last && last < objectLast;
+            if (cutByWindow || !_prefetchSlots.Wait(0))
+            {
+                return;
+            }
+
+            var started = fetcher.StartRun(version, index, missing, out var finished);
+            if (started == 0)
+            {
+                _prefetchSlots.Release();
+                index++;
+                continue;
+            }
+
+            _ = ReleaseSlotAsync(finished);
+            index += started;
         }
     }
 
-    private async Task PrefetchOneAsync(BlockKey block)
+    private async Task ReleaseSlotAsync(Task finished)
     {
         try
         {
-            await fetcher.GetAsync(block, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // A failed prefetch is retried by the real read that needs the block, which reports the error.
+            await finished.ConfigureAwait(false);
         }
         finally
         {
