@@ -39,7 +39,7 @@ internal sealed class OpenObjects(bool caseInsensitive)
         }
     }
 
-    /// <summary>Would an open of <paramref name="path"/> with this access and share mode conflict? (used before truncating).</summary>
+    /// <summary>True when a handle other than <paramref name="except"/> has <paramref name="path"/> open (a rename may not replace it).</summary>
     public bool IsOpenByOthers(string path, NtfsHandle? except)
     {
         lock (_lock)

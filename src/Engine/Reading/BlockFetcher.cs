@@ -117,8 +117,8 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
     {
         try
         {
-            var length = (int)Math.Min(blockSize, block.Version.Size - (block.Index * blockSize));
-            var data = new byte[Math.Max(length, 0)];
+            var length = LengthOf(block);
+            var data = new byte[length];
             if (length > 0 && !disk.TryRead(block, data, out _))
             {
                 var options = _conditionalReads ? new ReadOptions { IfMatch = block.Version.ETag } : null;
@@ -129,7 +129,8 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
                         $"the object is shorter than expected ({read} of {length} bytes at block {block.Index}); it changed in the store.", null, block.Version.Key);
                 }
 
-                disk.Write(block, data);
+                Keep(block, data);
+                return data;
             }
 
             memory.Put(block, data);
