@@ -1,5 +1,6 @@
 using BucketMount.Backends;
 using BucketMount.Backends.Memory;
+using BucketMount.Engine.Namespace;
 
 namespace BucketMount.Engine.Tests;
 
@@ -58,6 +59,59 @@ public sealed class RequestCountTests
         Assert.IsLessThanOrEqualTo(1, delta.Requests[RequestKind.Head], "no HEAD per file");
         Assert.IsLessThanOrEqualTo(3, delta.Requests[RequestKind.List]);
         Assert.AreEqual(delta.Requests[RequestKind.Head] + delta.Requests[RequestKind.List], delta.TotalRequests, "nothing but the lookup and the listing");
+    }
+
+    [TestMethod]
+    public async Task Stat_of_every_file_one_by_one_lists_the_directory_once_instead_of_a_LIST_each()
+    {
+        // tar -d, rsync and make stat the files of a directory they never listed.
+        var store = new MemoryObjectStore();
+        for (var i = 0; i < 300; i++)
+        {
+            await store.PutAsync($"src/f{i:D3}.c", new MemoryStream([1, 2, 3]), new PutOptions { Metadata = new Dictionary<string, string> { ["mtime"] = "1600000000" } }, Token);
+        }
+
+        await using var fx = new EngineFixture(store);
+        var before = store.Counters.Snapshot();
+
+        for (var i = 0; i < 300; i++)
+        {
+            var node = await fx.Engine.GetAttributesAsync($"/src/f{i:D3}.c", Token);
+            Assert.AreEqual(3, node.Size);
+            Assert.AreEqual(DateTimeOffset.FromUnixTimeSeconds(1_600_000_000), node.ModifiedTime, "the stored mtime, not the store's time");
+        }
+
+        await Assert.ThrowsAsync<FileSystemException>(() => fx.Engine.GetAttributesAsync("/src/missing.c", Token));
+        var delta = store.Counters.Snapshot().Since(before);
+        TestContext.WriteLine($"HEAD={delta.Requests[RequestKind.Head]} LIST={delta.Requests[RequestKind.List]}");
+        // /src itself, then two files the ordinary way (a HEAD and a LIST each), then one listing answers which
+        // names exist; a file whose stored mtime and mode are unknown still costs its HEAD (stat must show them).
+        Assert.IsLessThanOrEqualTo(NamespaceReader.ListAfterLookupMisses + 2, delta.Requests[RequestKind.List]);
+        Assert.IsLessThanOrEqualTo(301, delta.Requests[RequestKind.Head]);
+    }
+
+    [TestMethod]
+    public async Task Stat_in_a_directory_too_large_to_list_keeps_to_HEADs()
+    {
+        var store = new MemoryObjectStore();
+        for (var i = 0; i < NamespaceReader.LookupListingLimit + 5; i++)
+        {
+            await store.PutAsync($"huge/f{i:D5}", new MemoryStream([1]), null, Token);
+        }
+
+        await using var fx = new EngineFixture(store);
+        var before = store.Counters.Snapshot();
+
+        for (var i = 0; i < 20; i++)
+        {
+            await fx.Engine.GetAttributesAsync($"/huge/f{i:D5}", Token);
+        }
+
+        var delta = store.Counters.Snapshot().Since(before);
+        TestContext.WriteLine($"HEAD={delta.Requests[RequestKind.Head]} LIST={delta.Requests[RequestKind.List]}");
+        // One abandoned listing (at most 11 pages of 1000), then a HEAD and a one-page LIST per file, never again a listing.
+        Assert.IsLessThanOrEqualTo(21 + 11 + 21, delta.Requests[RequestKind.List]);
+        Assert.IsGreaterThanOrEqualTo(20, delta.Requests[RequestKind.Head]);
     }
 
     [TestMethod]

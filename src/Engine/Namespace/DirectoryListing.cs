@@ -16,6 +16,12 @@ public sealed class DirectoryListing
         }
     }
 
+    /// <summary>
+    /// True while the listing was read only to answer lookups (no readdir has used it): such lookups still HEAD a
+    /// file whose stored attributes are unknown, so stat shows exact times as it would without the listing.
+    /// </summary>
+    public bool MadeForLookups { get; set; }
+
     public int Count
     {
         get

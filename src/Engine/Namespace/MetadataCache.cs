@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Caching.Memory;
 
 namespace BucketMount.Engine.Namespace;
@@ -48,6 +49,36 @@ public sealed class MetadataCache : IDisposable
         if (_ttl > TimeSpan.Zero)
         {
             _cache.Set("n:" + path, (object?)node ?? Negative, Entry(1));
+        }
+    }
+
+    /// <summary>Counts an uncached lookup in <paramref name="directory"/> and returns how many there were within the TTL.</summary>
+    public int CountLookupMiss(string directory)
+    {
+        if (_ttl <= TimeSpan.Zero)
+        {
+            return 0;
+        }
+
+        // Not atomic: two racing misses may count once, which only delays the listing by one lookup.
+        var misses = _cache.Get<StrongBox<int>>("m:" + directory);
+        if (misses is null)
+        {
+            misses = new StrongBox<int>(0);
+            _cache.Set("m:" + directory, misses, Entry(1));
+        }
+
+        return Interlocked.Increment(ref misses.Value);
+    }
+
+    /// <summary>True when a lookup-driven listing of <paramref name="directory"/> was abandoned as too large lately.</summary>
+    public bool IsTooLargeForLookupListing(string directory) => _cache.TryGetValue("big:" + directory, out _);
+
+    public void MarkTooLargeForLookupListing(string directory)
+    {
+        if (_ttl > TimeSpan.Zero)
+        {
+            _cache.Set("big:" + directory, Negative, Entry(1));
         }
     }
 

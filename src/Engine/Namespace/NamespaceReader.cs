@@ -6,29 +6,54 @@ namespace BucketMount.Engine.Namespace;
 /// Answers "what is at this path" and "what is in this directory" from the store, through the metadata cache.
 /// A directory is a common prefix or a "dir/" marker; when a key is both a file and a prefix ("a" and "a/b"),
 /// the directory wins and the file is hidden (as mountpoint-s3 does). A lookup the cache cannot answer costs
-/// one HEAD and one LIST sent together; a directory listing costs its LIST pages and no HEADs.
+/// one HEAD and one LIST sent together; a directory listing costs its LIST pages and no HEADs. Once a directory
+/// has had <see cref="ListAfterLookupMisses"/> such lookups within the cache's TTL (tar, rsync, make and
+/// `git status` stat every file of a directory one by one), the next miss lists the directory instead, when it
+/// holds at most <see cref="LookupListingLimit"/> entries, and every later lookup there is answered from it.
 /// </summary>
 public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, MetadataCache cache, bool exactModificationTimes)
 {
+    /// <summary>Uncached lookups in one directory after which the next one lists the whole directory.</summary>
+    public const int ListAfterLookupMisses = 2;
+
+    /// <summary>Entries a lookup-driven listing reads at most (10 pages) before giving up on that directory.</summary>
+    public const int LookupListingLimit = 10_000;
+
     private const int SymlinkTypeBits = 0xA000;
     private const int FileTypeMask = 0xF000;
+    private readonly InFlight<string, DirectoryListing?> _listings = new(StringComparer.Ordinal);
 
     public KeyMapper Keys => keys;
 
     public async Task<DirectoryListing> ListAsync(string directory, CancellationToken cancellationToken)
     {
-        if (cache.GetListing(directory) is { } cached)
-        {
-            return cached;
-        }
+        var listing = cache.GetListing(directory)
+            ?? await _listings.RunAsync(directory, () => ListFromStoreAsync(directory, int.MaxValue, cancellationToken)).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("an unbounded listing cannot be abandoned");
 
+        // From now on `ls -l` semantics hold: stats after a readdir are answered by the listing (store times for
+        // files whose stored attributes are not known), as its own listing would have been.
+        listing.MadeForLookups = false;
+        return listing;
+    }
+
+    /// <summary>Lists a directory from the store and caches it; null (and nothing cached) when it holds more than
+    /// <paramref name="limit"/> entries.</summary>
+    private async Task<DirectoryListing?> ListFromStoreAsync(string directory, int limit, CancellationToken cancellationToken)
+    {
         var prefix = keys.ToDirectoryPrefix(directory);
         var children = new Dictionary<string, NodeInfo>(StringComparer.Ordinal);
         var files = new List<ObjectInfo>();
         var sawAnything = false;
+        var seen = 0;
         await foreach (var entry in store.ListAsync(prefix, "/", cancellationToken).ConfigureAwait(false))
         {
             sawAnything = true;
+            if (++seen > limit)
+            {
+                return null;
+            }
+
             if (entry.IsPrefix)
             {
                 if (keys.ToName(entry.Key[prefix.Length..^1]) is { } dirName)
@@ -72,14 +97,22 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
         }
 
         var name = FsPath.Name(path);
-        if (cache.GetListing(FsPath.Parent(path)) is { } parentListing)
+        var parent = FsPath.Parent(path);
+        var key = keys.ToKey(path);
+        if (cache.GetListing(parent) is { } parentListing || (parentListing = await ListForLookupsAsync(parent, cancellationToken).ConfigureAwait(false)) is not null)
         {
             var fromListing = parentListing.Find(name);
+            if (fromListing is { IsDirectory: false, ETag: { } etag } && parentListing.MadeForLookups && cache.GetAttributes(key, etag) is null)
+            {
+                // A LIST carries no metadata: a stat must still show the mtime and mode the writer stored (rsync
+                // compares them), so a file not known by its ETag costs one HEAD, but no longer a LIST too.
+                fromListing = await store.HeadAsync(key, cancellationToken).ConfigureAwait(false) is { } exact ? ToNodeWithMetadata(name, exact) : null;
+            }
+
             cache.SetNode(path, fromListing);
             return fromListing;
         }
 
-        var key = keys.ToKey(path);
         var headTask = store.HeadAsync(key, cancellationToken);
         var hasChildrenTask = HasAnyKeyAsync(key + "/", cancellationToken);
         var node = await hasChildrenTask.ConfigureAwait(false)
@@ -99,6 +132,35 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
 
         cache.SetNode(path, node);
         return node;
+    }
+
+    /// <summary>The parent's listing when enough lookups missed there to make one LIST cheaper than more HEADs.</summary>
+    private async Task<DirectoryListing?> ListForLookupsAsync(string directory, CancellationToken cancellationToken)
+    {
+        if (cache.CountLookupMiss(directory) <= ListAfterLookupMisses || cache.IsTooLargeForLookupListing(directory))
+        {
+            return null;
+        }
+
+        try
+        {
+            var listing = await _listings.RunAsync(directory, () => ListFromStoreAsync(directory, LookupListingLimit, cancellationToken)).ConfigureAwait(false);
+            if (listing is null)
+            {
+                cache.MarkTooLargeForLookupListing(directory);
+            }
+            else
+            {
+                listing.MadeForLookups = true;
+            }
+
+            return listing;
+        }
+        catch (FileSystemException error) when (error.Error == FsError.NotFound)
+        {
+            // The parent is gone (or never was): the ordinary lookup below answers for the child.
+            return null;
+        }
     }
 
     /// <summary>Turns a HEAD result into a node and remembers its attributes by ETag.</summary>
