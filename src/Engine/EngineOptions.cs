@@ -45,6 +45,13 @@ public sealed record EngineOptions
     /// </summary>
     public int ReadAheadRequestBytes { get; init; } = 16 * MiB;
 
+    /// <summary>
+    /// Feed a sequential reader from one open-ended GET paced by its read-ahead window (rclone's way: a whole file
+    /// in one or two requests); false sends parallel ranged GETs of <see cref="ReadAheadRequestBytes"/> instead,
+    /// which gets more from a store that limits the speed of one connection, at more requests.
+    /// </summary>
+    public bool StreamSequentialReads { get; init; } = true;
+
     /// <summary>How long a directory listing or lookup is trusted before the store is asked again.</summary>
     public TimeSpan MetadataTtl { get; init; } = TimeSpan.FromMinutes(1);
 

@@ -105,6 +105,7 @@ public sealed class FileHandle : IAsyncDisposable
             return Task.CompletedTask;
         }
 
+        _readAhead.StopStream();
         return _engine.ReleaseFileAsync(File, cancellationToken);
     }
 

@@ -45,7 +45,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         _memoryBlocks = new MemoryBlockCache(options.MemoryCacheBytes);
         var diskBudget = store.Capabilities.OnLocalDisk ? 0 : options.DiskCacheBytes;
         _diskBlocks = new DiskBlockCache(Path.Combine(options.CacheDirectory, "blocks"), options.BlockSize, diskBudget);
-        _reader = new ObjectReader(new BlockFetcher(store, _memoryBlocks, _diskBlocks, options.BlockSize), options.ReadAheadParallelism, options.ReadAheadRequestBytes / options.BlockSize);
+        _reader = new ObjectReader(new BlockFetcher(store, _memoryBlocks, _diskBlocks, options.BlockSize), options.ReadAheadParallelism, options.ReadAheadRequestBytes / options.BlockSize, options.StreamSequentialReads);
         _stagingFolder = Path.Combine(options.CacheDirectory, "staging");
         Directory.CreateDirectory(_stagingFolder);
         var journal = new UploadJournal(Path.Combine(options.CacheDirectory, "journal"));

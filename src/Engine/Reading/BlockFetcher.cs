@@ -43,13 +43,11 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
         for (var index = first; index < first + maxBlocks && index <= lastBlock; index++)
         {
             var key = new BlockKey(version, index);
-            var done = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (memory.Contains(key) || !_inFlight.TryAdd(key, new Lazy<Task<byte[]>>(() => done.Task)))
+            if (TryClaim(key) is not { } done)
             {
                 break;
             }
 
-            _ = done.Task.ContinueWith(_ => _inFlight.TryRemove(key, out var _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             claimed.Add((key, done));
         }
 
@@ -60,6 +58,41 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
 
         return claimed.Count;
     }
+
+    /// <summary>
+    /// Claims one block for a caller that will deliver it (<see cref="Deliver"/>) or hand it back
+    /// (<see cref="FetchClaimed"/>); readers wait on the claim as on any fetch. Null when it is cached or being fetched.
+    /// </summary>
+    internal TaskCompletionSource<byte[]>? TryClaim(BlockKey key)
+    {
+        var done = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (memory.Contains(key) || !_inFlight.TryAdd(key, new Lazy<Task<byte[]>>(() => done.Task)))
+        {
+            return null;
+        }
+
+        _ = done.Task.ContinueWith(_ => _inFlight.TryRemove(key, out var _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return done;
+    }
+
+    /// <summary>Caches a claimed block received whole and wakes its waiters.</summary>
+    internal void Deliver(BlockKey key, byte[] data, TaskCompletionSource<byte[]> claim)
+    {
+        Keep(key, data);
+        claim.TrySetResult(data);
+    }
+
+    /// <summary>Fetches a claimed block its claimant could not finish with a GET of its own.</summary>
+    internal void FetchClaimed(BlockKey key, TaskCompletionSource<byte[]> claim) => _ = FetchIntoAsync(key, claim);
+
+    /// <summary>An open-ended GET from <paramref name="firstBlock"/> to the end of the object into <paramref name="sink"/>.</summary>
+    internal Task StreamAsync(ObjectVersion version, long firstBlock, Stream sink, CancellationToken cancellationToken)
+    {
+        var options = _conditionalReads ? new ReadOptions { IfMatch = version.ETag } : null;
+        return store.ReadToAsync(version.Key, firstBlock * blockSize, null, sink, options, cancellationToken);
+    }
+
+    internal int LengthOf(BlockKey block) => (int)Math.Max(0, Math.Min(blockSize, block.Version.Size - (block.Index * blockSize)));
 
     private async Task FetchRunAsync(List<(BlockKey Key, TaskCompletionSource<byte[]> Done)> blocks)
     {
@@ -104,12 +137,22 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
         return disk.TryRead(block, data, out _) ? data : null;
     }
 
-    private int LengthOf(BlockKey block) => (int)Math.Max(0, Math.Min(blockSize, block.Version.Size - (block.Index * blockSize)));
-
     private void Keep(BlockKey block, byte[] data)
     {
         disk.Write(block, data);
         memory.Put(block, data);
+    }
+
+    private async Task FetchIntoAsync(BlockKey block, TaskCompletionSource<byte[]> claim)
+    {
+        try
+        {
+            claim.TrySetResult(await FetchCoreAsync(block).ConfigureAwait(false));
+        }
+        catch (Exception error)
+        {
+            claim.TrySetException(error);
+        }
     }
 
     // Not tied to one caller's token: other readers may be waiting on the same block.
@@ -117,28 +160,33 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
     {
         try
         {
-            var length = LengthOf(block);
-            var data = new byte[length];
-            if (length > 0 && !disk.TryRead(block, data, out _))
-            {
-                var options = _conditionalReads ? new ReadOptions { IfMatch = block.Version.ETag } : null;
-                var read = await store.ReadAsync(block.Version.Key, block.Index * blockSize, data, options, CancellationToken.None).ConfigureAwait(false);
-                if (read != length)
-                {
-                    throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed,
-                        $"the object is shorter than expected ({read} of {length} bytes at block {block.Index}); it changed in the store.", null, block.Version.Key);
-                }
-
-                Keep(block, data);
-                return data;
-            }
-
-            memory.Put(block, data);
-            return data;
+            return await FetchCoreAsync(block).ConfigureAwait(false);
         }
         finally
         {
             _inFlight.TryRemove(block, out _);
         }
+    }
+
+    private async Task<byte[]> FetchCoreAsync(BlockKey block)
+    {
+        var length = LengthOf(block);
+        var data = new byte[length];
+        if (length > 0 && !disk.TryRead(block, data, out _))
+        {
+            var options = _conditionalReads ? new ReadOptions { IfMatch = block.Version.ETag } : null;
+            var read = await store.ReadAsync(block.Version.Key, block.Index * blockSize, data, options, CancellationToken.None).ConfigureAwait(false);
+            if (read != length)
+            {
+                throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed,
+                    $"the object is shorter than expected ({read} of {length} bytes at block {block.Index}); it changed in the store.", null, block.Version.Key);
+            }
+
+            Keep(block, data);
+            return data;
+        }
+
+        memory.Put(block, data);
+        return data;
     }
 }

@@ -6,9 +6,10 @@ namespace BucketMount.Engine.Reading;
 /// Reads byte ranges of an object version through the block caches, and prefetches ahead of sequential readers
 /// with parallel ranged GETs so one reader approaches the store's throughput. Read-ahead asks for runs of blocks
 /// in one GET each, the runs growing with the window up to <paramref name="maxRunBlocks"/>: few requests for a
-/// long sequential read, one block per request for random reads.
+/// long sequential read, one block per request for random reads. With <paramref name="streamSequentialReads"/> a
+/// sequential reader is fed instead by one open-ended GET paced by its window (<see cref="SequentialStream"/>).
 /// </summary>
-public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism, int maxRunBlocks = 1)
+public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism, int maxRunBlocks = 1, bool streamSequentialReads = false)
 {
     private readonly SemaphoreSlim _prefetchSlots = new(readAheadParallelism * 4, readAheadParallelism * 4);
 
@@ -24,6 +25,18 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
         var blockSize = fetcher.BlockSize;
         var first = offset / blockSize;
         var last = (end - 1) / blockSize;
+        var window = readAhead?.OnRead(offset, (int)(end - offset)) ?? 0;
+        var windowLast = Math.Min((end + window - 1) / blockSize, (version.Size - 1) / blockSize);
+        if (window > 0 && streamSequentialReads)
+        {
+            // Before this read's own blocks are asked for, so the stream (not a GET each) delivers them.
+            Stream(readAhead!, version, first, last, windowLast);
+        }
+        else if (window == 0)
+        {
+            // A jump: a stream feeding the old position would only download what nobody reads.
+            readAhead?.StopStream();
+        }
 
         // Start every block of this read at once, then prefetch ahead, then copy in order.
         var blocks = new Task<byte[]>[last - first + 1];
@@ -32,10 +45,9 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
             blocks[i - first] = fetcher.GetAsync(new BlockKey(version, i), cancellationToken);
         }
 
-        if (readAhead?.OnRead(offset, (int)(end - offset)) is > 0 and var window)
+        if (window > 0 && !streamSequentialReads)
         {
-            var runBlocks = (int)Math.Clamp(window / 2 / blockSize, 1, maxRunBlocks);
-            Prefetch(version, last + 1, Math.Min((end + window - 1) / blockSize, (version.Size - 1) / blockSize), runBlocks);
+            Prefetch(version, last + 1, windowLast, (int)Math.Clamp(window / 2 / blockSize, 1, maxRunBlocks));
         }
 
         var copied = 0;
@@ -50,6 +62,34 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
         }
 
         return copied;
+    }
+
+    /// <summary>
+    /// Keeps the reader's stream going (claiming the read's own blocks and letting it run to the window's end), or
+    /// starts one at the first block after the read that is neither cached nor being fetched.
+    /// </summary>
+    private void Stream(ReadAheadState readAhead, ObjectVersion version, long readerFirst, long readerLast, long windowLast)
+    {
+        // Reads of one handle may arrive concurrently; the state's lock keeps one stream per handle.
+        lock (readAhead)
+        {
+            if (readAhead.Stream is { } running && running.Serves(version, readerFirst, windowLast))
+            {
+                running.ClaimThrough(readerLast);
+                running.Allow(windowLast);
+                return;
+            }
+
+            readAhead.StopStream();
+            for (var index = readerLast + 1; index <= windowLast; index++)
+            {
+                if (!fetcher.IsCachedOrFetching(new BlockKey(version, index)))
+                {
+                    readAhead.Stream = SequentialStream.Start(fetcher, version, index, windowLast);
+                    return;
+                }
+            }
+        }
     }
 
     /// <summary>

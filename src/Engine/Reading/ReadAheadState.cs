@@ -2,20 +2,40 @@ namespace BucketMount.Engine.Reading;
 
 /// <summary>
 /// Per-handle sequential-read detection: a read that starts where the last one ended grows the read-ahead window
-/// (doubling up to a maximum); a jump resets it. Random readers never trigger read-ahead.
+/// (doubling up to a maximum); a jump resets it. Random readers never trigger read-ahead. A read that lands
+/// within <see cref="ReorderTolerance"/> of where the last one ended still counts as sequential: the kernel
+/// sends a sequential reader's read-ahead as several reads at once (FUSE async reads), and they can arrive out
+/// of order; treating that as a jump would end the reader's stream and start another.
 /// </summary>
 public sealed class ReadAheadState(long initialWindow, long maxWindow)
 {
+    /// <summary>How far before or after the expected offset a read may land and still be sequential.</summary>
+    public const long ReorderTolerance = 1024 * 1024;
+
     private long _nextOffset = -1;
     private long _window;
+
+    /// <summary>The open-ended GET feeding this reader, when streaming reads are on and it is reading sequentially.</summary>
+    internal SequentialStream? Stream { get; set; }
+
+    /// <summary>Ends the reader's stream, if any (a jump, or the handle closed).</summary>
+    public void StopStream()
+    {
+        lock (this)
+        {
+            Stream?.Stop();
+            Stream = null;
+        }
+    }
 
     /// <summary>Records a read and returns how many bytes past its end to prefetch (0 when not sequential).</summary>
     public long OnRead(long offset, int length)
     {
         lock (this)
         {
-            var sequential = offset == _nextOffset || (offset == 0 && _nextOffset < 0);
-            _nextOffset = offset + length;
+            var sequential = (offset == 0 && _nextOffset < 0)
+                || (_nextOffset >= 0 && offset >= _nextOffset - ReorderTolerance && offset <= _nextOffset + ReorderTolerance);
+            _nextOffset = sequential ? Math.Max(_nextOffset, offset + length) : offset + length;
             if (!sequential)
             {
                 _window = 0;

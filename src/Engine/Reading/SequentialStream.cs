@@ -1,0 +1,248 @@
+using BucketMount.Engine.Caching;
+
+namespace BucketMount.Engine.Reading;
+
+/// <summary>
+/// One open-ended ranged GET ("bytes=N-") feeding a sequential reader's blocks: the response is the GET's
+/// destination and is cut into cache blocks, but read only as far as the reader's read-ahead window allows (TCP
+/// holds the rest back at the store), so a whole file costs one request, as rclone's streaming reader does,
+/// while memory stays bounded by the window. It ends, closing the connection, when the reader moves elsewhere
+/// or closes, when it reaches a block that is cached or fetched already, or after <see cref="IdleTimeout"/>
+/// without the reader moving on. A block it was receiving when it ended is fetched on its own, so its waiters
+/// get the store's answer, never the stream's end.
+/// </summary>
+internal sealed class SequentialStream : Stream
+{
+    /// <summary>How long a paused reader keeps its connection open; stores drop idle connections after a while anyway.</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly BlockFetcher _fetcher;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _windowMoved = new(0, 1);
+    private readonly long _lastBlock;
+    private long _next;
+    private long _allowedThrough;
+    private byte[]? _buffer;
+    private int _filled;
+    private TaskCompletionSource<byte[]>? _claim;
+
+    // Blocks after the one being received that a reader is waiting for already, claimed by the reader's call so
+    // its own fetch does not race the stream for them; guarded by itself.
+    private readonly Queue<(long Index, TaskCompletionSource<byte[]> Claim)> _claimedAhead = new();
+
+    private SequentialStream(BlockFetcher fetcher, ObjectVersion version, long first, long allowedThrough)
+    {
+        _fetcher = fetcher;
+        Version = version;
+        _next = first;
+        _allowedThrough = allowedThrough;
+        _lastBlock = (version.Size - 1) / fetcher.BlockSize;
+        Finished = Task.CompletedTask;
+    }
+
+    public ObjectVersion Version { get; }
+
+    /// <summary>Completes, never faulting, once the GET is over.</summary>
+    public Task Finished { get; private set; }
+
+    /// <summary>The block the stream delivers next.</summary>
+    public long NextBlock => Interlocked.Read(ref _next);
+
+    public bool IsRunning => !Finished.IsCompleted;
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>Starts streaming from block <paramref name="first"/>, delivering blocks up to <paramref name="allowedThrough"/> for now.</summary>
+    public static SequentialStream Start(BlockFetcher fetcher, ObjectVersion version, long first, long allowedThrough)
+    {
+        var stream = new SequentialStream(fetcher, version, first, allowedThrough);
+        stream.Finished = stream.RunAsync();
+        return stream;
+    }
+
+    /// <summary>True when the stream is running on this version and its next block lies in the reader's window.</summary>
+    public bool Serves(ObjectVersion version, long readerFirst, long windowLast) =>
+        IsRunning && version == Version && NextBlock >= readerFirst && NextBlock <= windowLast + 1;
+
+    /// <summary>
+    /// Claims for the stream the blocks up to <paramref name="last"/> that a reader is about to wait for, so they
+    /// come from the stream and not from GETs of their own. Stops at a block cached or fetched by someone else.
+    /// </summary>
+    public void ClaimThrough(long last)
+    {
+        lock (_claimedAhead)
+        {
+            var from = _claimedAhead.Count > 0 ? _claimedAhead.Last().Index + 1 : Interlocked.Read(ref _next) + (_claim is null ? 0 : 1);
+            for (var index = from; index <= Math.Min(last, _lastBlock); index++)
+            {
+                if (_fetcher.TryClaim(new BlockKey(Version, index)) is not { } claim)
+                {
+                    return;
+                }
+
+                _claimedAhead.Enqueue((index, claim));
+            }
+        }
+    }
+
+    /// <summary>Lets the stream deliver blocks up to <paramref name="through"/> (the reader's window moved on).</summary>
+    public void Allow(long through)
+    {
+        long seen;
+        while ((seen = Interlocked.Read(ref _allowedThrough)) < through)
+        {
+            if (Interlocked.CompareExchange(ref _allowedThrough, through, seen) == seen)
+            {
+                break;
+            }
+        }
+
+        if (_windowMoved.CurrentCount == 0)
+        {
+            try
+            {
+                _windowMoved.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Another Allow signalled first; one signal is enough for the one waiter.
+            }
+        }
+    }
+
+    /// <summary>Ends the GET (the connection closes); safe to call more than once.</summary>
+    public void Stop()
+    {
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            if (_claim is null)
+            {
+                await BeginBlockAsync().ConfigureAwait(false);
+            }
+
+            var take = Math.Min(buffer.Length, _buffer!.Length - _filled);
+            buffer.Span[..take].CopyTo(_buffer.AsSpan(_filled));
+            _filled += take;
+            buffer = buffer[take..];
+            if (_filled == _buffer.Length)
+            {
+                _fetcher.Deliver(new BlockKey(Version, _next), _buffer, _claim!);
+                _buffer = null;
+                lock (_claimedAhead)
+                {
+                    _claim = null;
+                    Interlocked.Increment(ref _next);
+                }
+            }
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("the GET writes asynchronously");
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Stop();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <summary>Waits until the window reaches the next block, then claims it; ends the stream when it cannot.</summary>
+    private async Task BeginBlockAsync()
+    {
+        var token = _stop.Token;
+        while (Interlocked.Read(ref _next) > Interlocked.Read(ref _allowedThrough))
+        {
+            if (!await _windowMoved.WaitAsync(IdleTimeout, token).ConfigureAwait(false))
+            {
+                Stop();
+            }
+
+            token.ThrowIfCancellationRequested();
+        }
+
+        var key = new BlockKey(Version, _next);
+        lock (_claimedAhead)
+        {
+            _claim = _claimedAhead.TryPeek(out var ahead) && ahead.Index == _next ? _claimedAhead.Dequeue().Claim
+                : _next > _lastBlock ? null : _fetcher.TryClaim(key);
+        }
+
+        if (_claim is null)
+        {
+            // Past the end (the object changed) or someone else has this block: stop rather than download it twice.
+            Stop();
+            token.ThrowIfCancellationRequested();
+            return;
+        }
+
+        _buffer = new byte[_fetcher.LengthOf(key)];
+        _filled = 0;
+    }
+
+    private async Task RunAsync()
+    {
+        await Task.Yield();
+        try
+        {
+            await _fetcher.StreamAsync(Version, _next, this, _stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Stopped, or the connection failed: whatever was delivered stays cached; the rest is fetched on demand.
+        }
+        finally
+        {
+            lock (_claimedAhead)
+            {
+                if (_claim is { } claim)
+                {
+                    _fetcher.FetchClaimed(new BlockKey(Version, _next), claim);
+                    _claim = null;
+                }
+
+                // Claimed for readers who are waiting: they get GETs of their own.
+                while (_claimedAhead.TryDequeue(out var ahead))
+                {
+                    _fetcher.FetchClaimed(new BlockKey(Version, ahead.Index), ahead.Claim);
+                }
+            }
+
+            _stop.Dispose();
+        }
+    }
+}
