@@ -12,7 +12,12 @@ var counts = new ConcurrentDictionary<string, long>();
 long bytesUp = 0, bytesDown = 0;
 
 var builder = WebApplication.CreateSlimBuilder();
-builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+// No body limit: Kestrel's default (about 28.6 MiB) would fail single PUTs larger than that with a 500.
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.Listen(IPAddress.Loopback, port);
+    k.Limits.MaxRequestBodySize = null;
+});
 builder.Logging.ClearProviders();
 var app = builder.Build();
 var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = 256, AutomaticDecompression = DecompressionMethods.None }) { Timeout = TimeSpan.FromMinutes(10) };
