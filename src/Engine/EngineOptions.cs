@@ -58,11 +58,17 @@ public sealed record EngineOptions
     /// <summary>Most directory listings and lookups kept in the metadata cache.</summary>
     public int MetadataCacheEntries { get; init; } = 100_000;
 
-    /// <summary>Wait after the last close before uploading, so a save-rename-delete dance uploads once.</summary>
-    public TimeSpan WriteBackDelay { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Wait after the last close before uploading, so a save-rename-delete dance (milliseconds long) uploads once.
+    /// Short, because until the upload the change lives only on this machine, and a sandbox can be destroyed.
+    /// </summary>
+    public TimeSpan WriteBackDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Files uploading at once.</summary>
+    /// <summary>Files larger than one part uploading at once (each with <see cref="UploadPartConcurrency"/> parts in flight).</summary>
     public int UploadConcurrency { get; init; } = 4;
+
+    /// <summary>Files of one part (a single PUT) uploading at once, apart from the large ones.</summary>
+    public int SmallUploadConcurrency { get; init; } = 16;
 
     /// <summary>Part size of large uploads.</summary>
     public long UploadPartSize { get; init; } = 8L * MiB;
@@ -99,6 +105,7 @@ public sealed record EngineOptions
         Require(MetadataCacheEntries >= 100, nameof(MetadataCacheEntries), "must be at least 100");
         Require(WriteBackDelay >= TimeSpan.Zero, nameof(WriteBackDelay), "cannot be negative");
         Require(UploadConcurrency is >= 1 and <= 64, nameof(UploadConcurrency), "must be 1 to 64");
+        Require(SmallUploadConcurrency is >= 1 and <= 256, nameof(SmallUploadConcurrency), "must be 1 to 256");
         Require(UploadPartSize >= 5L * MiB, nameof(UploadPartSize), "must be at least 5 MiB (S3's minimum part)");
         Require(UploadPartConcurrency is >= 1 and <= 64, nameof(UploadPartConcurrency), "must be 1 to 64");
         Require(VolumeSizeBytes > 0, nameof(VolumeSizeBytes), "must be positive");

@@ -84,7 +84,7 @@ public sealed class FileHandle : IAsyncDisposable
     public Task FlushAsync(CancellationToken cancellationToken)
     {
         RequireOpen();
-        return _engine.MakeFileDurableAsync(File, cancellationToken);
+        return _engine.FlushFileAsync(File, cancellationToken);
     }
 
     /// <summary>fsync: uploads the file now and returns when it is in the store, or throws the upload's error.</summary>

@@ -154,6 +154,25 @@ public sealed partial class MountEngine
         }
     }
 
+    /// <summary>
+    /// A close() that is not the last: durable now, except a new file nothing was written to yet. A shell's
+    /// `cmd > file` closes its copy of the descriptor before the command writes, and making the empty file durable
+    /// then cost an fsync of the staging file and a journal record each time, for nothing the last close will
+    /// not do anyway.
+    /// </summary>
+    internal Task FlushFileAsync(OpenFile file, CancellationToken cancellationToken)
+    {
+        lock (file.State)
+        {
+            if (file.Size == 0 && file.Remote is null && file.Handles > 0)
+            {
+                return Task.CompletedTask;
+            }
+        }
+
+        return MakeFileDurableAsync(file, cancellationToken);
+    }
+
     internal async Task SyncFileAsync(OpenFile file, CancellationToken cancellationToken)
     {
         await MakeFileDurableAsync(file, cancellationToken).ConfigureAwait(false);

@@ -33,6 +33,23 @@ public sealed class WriteBackTests
     }
 
     [TestMethod]
+    public async Task A_close_before_anything_is_written_journals_nothing_and_one_after_a_write_does()
+    {
+        // `cmd > file`: the shell closes its descriptor before cmd writes.
+        await using var fx = new EngineFixture(configure: o => o with { WriteBackDelay = TimeSpan.FromHours(1) });
+        var journal = Path.Combine(fx.CacheDirectory, "journal");
+        await using var handle = await fx.Engine.OpenAsync("/out.txt", OpenFlags.Write | OpenFlags.Create | OpenFlags.Truncate, Token);
+
+        await handle.FlushAsync(Token);
+        var afterEmptyClose = Directory.GetFiles(journal, "*.json").Length;
+        await handle.WriteAsync(0, "data"u8.ToArray(), Token);
+        await handle.FlushAsync(Token);
+
+        Assert.AreEqual(0, afterEmptyClose, "an empty new file was made durable at a close that was not its last");
+        Assert.HasCount(1, Directory.GetFiles(journal, "*.json"), "a close after a write must journal the file");
+    }
+
+    [TestMethod]
     public async Task A_conflict_is_last_writer_wins_by_default_and_counted()
     {
         await using var fx = new EngineFixture();

@@ -30,6 +30,10 @@ internal sealed partial class WriteBack(
     private static readonly TimeSpan MaxFailurePause = TimeSpan.FromMinutes(5);
     private readonly Uploader _uploader = new(store, options.UploadPartSize, options.UploadPartConcurrency);
     private readonly SemaphoreSlim _uploadSlots = new(options.UploadConcurrency, options.UploadConcurrency);
+
+    // Single-PUT files queue apart from multipart ones: a burst of small files (untar, git) is latency-bound, and
+    // must neither wait behind nor starve large uploads.
+    private readonly SemaphoreSlim _smallUploadSlots = new(options.SmallUploadConcurrency, options.SmallUploadConcurrency);
     private readonly CancellationTokenSource _shutdown = new();
     private volatile bool _skipDelays;
 
@@ -282,7 +286,7 @@ internal sealed partial class WriteBack(
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ticket.Cancellation.Token, _shutdown.Token);
         var token = linked.Token;
-        var slotTaken = false;
+        SemaphoreSlim? slot = null;
         try
         {
             if (delay > TimeSpan.Zero && !_skipDelays)
@@ -302,8 +306,15 @@ internal sealed partial class WriteBack(
                 file.ContentLock.Release();
             }
 
-            await _uploadSlots.WaitAsync(token).ConfigureAwait(false);
-            slotTaken = true;
+            long size;
+            lock (file.State)
+            {
+                size = file.Size;
+            }
+
+            var slots = size <= options.UploadPartSize ? _smallUploadSlots : _uploadSlots;
+            await slots.WaitAsync(token).ConfigureAwait(false);
+            slot = slots;
             lock (file.State)
             {
                 ticket.Transferring = true;
@@ -321,10 +332,7 @@ internal sealed partial class WriteBack(
         }
         finally
         {
-            if (slotTaken)
-            {
-                _uploadSlots.Release();
-            }
+            slot?.Release();
 
             lock (file.State)
             {
