@@ -41,11 +41,13 @@ public sealed partial class MountEngine : IAsyncDisposable
         _cacheLock = cacheLock;
         _keys = new KeyMapper(new NameEncoding(platform), store.Capabilities.BackslashInKeys);
         _cache = new MetadataCache(options.MetadataTtl, options.MetadataCacheEntries);
-        _namespace = new NamespaceReader(store, _keys, _cache, options.ExactModificationTimes);
         _memoryBlocks = new MemoryBlockCache(options.MemoryCacheBytes);
         var diskBudget = store.Capabilities.OnLocalDisk ? 0 : options.DiskCacheBytes;
         _diskBlocks = new DiskBlockCache(Path.Combine(options.CacheDirectory, "blocks"), options.BlockSize, diskBudget);
-        _reader = new ObjectReader(new BlockFetcher(store, _memoryBlocks, _diskBlocks, options.BlockSize), options.ReadAheadParallelism, options.ReadAheadRequestBytes / options.BlockSize, options.StreamSequentialReads);
+        var fetcher = new BlockFetcher(store, _memoryBlocks, _diskBlocks, options.BlockSize);
+        _reader = new ObjectReader(fetcher, options.ReadAheadParallelism, options.ReadAheadRequestBytes / options.BlockSize, options.StreamSequentialReads);
+        // Over a local folder a read costs nothing to defer, so lookups there keep to plain HEADs.
+        _namespace = new NamespaceReader(store, _keys, _cache, options.ExactModificationTimes, store.Capabilities.OnLocalDisk ? null : fetcher.KeepWhole);
         _stagingFolder = Path.Combine(options.CacheDirectory, "staging");
         Directory.CreateDirectory(_stagingFolder);
         var journal = new UploadJournal(Path.Combine(options.CacheDirectory, "journal"));

@@ -94,6 +94,35 @@ public sealed class RequestCountTests
     }
 
     [TestMethod]
+    public async Task Stat_then_read_of_every_small_file_costs_one_GET_each()
+    {
+        // tar -d, grep -r: stat a file never listed, then read it.
+        var store = new MemoryObjectStore();
+        var files = Enumerable.Range(0, 200).ToDictionary(i => $"pkg/f{i:D3}.js", i => Enumerable.Repeat((byte)i, 100 + (i * 50)).ToArray());
+        foreach (var (key, bytes) in files)
+        {
+            await store.PutAsync(key, new MemoryStream(bytes), new PutOptions { Metadata = new Dictionary<string, string> { ["mtime"] = "1600000000" } }, Token);
+        }
+
+        await using var fx = new EngineFixture(store);
+        var before = store.Counters.Snapshot();
+
+        foreach (var (key, bytes) in files)
+        {
+            var node = await fx.Engine.GetAttributesAsync("/" + key, Token);
+            Assert.AreEqual(DateTimeOffset.FromUnixTimeSeconds(1_600_000_000), node.ModifiedTime);
+            CollectionAssert.AreEqual(bytes, await fx.ReadFileAsync("/" + key, Token), key);
+        }
+
+        var delta = store.Counters.Snapshot().Since(before);
+        TestContext.WriteLine($"GET={delta.Requests[RequestKind.Get]} HEAD={delta.Requests[RequestKind.Head]} LIST={delta.Requests[RequestKind.List]}");
+        // Two lookups the ordinary way (HEAD + LIST, then a GET to read), one listing, then one GET per file.
+        Assert.IsLessThanOrEqualTo(200 + NamespaceReader.ListAfterLookupMisses, delta.Requests[RequestKind.Get]);
+        Assert.IsLessThanOrEqualTo(NamespaceReader.ListAfterLookupMisses + 1, delta.Requests[RequestKind.Head]);
+        Assert.IsLessThanOrEqualTo(NamespaceReader.ListAfterLookupMisses + 2, delta.Requests[RequestKind.List]);
+    }
+
+    [TestMethod]
     public async Task Stat_in_a_directory_too_large_to_list_keeps_to_HEADs()
     {
         var store = new MemoryObjectStore();

@@ -25,6 +25,28 @@ public interface IObjectStore : IAsyncDisposable
     /// grouped at <paramref name="delimiter"/> when one is given. Pagination happens inside.
     /// Listed objects carry no user metadata unless <see cref="StoreCapabilities.ListingIncludesMetadata"/>.
     /// </summary>
+    /// <summary>
+    /// What <see cref="HeadAsync"/> tells of an object together with its bytes when it has at most
+    /// <paramref name="maxBytes"/>: null when it does not exist. A store whose GET answers with the object's
+    /// metadata does it in one request (S3, memory); the default asks with a HEAD and then a GET.
+    /// </summary>
+    async Task<SmallObject?> GetSmallAsync(string key, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (await HeadAsync(key, cancellationToken).ConfigureAwait(false) is not { } info)
+        {
+            return null;
+        }
+
+        if (info.Size > maxBytes)
+        {
+            return new SmallObject(info, null);
+        }
+
+        var data = new byte[info.Size];
+        var read = info.Size == 0 ? 0 : await ReadAsync(key, 0, data, new ReadOptions { IfMatch = info.ETag }, cancellationToken).ConfigureAwait(false);
+        return new SmallObject(info, read == data.Length ? data : null);
+    }
+
     IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, CancellationToken cancellationToken);
 
     /// <summary>

@@ -8,3 +8,9 @@ public sealed record ObjectInfo(
     DateTimeOffset LastModified,
     IReadOnlyDictionary<string, string>? Metadata = null,
     string? ContentType = null);
+
+/// <summary>
+/// A small object read whole with what a HEAD tells of it (<see cref="IObjectStore.GetSmallAsync"/>);
+/// <see cref="Data"/> is null when the object was larger than the caller would take.
+/// </summary>
+public sealed record SmallObject(ObjectInfo Info, byte[]? Data);

@@ -40,6 +40,9 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
     public override Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken) =>
         RunAsync(key, ct => Inner.HeadAsync(key, ct), cancellationToken);
 
+    public override Task<SmallObject?> GetSmallAsync(string key, int maxBytes, CancellationToken cancellationToken) =>
+        RunAsync(key, ct => Inner.GetSmallAsync(key, maxBytes, ct), cancellationToken);
+
     public override Task<int> ReadAsync(string key, long offset, Memory<byte> buffer, ReadOptions? options, CancellationToken cancellationToken) =>
         RunAsync(key, ct => Inner.ReadAsync(key, offset, buffer, options, ct), cancellationToken);
 

@@ -14,6 +14,9 @@ public abstract class ObjectStoreDecorator(IObjectStore inner) : IObjectStore
     public virtual Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken) =>
         Inner.HeadAsync(key, cancellationToken);
 
+    public virtual Task<SmallObject?> GetSmallAsync(string key, int maxBytes, CancellationToken cancellationToken) =>
+        Inner.GetSmallAsync(key, maxBytes, cancellationToken);
+
     public virtual IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, CancellationToken cancellationToken) =>
         Inner.ListAsync(prefix, delimiter, cancellationToken);
 

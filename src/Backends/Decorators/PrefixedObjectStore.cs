@@ -22,6 +22,11 @@ public sealed class PrefixedObjectStore : ObjectStoreDecorator
     public override async Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken) =>
         Strip(await Inner.HeadAsync(Full(key), cancellationToken).ConfigureAwait(false));
 
+    public override async Task<SmallObject?> GetSmallAsync(string key, int maxBytes, CancellationToken cancellationToken) =>
+        await Inner.GetSmallAsync(Full(key), maxBytes, cancellationToken).ConfigureAwait(false) is { } small
+            ? small with { Info = Strip(small.Info)! }
+            : null;
+
     public override async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var entry in Inner.ListAsync(_prefix + prefix, delimiter, cancellationToken).ConfigureAwait(false))

@@ -19,6 +19,9 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
     public override Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken) =>
         RunAsync("HEAD", key, ct => Inner.HeadAsync(key, ct), cancellationToken);
 
+    public override Task<SmallObject?> GetSmallAsync(string key, int maxBytes, CancellationToken cancellationToken) =>
+        RunAsync("GET", key, ct => Inner.GetSmallAsync(key, maxBytes, ct), cancellationToken);
+
     public override Task<int> ReadAsync(string key, long offset, Memory<byte> buffer, ReadOptions? options, CancellationToken cancellationToken) =>
         RunAsync("GET", key, ct => Inner.ReadAsync(key, offset, buffer, options, ct), cancellationToken);
 

@@ -51,6 +51,21 @@ public sealed class MemoryObjectStore : IObjectStore
         return Task.FromResult(Find(key)?.Info);
     }
 
+    /// <summary>One GET, as on S3: the answer carries the attributes and, when small enough, the bytes.</summary>
+    public Task<SmallObject?> GetSmallAsync(string key, int maxBytes, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Counters.CountRequest(RequestKind.Get);
+        if (Find(key) is not { } found)
+        {
+            return Task.FromResult<SmallObject?>(null);
+        }
+
+        var small = found.Data.Length > maxBytes ? null : found.Data.ToArray();
+        Counters.AddDownloaded(small?.Length ?? 0);
+        return Task.FromResult<SmallObject?>(new SmallObject(found.Info, small));
+    }
+
     public async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ObjectInfo[] snapshot;

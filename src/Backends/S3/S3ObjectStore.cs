@@ -61,6 +61,46 @@ public sealed partial class S3ObjectStore : IObjectStore
         }
     }
 
+    /// <summary>One GET: its response carries the metadata a HEAD would, and a small body costs nothing more.</summary>
+    public async Task<SmallObject?> GetSmallAsync(string key, int maxBytes, CancellationToken cancellationToken)
+    {
+        GetObjectResponse? response;
+        try
+        {
+            response = await GetAsync(key, 0, null, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.NotFound)
+        {
+            return null;
+        }
+
+        using (response)
+        {
+            if (response is null)
+            {
+                return null;
+            }
+
+            var info = new ObjectInfo(key, response.ContentLength, response.ETag, ToTime(response.LastModified), ReadMetadata(response.Metadata), response.Headers.ContentType);
+            if (info.Size > maxBytes)
+            {
+                // Disposing the response closes the connection before the body is read.
+                return new SmallObject(info, null);
+            }
+
+            try
+            {
+                var data = new byte[info.Size];
+                var read = await Transfers.FillAsync(response.ResponseStream, data, Counters, cancellationToken).ConfigureAwait(false);
+                return new SmallObject(info, read == data.Length ? data : null);
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException)
+            {
+                throw Fail(e, key);
+            }
+        }
+    }
+
     public async Task<int> ReadAsync(string key, long offset, Memory<byte> buffer, ReadOptions? options, CancellationToken cancellationToken)
     {
         if (buffer.IsEmpty)

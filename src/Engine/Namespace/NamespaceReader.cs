@@ -1,4 +1,5 @@
 using BucketMount.Backends;
+using BucketMount.Engine.Caching;
 
 namespace BucketMount.Engine.Namespace;
 
@@ -11,8 +12,16 @@ namespace BucketMount.Engine.Namespace;
 /// `git status` stat every file of a directory one by one), the next miss lists the directory instead, when it
 /// holds at most <see cref="LookupListingLimit"/> entries, and every later lookup there is answered from it.
 /// </summary>
-public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, MetadataCache cache, bool exactModificationTimes)
+public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, MetadataCache cache, bool exactModificationTimes,
+    Action<ObjectVersion, byte[]>? keepSmallBody = null)
 {
+    /// <summary>
+    /// Files up to this size that a lookup must fetch attributes for are fetched whole instead (one GET in place of
+    /// the HEAD, see <see cref="IObjectStore.GetSmallAsync"/>): whoever stats a file it never listed usually reads
+    /// it next (tar -d, grep -r, a compiler), and the read then costs no request at all.
+    /// </summary>
+    public const int SmallBodyBytes = 64 * 1024;
+
     /// <summary>Uncached lookups in one directory after which the next one lists the whole directory.</summary>
     public const int ListAfterLookupMisses = 2;
 
@@ -106,7 +115,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             {
                 // A LIST carries no metadata: a stat must still show the mtime and mode the writer stored (rsync
                 // compares them), so a file not known by its ETag costs one HEAD, but no longer a LIST too.
-                fromListing = await store.HeadAsync(key, cancellationToken).ConfigureAwait(false) is { } exact ? ToNodeWithMetadata(name, exact) : null;
+                fromListing = await ExactAttributesAsync(name, key, fromListing.Size, cancellationToken).ConfigureAwait(false);
             }
 
             cache.SetNode(path, fromListing);
@@ -132,6 +141,27 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
 
         cache.SetNode(path, node);
         return node;
+    }
+
+    /// <summary>A HEAD's answer for a listed file, from a GET of the whole file when it is small (then cached too).</summary>
+    private async Task<NodeInfo?> ExactAttributesAsync(string name, string key, long listedSize, CancellationToken cancellationToken)
+    {
+        if (keepSmallBody is null || listedSize > SmallBodyBytes)
+        {
+            return await store.HeadAsync(key, cancellationToken).ConfigureAwait(false) is { } exact ? ToNodeWithMetadata(name, exact) : null;
+        }
+
+        if (await store.GetSmallAsync(key, SmallBodyBytes, cancellationToken).ConfigureAwait(false) is not { } small)
+        {
+            return null;
+        }
+
+        if (small.Data is { } data)
+        {
+            keepSmallBody(new ObjectVersion(key, small.Info.ETag, small.Info.Size), data);
+        }
+
+        return ToNodeWithMetadata(name, small.Info);
     }
 
     /// <summary>The parent's listing when enough lookups missed there to make one LIST cheaper than more HEADs.</summary>

@@ -75,6 +75,15 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
         return done;
     }
 
+    /// <summary>Caches a whole object that fits in one block, read by someone else (a lookup's small GET).</summary>
+    public void KeepWhole(ObjectVersion version, byte[] data)
+    {
+        if (data.Length == version.Size && data.Length > 0 && data.Length <= blockSize)
+        {
+            Keep(new BlockKey(version, 0), data);
+        }
+    }
+
     /// <summary>Caches a claimed block received whole and wakes its waiters.</summary>
     internal void Deliver(BlockKey key, byte[] data, TaskCompletionSource<byte[]> claim)
     {

@@ -31,6 +31,29 @@ public abstract partial class ObjectStoreContractTests
     }
 
     [TestMethod]
+    public async Task Get_small_answers_as_head_does_with_the_bytes_when_they_fit()
+    {
+        await using var store = await CreateStoreAsync(Token);
+        var data = RandomBytes(3000, 7);
+        await PutBytesAsync(store, "s/small.bin", data, new PutOptions { Metadata = new Dictionary<string, string> { ["mtime"] = "1700000000.5" } }, Token);
+        await PutBytesAsync(store, "s/empty", [], cancellationToken: Token);
+
+        var small = await store.GetSmallAsync("s/small.bin", 4096, Token);
+        var head = await store.HeadAsync("s/small.bin", Token);
+        var tooBig = await store.GetSmallAsync("s/small.bin", 100, Token);
+        var empty = await store.GetSmallAsync("s/empty", 4096, Token);
+
+        Assert.IsNotNull(small);
+        Assert.AreEqual((head!.Key, head.Size, head.ETag), (small.Info.Key, small.Info.Size, small.Info.ETag));
+        Assert.AreEqual("1700000000.5", small.Info.Metadata?.GetValueOrDefault("mtime"));
+        CollectionAssert.AreEqual(data, small.Data);
+        Assert.IsNull(tooBig!.Data, "larger than asked: attributes only");
+        Assert.AreEqual(3000, tooBig.Info.Size);
+        Assert.IsEmpty(empty!.Data!);
+        Assert.IsNull(await store.GetSmallAsync("s/missing", 4096, Token));
+    }
+
+    [TestMethod]
     public async Task An_empty_object_round_trips()
     {
         await using var store = await CreateStoreAsync(Token);
