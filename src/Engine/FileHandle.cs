@@ -41,6 +41,21 @@ public sealed class FileHandle : IAsyncDisposable
 
     internal OpenFile File { get; }
 
+    /// <summary>
+    /// The ETag of the stored version this handle reads, or null when the file has local changes (or none is
+    /// stored yet). A host may let the kernel keep its page cache across opens while this stays the same.
+    /// </summary>
+    public string? StoredVersion
+    {
+        get
+        {
+            lock (File.State)
+            {
+                return File.Dirty ? null : File.Remote?.ETag;
+            }
+        }
+    }
+
     /// <summary>Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/>; fewer only at the end of the file.</summary>
     public Task<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
     {

@@ -24,7 +24,11 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
     private const int OpenAppend = 0x400;
     private const int OpenExclusive = 0x80;
 
+    /// <summary>Paths remembered with the stored version they were last opened read-only at, at most this many.</summary>
+    private const int MaxRememberedVersions = 100_000;
+
     private readonly ConcurrentDictionary<ulong, FileHandle> _handles = new();
+    private readonly ConcurrentDictionary<string, string> _versionLastOpened = new(StringComparer.Ordinal);
     private readonly uint _uid = options.Uid ?? FuseNative.GetUid();
     private readonly uint _gid = options.Gid ?? FuseNative.GetGid();
     private long _nextHandle;
@@ -67,10 +71,42 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
             Wait(engine.SetAttributesAsync(path, new AttributeChanges { Mode = (int)(FileType | (mode & 0xFFF)), Uid = (int)context->Uid, Gid = (int)context->Gid }, CancellationToken.None));
         }
 
+        if (KeepsPageCache(path, handle))
+        {
+            info->Bits |= FuseFileInfo.KeepCache;
+        }
+
         var id = (ulong)Interlocked.Increment(ref _nextHandle);
         _handles[id] = handle;
         info->Fh = id;
         return 0;
+    }
+
+    /// <summary>
+    /// True when the kernel may keep the file's page cache from the last open: a read-only open of the same stored
+    /// version as last time, so a warm re-read never leaves the kernel. Another version, local changes or a write
+    /// open make the kernel drop it, as it does by default.
+    /// </summary>
+    private bool KeepsPageCache(string path, FileHandle handle)
+    {
+        if (handle.CanWrite || handle.StoredVersion is not { } version)
+        {
+            _versionLastOpened.TryRemove(path, out _);
+            return false;
+        }
+
+        if (_versionLastOpened.TryGetValue(path, out var last) && last == version)
+        {
+            return true;
+        }
+
+        if (_versionLastOpened.Count >= MaxRememberedVersions)
+        {
+            _versionLastOpened.Clear();
+        }
+
+        _versionLastOpened[path] = version;
+        return false;
     }
 
     public int Read(FuseFileInfo* info, byte* buffer, nuint size, long offset)

@@ -241,6 +241,38 @@ public abstract class MountScenarioTests
     }
 
     [TestMethod]
+    public async Task A_re_read_of_an_unchanged_file_stays_in_the_kernel_and_a_changed_object_is_read_anew()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        var first = new byte[3 * 1024 * 1024];
+        var second = new byte[first.Length];
+        new Random(1).NextBytes(first);
+        new Random(2).NextBytes(second);
+        await using var store = ObjectStoreFactory.Create(RemoteUri.Parse(remote));
+        await store.PutAsync("doc.bin", new MemoryStream(first), null, CancellationToken.None);
+        await using var mount = await MountProcess.StartAsync(remote, MountPoint, Cache, "--metadata-ttl", "1");
+        var file = Path.Combine(MountPoint, "doc.bin");
+
+        CollectionAssert.AreEqual(first, await File.ReadAllBytesAsync(file));
+        var hitsBefore = await MemoryCacheHitsAsync();
+        CollectionAssert.AreEqual(first, await File.ReadAllBytesAsync(file));
+        var hitsAfter = await MemoryCacheHitsAsync();
+        await store.PutAsync("doc.bin", new MemoryStream(second), null, CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var changed = await File.ReadAllBytesAsync(file);
+
+        Assert.AreEqual(hitsBefore, hitsAfter, "the second read of an unchanged file reached the engine");
+        CollectionAssert.AreEqual(second, changed, "the kernel served the old version after the object changed");
+        await mount.UnmountAsync();
+    }
+
+    private async Task<long> MemoryCacheHitsAsync()
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' status '{MountPoint}' --json"));
+        return json.RootElement[0].GetProperty("statistics").GetProperty("MemoryCacheHits").GetInt64();
+    }
+
+    [TestMethod]
     public async Task Chmod_chown_and_mtimes_persist_in_object_metadata_across_a_remount()
     {
         var remote = await CreateRemoteAsync(_root);
