@@ -52,6 +52,13 @@ public sealed record EngineOptions
     /// </summary>
     public bool StreamSequentialReads { get; init; } = true;
 
+    /// <summary>
+    /// A file up to this size that one handle reads at random (four reads that missed the cache) is fetched whole
+    /// by one streaming GET, as s3fs and rclone's full cache mode do; 0 turns it off. Larger files keep to one
+    /// ranged GET per block read.
+    /// </summary>
+    public long WholeFileReadBytes { get; init; } = 256L * MiB;
+
     /// <summary>How long a directory listing or lookup is trusted before the store is asked again.</summary>
     public TimeSpan MetadataTtl { get; init; } = TimeSpan.FromMinutes(1);
 
@@ -101,6 +108,7 @@ public sealed record EngineOptions
         Require(MaxReadAhead >= 0, nameof(MaxReadAhead), "cannot be negative");
         Require(ReadAheadParallelism is >= 1 and <= 64, nameof(ReadAheadParallelism), "must be 1 to 64");
         Require(ReadAheadRequestBytes >= BlockSize && ReadAheadRequestBytes % BlockSize == 0, nameof(ReadAheadRequestBytes), "must be a whole number of blocks");
+        Require(WholeFileReadBytes >= 0, nameof(WholeFileReadBytes), "cannot be negative");
         Require(MetadataTtl >= TimeSpan.Zero, nameof(MetadataTtl), "cannot be negative");
         Require(MetadataCacheEntries >= 100, nameof(MetadataCacheEntries), "must be at least 100");
         Require(WriteBackDelay >= TimeSpan.Zero, nameof(WriteBackDelay), "cannot be negative");

@@ -120,7 +120,7 @@ public sealed class FileHandle : IAsyncDisposable
             return Task.CompletedTask;
         }
 
-        _readAhead.StopStream();
+        _readAhead.StopAll();
         return _engine.ReleaseFileAsync(File, cancellationToken);
     }
 

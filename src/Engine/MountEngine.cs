@@ -45,7 +45,8 @@ public sealed partial class MountEngine : IAsyncDisposable
         var diskBudget = store.Capabilities.OnLocalDisk ? 0 : options.DiskCacheBytes;
         _diskBlocks = new DiskBlockCache(Path.Combine(options.CacheDirectory, "blocks"), options.BlockSize, diskBudget);
         var fetcher = new BlockFetcher(store, _memoryBlocks, _diskBlocks, options.BlockSize);
-        _reader = new ObjectReader(fetcher, options.ReadAheadParallelism, options.ReadAheadRequestBytes / options.BlockSize, options.StreamSequentialReads);
+        _reader = new ObjectReader(fetcher, options.ReadAheadParallelism, options.ReadAheadRequestBytes / options.BlockSize, options.StreamSequentialReads,
+            store.Capabilities.OnLocalDisk ? 0 : options.WholeFileReadBytes);
         // Over a local folder a read costs nothing to defer, so lookups there keep to plain HEADs.
         _namespace = new NamespaceReader(store, _keys, _cache, options.ExactModificationTimes, store.Capabilities.OnLocalDisk ? null : fetcher.KeepWhole);
         _stagingFolder = Path.Combine(options.CacheDirectory, "staging");

@@ -95,6 +95,58 @@ public sealed class StreamingReadTests
     }
 
     [TestMethod]
+    [DataRow(32 * MiB, 6, DisplayName = "within the limit: fetched whole after four misses")]
+    [DataRow(0, 20, DisplayName = "limit 0: one GET per block (32 blocks)")]
+    public async Task Random_reads_of_a_small_enough_file_fetch_it_whole(long wholeFileBytes, int expectedGetsBound)
+    {
+        var (inner, data) = await StoreWithAsync(32 * MiB);
+        var store = new ChunkCountingStore(inner);
+        await using var fx = new EngineFixture(store, o => o with { MemoryCacheBytes = 64L * MiB, WholeFileReadBytes = wholeFileBytes });
+        var random = new Random(11);
+
+        await using (var handle = await fx.Engine.OpenAsync("/big.bin", OpenFlags.Read, Token))
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                var offset = random.NextInt64(0, data.Length - 4096) & ~4095L;
+                var buffer = new byte[4096];
+                Assert.AreEqual(buffer.Length, await handle.ReadAsync(offset, buffer, Token));
+                CollectionAssert.AreEqual(data.AsSpan((int)offset, buffer.Length).ToArray(), buffer, $"at {offset}");
+            }
+        }
+
+        TestContext.WriteLine($"{store.Gets} GETs, {store.Streamed / MiB} MiB streamed");
+        if (wholeFileBytes > 0)
+        {
+            Assert.IsLessThanOrEqualTo(expectedGetsBound, store.Gets, "four misses, then one stream for the rest");
+        }
+        else
+        {
+            Assert.IsGreaterThan(expectedGetsBound, store.Gets, "without the whole-file stream each missed block is a GET");
+        }
+    }
+
+    [TestMethod]
+    public async Task A_whole_file_stream_that_breaks_leaves_every_random_read_exact()
+    {
+        var (inner, data) = await StoreWithAsync(16 * MiB);
+        var store = new BreakingStreamStore(inner, breakAfterBytes: 3 * MiB + 777);
+        await using var fx = new EngineFixture(store, o => o with { MemoryCacheBytes = 64L * MiB });
+        var random = new Random(12);
+
+        await using var handle = await fx.Engine.OpenAsync("/big.bin", OpenFlags.Read, Token);
+        for (var i = 0; i < 200; i++)
+        {
+            var offset = random.NextInt64(0, data.Length - 4096);
+            var buffer = new byte[4096];
+            Assert.AreEqual(buffer.Length, await handle.ReadAsync(offset, buffer, Token));
+            CollectionAssert.AreEqual(data.AsSpan((int)offset, buffer.Length).ToArray(), buffer, $"at {offset}");
+        }
+
+        Assert.IsGreaterThanOrEqualTo(1, store.Broken, "the test did not break the stream");
+    }
+
+    [TestMethod]
     public async Task A_stream_that_breaks_midway_still_delivers_every_byte()
     {
         var (inner, data) = await StoreWithAsync(32 * MiB);

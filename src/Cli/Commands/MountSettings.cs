@@ -23,6 +23,8 @@ internal sealed class MountSettings
 
     public Option<bool> ParallelReadAhead { get; } = new("--parallel-read-ahead") { Description = "Read ahead with parallel 16 MiB ranged GETs instead of one streaming GET per sequential reader (more requests; faster where one connection is slow)." };
 
+    public Option<long> WholeFileReadMiB { get; } = new("--whole-file-read-mib") { Description = "A file up to this size read at random (four cache misses) is fetched whole by one GET; 0: off.", DefaultValueFactory = _ => 256 };
+
     public Option<double> MetadataTtlSeconds { get; } = new("--metadata-ttl") { Description = "Seconds a listing or lookup is trusted before asking the store again.", DefaultValueFactory = _ => 60 };
 
     public Option<double> WriteBackDelaySeconds { get; } = new("--write-back-delay") { Description = "Seconds after the last close before a changed file is uploaded.", DefaultValueFactory = _ => 0.5 };
@@ -55,7 +57,7 @@ internal sealed class MountSettings
 
     public IEnumerable<Option> All =>
     [
-        CacheDir, MemoryCacheMiB, DiskCacheMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, MetadataTtlSeconds, WriteBackDelaySeconds,
+        CacheDir, MemoryCacheMiB, DiskCacheMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, WholeFileReadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
         Conflict, ExactMtimes, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, Host, VolumeLabel, NetworkDrive, CurrentSession,
     ];
 
@@ -83,6 +85,7 @@ internal sealed class MountSettings
         BlockSize = parse.GetValue(BlockSizeKiB) * 1024,
         MaxReadAhead = parse.GetValue(ReadAheadMiB) * EngineOptions.MiB,
         StreamSequentialReads = !parse.GetValue(ParallelReadAhead),
+        WholeFileReadBytes = parse.GetValue(WholeFileReadMiB) * EngineOptions.MiB,
         MetadataTtl = TimeSpan.FromSeconds(parse.GetValue(MetadataTtlSeconds)),
         WriteBackDelay = TimeSpan.FromSeconds(parse.GetValue(WriteBackDelaySeconds)),
         ConflictPolicy = parse.GetValue(Conflict),

@@ -94,6 +94,9 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
     /// <summary>Fetches a claimed block its claimant could not finish with a GET of its own.</summary>
     internal void FetchClaimed(BlockKey key, TaskCompletionSource<byte[]> claim) => _ = FetchIntoAsync(key, claim);
 
+    /// <summary>As <see cref="FetchClaimed"/>, for a caller that limits how many run at once; never faults.</summary>
+    internal Task FetchClaimedAsync(BlockKey key, TaskCompletionSource<byte[]> claim) => FetchIntoAsync(key, claim);
+
     /// <summary>An open-ended GET from <paramref name="firstBlock"/> to the end of the object into <paramref name="sink"/>.</summary>
     internal Task StreamAsync(ObjectVersion version, long firstBlock, Stream sink, CancellationToken cancellationToken)
     {

@@ -9,8 +9,15 @@ namespace BucketMount.Engine.Reading;
 /// long sequential read, one block per request for random reads. With <paramref name="streamSequentialReads"/> a
 /// sequential reader is fed instead by one open-ended GET paced by its window (<see cref="SequentialStream"/>).
 /// </summary>
-public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism, int maxRunBlocks = 1, bool streamSequentialReads = false)
+public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism, int maxRunBlocks = 1, bool streamSequentialReads = false, long wholeFileBytes = 0)
 {
+    /// <summary>
+    /// Random reads of one handle that missed the cache after which a file of at most <c>wholeFileBytes</c> is
+    /// fetched whole by one stream (as s3fs and rclone's full cache mode do): a database or an archive read at
+    /// random then costs a few requests instead of one per block.
+    /// </summary>
+    public const int RandomMissesBeforeWholeFile = 4;
+
     private readonly SemaphoreSlim _prefetchSlots = new(readAheadParallelism * 4, readAheadParallelism * 4);
 
     /// <summary>Reads up to <c>destination.Length</c> bytes at <paramref name="offset"/>; fewer only at the end.</summary>
@@ -38,6 +45,8 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
             readAhead?.StopStream();
         }
 
+        var missed = window == 0 && readAhead is not null && !fetcher.IsCachedOrFetching(new BlockKey(version, first));
+
         // Start every block of this read at once, then prefetch ahead, then copy in order.
         var blocks = new Task<byte[]>[last - first + 1];
         for (var i = first; i <= last; i++)
@@ -48,6 +57,14 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
         if (window > 0 && !streamSequentialReads)
         {
             Prefetch(version, last + 1, windowLast, (int)Math.Clamp(window / 2 / blockSize, 1, maxRunBlocks));
+        }
+
+        if (missed && version.Size <= wholeFileBytes && readAhead!.OnRandomMiss(RandomMissesBeforeWholeFile))
+        {
+            lock (readAhead)
+            {
+                readAhead.WholeFile ??= SequentialStream.StartWholeFile(fetcher, version);
+            }
         }
 
         var copied = 0;

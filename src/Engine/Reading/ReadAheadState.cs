@@ -14,9 +14,33 @@ public sealed class ReadAheadState(long initialWindow, long maxWindow)
 
     private long _nextOffset = -1;
     private long _window;
+    private int _randomMisses;
 
     /// <summary>The open-ended GET feeding this reader, when streaming reads are on and it is reading sequentially.</summary>
     internal SequentialStream? Stream { get; set; }
+
+    /// <summary>The whole-file stream a random reader of a small enough file started (see <see cref="ObjectReader"/>).</summary>
+    internal SequentialStream? WholeFile { get; set; }
+
+    /// <summary>Counts a random read that missed the cache; true once, when the count reaches <paramref name="threshold"/>.</summary>
+    public bool OnRandomMiss(int threshold)
+    {
+        lock (this)
+        {
+            return ++_randomMisses == threshold;
+        }
+    }
+
+    /// <summary>Ends every stream of this handle (it closed).</summary>
+    public void StopAll()
+    {
+        lock (this)
+        {
+            StopStream();
+            WholeFile?.Stop();
+            WholeFile = null;
+        }
+    }
 
     /// <summary>Ends the reader's stream, if any (a jump, or the handle closed).</summary>
     public void StopStream()

@@ -9,7 +9,9 @@ namespace BucketMount.Engine.Reading;
 /// while memory stays bounded by the window. It ends, closing the connection, when the reader moves elsewhere
 /// or closes, when it reaches a block that is cached or fetched already, or after <see cref="IdleTimeout"/>
 /// without the reader moving on. A block it was receiving when it ended is fetched on its own, so its waiters
-/// get the store's answer, never the stream's end.
+/// get the store's answer, never the stream's end. In whole-file mode (<see cref="StartWholeFile"/>) it claims
+/// every block at once, runs unpaced to the end and passes over blocks someone else has, so a random reader's
+/// reads wait for it instead of sending GETs of their own.
 /// </summary>
 internal sealed class SequentialStream : Stream
 {
@@ -20,6 +22,7 @@ internal sealed class SequentialStream : Stream
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _windowMoved = new(0, 1);
     private readonly long _lastBlock;
+    private readonly bool _wholeFile;
     private long _next;
     private long _allowedThrough;
     private byte[]? _buffer;
@@ -30,9 +33,10 @@ internal sealed class SequentialStream : Stream
     // its own fetch does not race the stream for them; guarded by itself.
     private readonly Queue<(long Index, TaskCompletionSource<byte[]> Claim)> _claimedAhead = new();
 
-    private SequentialStream(BlockFetcher fetcher, ObjectVersion version, long first, long allowedThrough)
+    private SequentialStream(BlockFetcher fetcher, ObjectVersion version, long first, long allowedThrough, bool wholeFile = false)
     {
         _fetcher = fetcher;
+        _wholeFile = wholeFile;
         Version = version;
         _next = first;
         _allowedThrough = allowedThrough;
@@ -68,6 +72,18 @@ internal sealed class SequentialStream : Stream
         return stream;
     }
 
+    /// <summary>
+    /// Streams the whole object from its first block, claiming every block not cached or fetched already, so a
+    /// random reader waits for the stream rather than sending a GET per block.
+    /// </summary>
+    public static SequentialStream StartWholeFile(BlockFetcher fetcher, ObjectVersion version)
+    {
+        var stream = new SequentialStream(fetcher, version, 0, (version.Size - 1) / fetcher.BlockSize, wholeFile: true);
+        stream.ClaimThrough(stream._lastBlock);
+        stream.Finished = stream.RunAsync();
+        return stream;
+    }
+
     /// <summary>True when the stream is running on this version and its next block lies in the reader's window.</summary>
     public bool Serves(ObjectVersion version, long readerFirst, long windowLast) =>
         IsRunning && version == Version && NextBlock >= readerFirst && NextBlock <= windowLast + 1;
@@ -80,15 +96,17 @@ internal sealed class SequentialStream : Stream
     {
         lock (_claimedAhead)
         {
-            var from = _claimedAhead.Count > 0 ? _claimedAhead.Last().Index + 1 : Interlocked.Read(ref _next) + (_claim is null ? 0 : 1);
+            var from = _claimedAhead.Count > 0 ? _claimedAhead.Last().Index + 1 : Interlocked.Read(ref _next) + (_buffer is null ? 0 : 1);
             for (var index = from; index <= Math.Min(last, _lastBlock); index++)
             {
-                if (_fetcher.TryClaim(new BlockKey(Version, index)) is not { } claim)
+                if (_fetcher.TryClaim(new BlockKey(Version, index)) is { } claim)
+                {
+                    _claimedAhead.Enqueue((index, claim));
+                }
+                else if (!_wholeFile)
                 {
                     return;
                 }
-
-                _claimedAhead.Enqueue((index, claim));
             }
         }
     }
@@ -134,22 +152,28 @@ internal sealed class SequentialStream : Stream
     {
         while (!buffer.IsEmpty)
         {
-            if (_claim is null)
+            if (_buffer is null)
             {
                 await BeginBlockAsync().ConfigureAwait(false);
             }
 
-            var take = Math.Min(buffer.Length, _buffer!.Length - _filled);
-            buffer.Span[..take].CopyTo(_buffer.AsSpan(_filled));
+            var block = _buffer!;
+            var take = Math.Min(buffer.Length, block.Length - _filled);
+            buffer.Span[..take].CopyTo(block.AsSpan(_filled));
             _filled += take;
             buffer = buffer[take..];
-            if (_filled == _buffer.Length)
+            if (_filled == block.Length)
             {
-                _fetcher.Deliver(new BlockKey(Version, _next), _buffer, _claim!);
-                _buffer = null;
+                // No claim: a whole-file stream passing over a block someone else has; its bytes are dropped.
+                if (_claim is { } claim)
+                {
+                    _fetcher.Deliver(new BlockKey(Version, _next), block, claim);
+                }
+
                 lock (_claimedAhead)
                 {
                     _claim = null;
+                    _buffer = null;
                     Interlocked.Increment(ref _next);
                 }
             }
@@ -202,7 +226,7 @@ internal sealed class SequentialStream : Stream
                 : _next > _lastBlock ? null : _fetcher.TryClaim(key);
         }
 
-        if (_claim is null)
+        if ((_claim is null && !_wholeFile) || _next > _lastBlock)
         {
             // Past the end (the object changed) or someone else has this block: stop rather than download it twice.
             Stop();
@@ -210,8 +234,11 @@ internal sealed class SequentialStream : Stream
             return;
         }
 
-        _buffer = new byte[_fetcher.LengthOf(key)];
         _filled = 0;
+        lock (_claimedAhead)
+        {
+            _buffer = new byte[_fetcher.LengthOf(key)];
+        }
     }
 
     private async Task RunAsync()
@@ -235,11 +262,12 @@ internal sealed class SequentialStream : Stream
                     _claim = null;
                 }
 
-                // Claimed for readers who are waiting: they get GETs of their own.
-                while (_claimedAhead.TryDequeue(out var ahead))
-                {
-                    _fetcher.FetchClaimed(new BlockKey(Version, ahead.Index), ahead.Claim);
-                }
+                // Claimed for readers who may be waiting: they get GETs of their own, a few at a time (a whole-file
+                // stream that broke early holds many).
+                var handBack = _claimedAhead.ToList();
+                _claimedAhead.Clear();
+                _ = Parallel.ForEachAsync(handBack, new ParallelOptions { MaxDegreeOfParallelism = 8 },
+                    (ahead, _) => new ValueTask(_fetcher.FetchClaimedAsync(new BlockKey(Version, ahead.Index), ahead.Claim)));
             }
 
             _stop.Dispose();
