@@ -50,6 +50,24 @@ public sealed class WriteBackTests
     }
 
     [TestMethod]
+    public async Task An_attribute_change_right_after_an_upload_shows_in_stat()
+    {
+        // The uploaded file must leave the engine's registry; it used to stay when its upload finished after its
+        // close, and stat kept answering from that stale state after a server-side attribute change.
+        for (var round = 0; round < 20; round++)
+        {
+            await using var fx = new EngineFixture();
+            await fx.WriteFileAsync("/f.txt", "hello"u8.ToArray(), Token);
+            await fx.Engine.WaitForUploadsAsync(null, Token);
+            await Task.Delay(20, Token);
+
+            await fx.Engine.SetAttributesAsync("/f.txt", new AttributeChanges { Mode = 0x8000 | 0x124 }, Token);
+
+            Assert.AreEqual(0x8000 | 0x124, (await fx.Engine.GetAttributesAsync("/f.txt", Token)).Mode, $"round {round}");
+        }
+    }
+
+    [TestMethod]
     public async Task A_conflict_is_last_writer_wins_by_default_and_counted()
     {
         await using var fx = new EngineFixture();
