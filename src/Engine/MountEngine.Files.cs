@@ -312,5 +312,18 @@ public sealed partial class MountEngine
             new CopyOptions { ReplaceMetadata = metadata, SourceIfMatch = current.ETag }, cancellationToken)).ConfigureAwait(false);
         _cache.SetAttributes(key, copied.ETag, attributes);
         _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), copied));
+        if (_registry.Find(path) is { Deleted: false } closed)
+        {
+            lock (closed.State)
+            {
+                // A closed file whose upload has just finished can still be registered, and lookups answer from it:
+                // it must show the new attributes and stand for the copy.
+                if (!closed.Dirty && closed.Handles == 0)
+                {
+                    Apply(closed, changes);
+                    closed.Remote = new ObjectVersion(key, copied.ETag, copied.Size);
+                }
+            }
+        }
     }
 }

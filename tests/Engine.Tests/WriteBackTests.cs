@@ -52,8 +52,8 @@ public sealed class WriteBackTests
     [TestMethod]
     public async Task An_attribute_change_right_after_an_upload_shows_in_stat()
     {
-        // The uploaded file must leave the engine's registry; it used to stay when its upload finished after its
-        // close, and stat kept answering from that stale state after a server-side attribute change.
+        // A closed file whose upload finished stays registered for a while and stat answers from it: the
+        // server-side copy that changes its attributes must update it too.
         for (var round = 0; round < 20; round++)
         {
             await using var fx = new EngineFixture();

@@ -341,11 +341,6 @@ internal sealed partial class WriteBack(
                     file.Upload = null;
                 }
             }
-
-            // Only once the upload no longer marks the file as transferring: checked before, a file closed and
-            // uploaded stayed registered, and lookups kept answering from its stale state (a later attribute change
-            // made by a server-side copy then did not show).
-            ReleaseIfIdle(file);
         }
     }
 
@@ -425,6 +420,8 @@ internal sealed partial class WriteBack(
             cache.SetAttributes(key, uploaded.ETag, file.Attributes);
             cache.OnChanged(path, file.ToNode());
         }
+
+        ReleaseIfIdle(file);
     }
 
     /// <summary>Someone else changed the object since we opened it: apply the configured policy.</summary>
