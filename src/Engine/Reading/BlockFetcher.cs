@@ -61,7 +61,7 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
 
     /// <summary>
     /// Claims one block for a caller that will deliver it (<see cref="Deliver"/>) or hand it back
-    /// (<see cref="FetchClaimed"/>); readers wait on the claim as on any fetch. Null when it is cached or being fetched.
+    /// (<see cref="FetchClaimedAsync"/>); readers wait on the claim as on any fetch. Null when it is cached or being fetched.
     /// </summary>
     internal TaskCompletionSource<byte[]>? TryClaim(BlockKey key)
     {
@@ -91,10 +91,7 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
         claim.TrySetResult(data);
     }
 
-    /// <summary>Fetches a claimed block its claimant could not finish with a GET of its own.</summary>
-    internal void FetchClaimed(BlockKey key, TaskCompletionSource<byte[]> claim) => _ = FetchIntoAsync(key, claim);
-
-    /// <summary>As <see cref="FetchClaimed"/>, for a caller that limits how many run at once; never faults.</summary>
+    /// <summary>Fetches a claimed block its claimant could not finish with a GET of its own; never faults.</summary>
     internal Task FetchClaimedAsync(BlockKey key, TaskCompletionSource<byte[]> claim) => FetchIntoAsync(key, claim);
 
     /// <summary>An open-ended GET from <paramref name="firstBlock"/> to the end of the object into <paramref name="sink"/>.</summary>

@@ -258,7 +258,7 @@ internal sealed class SequentialStream : Stream
             {
                 if (_claim is { } claim)
                 {
-                    _fetcher.FetchClaimed(new BlockKey(Version, _next), claim);
+                    _ = _fetcher.FetchClaimedAsync(new BlockKey(Version, _next), claim);
                     _claim = null;
                 }
 
