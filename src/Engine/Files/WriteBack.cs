@@ -9,10 +9,10 @@ using Microsoft.Extensions.Logging;
 namespace BucketMount.Engine.Files;
 
 /// <summary>
-/// Write-back: makes a closed file durable locally (whole staging file fsynced, journal record written) before
-/// close returns, then uploads it after the write-back delay, a few files at a time. A change, rename or delete
-/// cancels an upload that has not started, or waits for one that is sending, so an upload always reads a stable
-/// file and never lands after the change. Failed uploads stay in
+/// Write-back: makes a closed file durable locally before close returns (a journal record fsynced, carrying a
+/// small file's bytes, or naming the staging file fsynced before it), then uploads it after the write-back delay,
+/// a few files at a time. A change, rename or delete cancels an upload that has not started, or waits for one that
+/// is sending, so an upload always reads a stable file and never lands after the change. Failed uploads stay in
 /// the journal and are retried with growing pauses; nothing is dropped.
 /// </summary>
 internal sealed partial class WriteBack(
@@ -63,7 +63,18 @@ internal sealed partial class WriteBack(
             await FillAsync(staging, remote!.Value, start, end, cancellationToken).ConfigureAwait(false);
         }
 
-        staging.FlushToDisk();
+        // A small file's bytes go into its journal record: one fsync (the journal's) makes it durable.
+        byte[]? inline = null;
+        if (size <= UploadJournal.InlineContentBytes)
+        {
+            inline = new byte[size];
+            await staging.ReadAsync(0, inline, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            staging.FlushToDisk();
+        }
+
         lock (file.State)
         {
             journal.Write(new JournalRecord
@@ -79,7 +90,7 @@ internal sealed partial class WriteBack(
                 CreationTime = file.CreationTime,
                 BaseETag = file.Remote?.ETag,
                 StagingFile = staging.FilePath,
-            });
+            }, inline);
             file.JournaledGeneration = file.Generation;
         }
     }
@@ -272,7 +283,11 @@ internal sealed partial class WriteBack(
         staging?.Delete();
     }
 
-    public void Shutdown() => _shutdown.Cancel();
+    public void Shutdown()
+    {
+        _shutdown.Cancel();
+        journal.Dispose();
+    }
 
     private static bool IsPendingUpload(OpenFile file)
     {

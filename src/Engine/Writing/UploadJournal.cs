@@ -1,74 +1,282 @@
 using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
 
 namespace BucketMount.Engine.Writing;
 
 /// <summary>
-/// The durable list of uploads not yet done: one small JSON file per dirty file, written to a temp file, fsynced
-/// and renamed, so a crash leaves either the old record or the new one, never half of one.
+/// The durable list of uploads not yet done: an append-only log of framed records (<see cref="JournalLog"/>).
+/// A close appends one record and fsyncs once: no temp file, no rename, and for a small file its bytes ride in
+/// the record, so its staging file needs no fsync of its own. That is most of what a close costs on a real disk
+/// (an untar or a build writes thousands of small files). A finished upload appends a "done" record without an
+/// fsync: losing one only repeats an upload. The log starts over when nothing in it is pending; it rolls to a
+/// new segment when it grows, and an old segment goes once none of its records is pending.
 /// </summary>
-public sealed class UploadJournal
+public sealed class UploadJournal : IDisposable
 {
+    /// <summary>Files up to this size travel inside their journal record instead of fsyncing the staging file.</summary>
+    public const int InlineContentBytes = 128 * 1024;
+
+    private const long SegmentBytes = 8 * 1024 * 1024;
+    private readonly object _gate = new();
     private readonly string _folder;
+
+    // Which segment holds each pending id's newest record, and how many pending records each segment holds.
+    private readonly Dictionary<long, long> _segmentOfId = [];
+    private readonly Dictionary<long, int> _pendingInSegment = [];
+    private long _segment;
+    private SafeFileHandle? _handle;
+    private long _length;
+    private bool _disposed;
 
     public UploadJournal(string folder)
     {
         _folder = folder;
         Directory.CreateDirectory(folder);
+        _segment = JournalLog.Segments(folder).Select(s => s.Number).DefaultIfEmpty(0).Max() + 1;
     }
 
-    public void Write(JournalRecord record)
+    /// <summary>How many files the journal holds as not yet uploaded.</summary>
+    public int PendingCount
     {
-        var path = RecordPath(record.Id);
-        var temp = path + ".tmp";
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        get
         {
-            JsonSerializer.Serialize(file, record, JournalJson.Default.JournalRecord);
-            file.Flush(flushToDisk: true);
+            lock (_gate)
+            {
+                return _segmentOfId.Count;
+            }
         }
-
-        File.Move(temp, path, overwrite: true);
     }
 
+    /// <summary>
+    /// Appends <paramref name="record"/> and fsyncs the log. With <paramref name="inlineContent"/> (the whole file,
+    /// at most <see cref="InlineContentBytes"/>) recovery rebuilds the staging file from the record.
+    /// </summary>
+    public void Write(JournalRecord record, byte[]? inlineContent = null)
+    {
+        var entry = JournalLog.Frame(JournalLog.Kind.Pending, record.Id, JsonSerializer.SerializeToUtf8Bytes(record, JournalJson.Default.JournalRecord), inlineContent);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Append(entry, flushToDisk: true);
+            Track(record.Id);
+        }
+    }
+
+    /// <summary>Marks an id's upload done (or its file gone). Ids the journal does not hold cost nothing.</summary>
     public void Delete(long id)
+    {
+        lock (_gate)
+        {
+            // After shutdown a finishing upload's mark is simply not written: the next start repeats that upload.
+            if (_disposed || !_segmentOfId.ContainsKey(id))
+            {
+                return;
+            }
+
+            try
+            {
+                Append(JournalLog.Frame(JournalLog.Kind.Done, id, [], null), flushToDisk: false);
+            }
+            catch (IOException)
+            {
+                // The next start uploads it once more, harmlessly.
+            }
+
+            Untrack(id);
+            DropUnusedSegments();
+        }
+    }
+
+    /// <summary>
+    /// Every pending record left by earlier runs, with staging files rebuilt from inline content; records whose
+    /// staging file is gone are set aside as JSON for a person to look at. Rewrites what is pending into one fresh,
+    /// fsynced segment and deletes the rest (and records of the older one-file-per-record layout).
+    /// </summary>
+    public List<JournalRecord> LoadAll()
+    {
+        lock (_gate)
+        {
+            var pending = new Dictionary<long, (JournalRecord Record, byte[]? Inline)>();
+            var oldFiles = new List<string>();
+            foreach (var legacy in Directory.EnumerateFiles(_folder, "*.json"))
+            {
+                oldFiles.Add(legacy);
+                if (TryReadLegacy(legacy) is { } record)
+                {
+                    pending[record.Id] = (record, null);
+                }
+            }
+
+            foreach (var (number, path) in JournalLog.Segments(_folder).OrderBy(s => s.Number))
+            {
+                if (number >= _segment)
+                {
+                    continue;
+                }
+
+                oldFiles.Add(path);
+                foreach (var entry in JournalLog.Read(path))
+                {
+                    if (entry.Kind == JournalLog.Kind.Done)
+                    {
+                        pending.Remove(entry.Id);
+                    }
+                    else if (TryParse(entry.Json) is { } record)
+                    {
+                        pending[entry.Id] = (record, entry.Inline);
+                    }
+                }
+            }
+
+            var usable = new List<JournalRecord>();
+            foreach (var (record, inline) in pending.Values.OrderBy(p => p.Record.Id))
+            {
+                if (inline is not null)
+                {
+                    RestoreStaging(record, inline);
+                }
+
+                if (File.Exists(record.StagingFile))
+                {
+                    Append(JournalLog.Frame(JournalLog.Kind.Pending, record.Id, JsonSerializer.SerializeToUtf8Bytes(record, JournalJson.Default.JournalRecord), inline),
+                        flushToDisk: false);
+                    Track(record.Id);
+                    usable.Add(record);
+                }
+                else
+                {
+                    File.WriteAllBytes(Path.Combine(_folder, $"{record.Id:D19}.unusable"), JsonSerializer.SerializeToUtf8Bytes(record, JournalJson.Default.JournalRecord));
+                }
+            }
+
+            if (_handle is not null)
+            {
+                RandomAccess.FlushToDisk(_handle);
+            }
+
+            // Only now that the fresh segment is on disk may the old records go.
+            foreach (var file in oldFiles)
+            {
+                File.Delete(file);
+            }
+
+            DropUnusedSegments();
+            return usable;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _handle?.Dispose();
+            _handle = null;
+        }
+    }
+
+    private static JournalRecord? TryParse(ReadOnlySpan<byte> json)
     {
         try
         {
-            File.Delete(RecordPath(id));
+            return JsonSerializer.Deserialize(json, JournalJson.Default.JournalRecord);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static JournalRecord? TryReadLegacy(string path)
+    {
+        try
+        {
+            return TryParse(File.ReadAllBytes(path));
         }
         catch (IOException)
         {
-            // Retried by the next start: a record whose upload already happened uploads once more, harmlessly.
+            return null;
         }
     }
 
-    /// <summary>Every record left by earlier runs whose staging file still exists; unreadable ones are set aside.</summary>
-    public List<JournalRecord> LoadAll()
+    private static void RestoreStaging(JournalRecord record, byte[] content)
     {
-        var records = new List<JournalRecord>();
-        foreach (var file in Directory.EnumerateFiles(_folder, "*.json"))
-        {
-            JournalRecord? record = null;
-            try
-            {
-                record = JsonSerializer.Deserialize(File.ReadAllBytes(file), JournalJson.Default.JournalRecord);
-            }
-            catch (JsonException)
-            {
-            }
-
-            if (record is not null && File.Exists(record.StagingFile))
-            {
-                records.Add(record);
-            }
-            else
-            {
-                // Keep what cannot be used for a person to look at, out of the way of the next start.
-                File.Move(file, file + ".unusable", overwrite: true);
-            }
-        }
-
-        return records;
+        Directory.CreateDirectory(Path.GetDirectoryName(record.StagingFile)!);
+        using var handle = File.OpenHandle(record.StagingFile, FileMode.Create, FileAccess.Write);
+        RandomAccess.Write(handle, content, 0);
     }
 
-    private string RecordPath(long id) => Path.Combine(_folder, $"{id:D19}.json");
+    private void Append(byte[] entry, bool flushToDisk)
+    {
+        if (_handle is null || (_length > 0 && _length + entry.Length > SegmentBytes))
+        {
+            Roll();
+        }
+
+        RandomAccess.Write(_handle!, entry, _length);
+        _length += entry.Length;
+        if (flushToDisk)
+        {
+            RandomAccess.FlushToDisk(_handle!);
+        }
+    }
+
+    private void Roll()
+    {
+        if (_handle is not null)
+        {
+            // Records appended without an fsync (done marks) may stay unsynced: they only save a repeat upload.
+            _handle.Dispose();
+            _segment++;
+        }
+
+        _handle = File.OpenHandle(JournalLog.SegmentPath(_folder, _segment), FileMode.Create, FileAccess.Write, FileShare.Read);
+        _length = 0;
+        _pendingInSegment[_segment] = 0;
+    }
+
+    private void Track(long id)
+    {
+        Untrack(id);
+        _segmentOfId[id] = _segment;
+        _pendingInSegment[_segment] = _pendingInSegment.GetValueOrDefault(_segment) + 1;
+    }
+
+    private void Untrack(long id)
+    {
+        if (_segmentOfId.Remove(id, out var segment))
+        {
+            _pendingInSegment[segment]--;
+        }
+    }
+
+    private void DropUnusedSegments()
+    {
+        foreach (var (segment, count) in _pendingInSegment.Where(p => p.Value == 0).ToList())
+        {
+            if (segment != _segment)
+            {
+                _pendingInSegment.Remove(segment);
+                TryDelete(JournalLog.SegmentPath(_folder, segment));
+            }
+            else if (_handle is not null && _length > 0)
+            {
+                // Nothing pending: start the log over, so an idle mount's journal is empty.
+                RandomAccess.SetLength(_handle, 0);
+                _length = 0;
+            }
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Its records are all done; the next start deletes it.
+        }
+    }
 }
