@@ -27,7 +27,7 @@ public sealed class StagingFile : IDisposable
     public static StagingFile Open(string path, long? wholeLength = null)
     {
         var handle = File.OpenHandle(path, wholeLength is null ? FileMode.CreateNew : FileMode.Open, FileAccess.ReadWrite,
-            FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
+            FileShare.Read | FileShare.Delete);
         var staging = new StagingFile(path, handle);
         if (wholeLength is { } length)
         {
@@ -56,26 +56,40 @@ public sealed class StagingFile : IDisposable
         }
     }
 
-    public async Task WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Synchronous on purpose, like <see cref="ReadAsync"/>: a write to a local file lands in the page cache in
+    /// microseconds, while the async API would hand it to the thread pool and back, and that hop cost more than the
+    /// write (a FUSE thread waits for each request; a 4 KiB file's create, write and close are three of them).
+    /// </remarks>
+    public Task WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        await RandomAccess.WriteAsync(Handle, data, offset, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        RandomAccess.Write(Handle, data.Span, offset);
         lock (_gate)
         {
             _present.Add(offset, offset + data.Length);
         }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>Reads present content; the caller reads only ranges <see cref="Missing"/> did not return.</summary>
-    public async Task<int> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    public Task<int> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Read(offset, destination.Span));
+    }
+
+    private int Read(long offset, Span<byte> destination)
     {
         var total = 0;
         while (total < destination.Length)
         {
-            var read = await RandomAccess.ReadAsync(Handle, destination[total..], offset + total, cancellationToken).ConfigureAwait(false);
+            var read = RandomAccess.Read(Handle, destination[total..], offset + total);
             if (read == 0)
             {
                 // Past the physical end of a sparse file whose logical length was set: zeros.
-                destination.Span[total..].Clear();
+                destination[total..].Clear();
                 return destination.Length;
             }
 
