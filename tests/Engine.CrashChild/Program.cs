@@ -3,9 +3,10 @@ using BucketMount.Engine;
 
 // Usage: CrashChild STORE_FOLDER CACHE_FOLDER FILE_COUNT
 // Writes FILE_COUNT files (file i holds CrashChildData.For(i)) with a write-back delay of an hour, so every
-// upload is still pending when each close returns; prints CLOSED and waits to be killed.
+// upload is still pending when each close returns (parts of 16 MiB: a multipart upload would start at once);
+// prints CLOSED and waits to be killed.
 var store = new LocalFolderStore(args[0]);
-var engine = MountEngine.Start(store, new EngineOptions { CacheDirectory = args[1], WriteBackDelay = TimeSpan.FromHours(1) });
+var engine = MountEngine.Start(store, new EngineOptions { CacheDirectory = args[1], WriteBackDelay = TimeSpan.FromHours(1), UploadPartSize = 16L * 1024 * 1024 });
 await engine.CreateDirectoryAsync("/work", CancellationToken.None);
 for (var i = 0; i < int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture); i++)
 {

@@ -44,7 +44,8 @@ public sealed class CacheBudgetTests
             await store.UploadAsync($"clean{i}", new MemoryUploadSource(new byte[8 * MiB]), null, Token);
         }
 
-        await using var fx = new EngineFixture(store, o => o with { DiskCacheBytes = 12L * MiB, WriteBackDelay = TimeSpan.FromMinutes(10) });
+        // Parts of 32 MiB keep the 20 MiB file a single PUT, which waits for the write-back delay (a multipart one would not).
+        await using var fx = new EngineFixture(store, o => o with { DiskCacheBytes = 12L * MiB, WriteBackDelay = TimeSpan.FromMinutes(10), UploadPartSize = 32L * MiB });
         var dirty = new byte[20 * MiB];
         new Random(7).NextBytes(dirty);
         await fx.WriteFileAsync("/dirty.bin", dirty, Token);

@@ -87,6 +87,13 @@ internal sealed class UploadTicket
     /// <summary>Completes when the upload has stopped, however it ended; never faults.</summary>
     public Task Completion { get; set; } = Task.CompletedTask;
 
-    /// <summary>Set when the transfer started (after the write-back delay).</summary>
-    public bool Transferring { get; set; }
+    /// <summary>Set when the transfer started (after the write-back delay): an immediate request need not restart it.</summary>
+    public bool Started { get; set; }
+
+    /// <summary>
+    /// Set once the store may make the object visible: a single PUT from its start, a multipart upload once its
+    /// last byte was read (its completing request follows the parts). Until then a cancel commits nothing, so a
+    /// rename or change cancels the upload instead of waiting for it.
+    /// </summary>
+    public bool Committing { get; set; }
 }

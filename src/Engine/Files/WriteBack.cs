@@ -108,7 +108,7 @@ internal sealed partial class WriteBack(
 
             if (file.Upload is { } existing)
             {
-                if (existing.Transferring || !immediately)
+                if (existing.Started || !immediately)
                 {
                     return;
                 }
@@ -119,13 +119,18 @@ internal sealed partial class WriteBack(
             var ticket = new UploadTicket();
             file.Upload = ticket;
             counters.UploadScheduled();
-            ticket.Completion = RunAsync(file, ticket, immediately ? TimeSpan.Zero : options.WriteBackDelay);
+            // The delay lets a save dance (write a temp file, rename it over the original) finish before a byte is
+            // sent. A multipart upload needs no such wait: nothing of it is visible before its last byte is read,
+            // so a rename cancels it cleanly, and a large file's upload is better started at once.
+            var delay = immediately || file.Size > options.UploadPartSize ? TimeSpan.Zero : options.WriteBackDelay;
+            ticket.Completion = RunAsync(file, ticket, delay);
         }
     }
 
     /// <summary>
-    /// Cancels an upload that has not started sending, or waits for one that has, so that no request of it can
-    /// land after what the caller does next (a rename or delete of the old key). Caller holds the content lock.
+    /// Cancels an upload that cannot have committed anything yet, or waits for one that may have, so that no
+    /// request of it can land after what the caller does next (a rename or delete of the old key). Caller holds
+    /// the content lock.
     /// </summary>
     public async Task CancelUploadLockedAsync(OpenFile file)
     {
@@ -133,7 +138,7 @@ internal sealed partial class WriteBack(
         lock (file.State)
         {
             ticket = file.Upload;
-            if (ticket is { Transferring: false })
+            if (ticket is { Committing: false })
             {
                 ticket.Cancellation.Cancel();
             }
@@ -196,7 +201,7 @@ internal sealed partial class WriteBack(
                     return;
                 }
 
-                if (file.Upload is null || !file.Upload.Transferring)
+                if (file.Upload is null || !file.Upload.Started)
                 {
                     Schedule(file, immediately: true);
                 }
@@ -327,15 +332,18 @@ internal sealed partial class WriteBack(
                 size = file.Size;
             }
 
-            var slots = size <= options.UploadPartSize ? _smallUploadSlots : _uploadSlots;
+            var multipart = size > options.UploadPartSize;
+            var slots = multipart ? _uploadSlots : _smallUploadSlots;
             await slots.WaitAsync(token).ConfigureAwait(false);
             slot = slots;
             lock (file.State)
             {
-                ticket.Transferring = true;
+                token.ThrowIfCancellationRequested();
+                ticket.Started = true;
+                ticket.Committing = !multipart;
             }
 
-            await UploadAsync(file, token).ConfigureAwait(false);
+            await UploadAsync(file, ticket, token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -359,7 +367,7 @@ internal sealed partial class WriteBack(
         }
     }
 
-    private async Task UploadAsync(OpenFile file, CancellationToken cancellationToken)
+    private async Task UploadAsync(OpenFile file, UploadTicket ticket, CancellationToken cancellationToken)
     {
         string path;
         long generation;
@@ -389,7 +397,7 @@ internal sealed partial class WriteBack(
         {
             var unconditional = file.ReplaceUnconditionally;
             uploaded = await _uploader.TransferAsync(key, staging, size, metadata, unconditional ? null : baseETag,
-                ifNoneMatch: !unconditional && baseETag is null, cancellationToken).ConfigureAwait(false);
+                ifNoneMatch: !unconditional && baseETag is null, () => OnLastByteRead(file, ticket), cancellationToken).ConfigureAwait(false);
         }
         catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
         {
@@ -439,6 +447,19 @@ internal sealed partial class WriteBack(
         ReleaseIfIdle(file);
     }
 
+    /// <summary>
+    /// The multipart upload read its last byte: from now on its completing request may land, so a rename or
+    /// change waits for it instead of cancelling. A cancel that came first wins: the last part is never sent.
+    /// </summary>
+    private static void OnLastByteRead(OpenFile file, UploadTicket ticket)
+    {
+        lock (file.State)
+        {
+            ticket.Cancellation.Token.ThrowIfCancellationRequested();
+            ticket.Committing = true;
+        }
+    }
+
     /// <summary>Someone else changed the object since we opened it: apply the configured policy.</summary>
     private async Task<(ObjectInfo Uploaded, bool OursMovedAside)> ResolveConflictAsync(string path, string key, StagingFile staging, long size,
         Dictionary<string, string> metadata, CancellationToken cancellationToken)
@@ -448,7 +469,7 @@ internal sealed partial class WriteBack(
         {
             var conflictKey = ConflictNames.For(key, DateTimeOffset.UtcNow);
             LogConflictKeptBoth(logger, path, conflictKey);
-            await _uploader.TransferAsync(conflictKey, staging, size, metadata, null, ifNoneMatch: false, cancellationToken).ConfigureAwait(false);
+            await _uploader.TransferAsync(conflictKey, staging, size, metadata, null, ifNoneMatch: false, null, cancellationToken).ConfigureAwait(false);
             cache.InvalidateListing(FsPath.Parent(path));
             if (await store.HeadAsync(key, cancellationToken).ConfigureAwait(false) is { } theirs)
             {
@@ -460,7 +481,7 @@ internal sealed partial class WriteBack(
             LogConflictOverwritten(logger, path);
         }
 
-        var ours = await _uploader.TransferAsync(key, staging, size, metadata, null, ifNoneMatch: false, cancellationToken).ConfigureAwait(false);
+        var ours = await _uploader.TransferAsync(key, staging, size, metadata, null, ifNoneMatch: false, null, cancellationToken).ConfigureAwait(false);
         return (ours, false);
     }
 
@@ -506,7 +527,7 @@ internal sealed partial class WriteBack(
     {
         lock (file.State)
         {
-            if (file.Handles > 0 || file.Dirty || file.Upload is { Transferring: true })
+            if (file.Handles > 0 || file.Dirty || file.Upload is { Started: true })
             {
                 return;
             }
