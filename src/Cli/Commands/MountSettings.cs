@@ -27,7 +27,7 @@ internal sealed class MountSettings
 
     public Option<double> MetadataTtlSeconds { get; } = new("--metadata-ttl") { Description = "Seconds a listing or lookup is trusted before asking the store again.", DefaultValueFactory = _ => 60 };
 
-    public Option<double> WriteBackDelaySeconds { get; } = new("--write-back-delay") { Description = "Seconds after the last close before a changed file is uploaded.", DefaultValueFactory = _ => 0.5 };
+    public Option<double> WriteBackDelaySeconds { get; } = new("--write-back-delay") { Description = "Seconds after the last close before a changed file of up to one part is uploaded (larger files start at once).", DefaultValueFactory = _ => 0.5 };
 
     public Option<ConflictPolicy> Conflict { get; } = new("--conflict") { Description = "When the object changed in the store since it was opened: LastWriterWins or KeepBoth.", DefaultValueFactory = _ => ConflictPolicy.LastWriterWins };
 
