@@ -180,20 +180,22 @@ public sealed partial class MountEngine
                 }
             }
 
-            var keys = new List<string>();
+            var listed = new List<ListEntry>();
             await StoreCallAsync(from, async () =>
             {
                 await foreach (var entry in _store.ListAsync(fromPrefix, null, cancellationToken).ConfigureAwait(false))
                 {
-                    keys.Add(entry.Key);
+                    listed.Add(entry);
                 }
             }).ConfigureAwait(false);
 
+            var keys = listed.Select(e => e.Key).ToList();
             var copies = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
-            await StoreCallAsync(from, () => Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = RenameParallelism, CancellationToken = cancellationToken },
-                async (key, ct) =>
+            await StoreCallAsync(from, () => Parallel.ForEachAsync(listed, new ParallelOptions { MaxDegreeOfParallelism = RenameParallelism, CancellationToken = cancellationToken },
+                async (entry, ct) =>
                 {
-                    var copied = await _store.CopyAsync(key, toPrefix + key[fromPrefix.Length..], null, ct).ConfigureAwait(false);
+                    var key = entry.Key;
+                    var copied = await _store.CopyAsync(key, toPrefix + key[fromPrefix.Length..], new CopyOptions { SourceSize = entry.Object?.Size }, ct).ConfigureAwait(false);
                     lock (copies)
                     {
                         copies[key] = copied;

@@ -45,6 +45,13 @@ public sealed record CopyOptions
 
     /// <summary>Only copy if the source still has this ETag.</summary>
     public string? SourceIfMatch { get; init; }
+
+    /// <summary>
+    /// The source's size when the caller knows it (from a listing): a store that must otherwise look it up first
+    /// (S3: it decides between one CopyObject and a multipart copy) may skip that request. The copy's
+    /// <see cref="ObjectInfo.Metadata"/> is then unknown (null) unless metadata is replaced.
+    /// </summary>
+    public long? SourceSize { get; init; }
 }
 
 /// <summary>A key that a batch delete could not delete, and why.</summary>

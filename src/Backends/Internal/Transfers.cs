@@ -81,24 +81,51 @@ public static class Transfers
         return buffer;
     }
 
-    /// <summary>Deletes keys one at a time, collecting the ones that fail (stores without a batch delete).</summary>
+    /// <summary>
+    /// Deletes keys with single requests, <paramref name="parallelism"/> at a time (stores without a batch delete),
+    /// collecting the ones that fail. Keys that failed transiently get one more try each, one at a time: some
+    /// servers race on parallel deletes in one folder (s3rver answers 1 in ~500 with InternalError).
+    /// </summary>
     public static async Task<IReadOnlyList<DeleteFailure>> DeleteEachAsync(IObjectStore store, IReadOnlyList<string> keys, int parallelism, CancellationToken cancellationToken)
     {
         var failures = new List<DeleteFailure>();
         await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (key, ct) =>
         {
-            try
-            {
-                await store.DeleteAsync(key, ct).ConfigureAwait(false);
-            }
-            catch (ObjectStoreException e)
+            if (await TryDeleteAsync(store, key, ct).ConfigureAwait(false) is { } failure)
             {
                 lock (failures)
                 {
-                    failures.Add(new DeleteFailure(key, e));
+                    failures.Add(failure);
                 }
             }
         }).ConfigureAwait(false);
-        return failures;
+        if (parallelism == 1 || failures.Count == 0)
+        {
+            return failures;
+        }
+
+        var remaining = new List<DeleteFailure>();
+        foreach (var failure in failures)
+        {
+            if ((failure.Error.IsRetryable ? await TryDeleteAsync(store, failure.Key, cancellationToken).ConfigureAwait(false) : failure) is { } again)
+            {
+                remaining.Add(again);
+            }
+        }
+
+        return remaining;
+    }
+
+    private static async Task<DeleteFailure?> TryDeleteAsync(IObjectStore store, string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (ObjectStoreException e)
+        {
+            return new DeleteFailure(key, e);
+        }
     }
 }

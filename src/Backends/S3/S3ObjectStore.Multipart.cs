@@ -58,9 +58,13 @@ public sealed partial class S3ObjectStore
         Validate(destinationKey);
         var replace = MetadataRules.Validate(options?.ReplaceMetadata, Description, destinationKey);
 
-        // The source's size decides between one CopyObject and a multipart copy, and is the copy's size.
-        var source = await HeadAsync(sourceKey, cancellationToken).ConfigureAwait(false)
-            ?? throw new ObjectStoreException(ObjectStoreErrorKind.NotFound, "no object has this key (copy source).", Description, sourceKey);
+        // The source's size decides between one CopyObject and a multipart copy, and is the copy's size. A size the
+        // caller knows saves the HEAD (a directory rename copies every object it listed), unless the ETag must be
+        // checked here or a replaced metadata set needs the source's content type.
+        var source = options is { SourceSize: { } knownSize, SourceIfMatch: null } && replace is null && knownSize <= _options.MultipartCopyThreshold
+            ? new ObjectInfo(sourceKey, knownSize, "", DateTimeOffset.MinValue)
+            : await HeadAsync(sourceKey, cancellationToken).ConfigureAwait(false)
+                ?? throw new ObjectStoreException(ObjectStoreErrorKind.NotFound, "no object has this key (copy source).", Description, sourceKey);
 
         // Checked here too, not only by x-amz-copy-source-if-match: some S3-compatible servers (fauxqs) ignore that header.
         if (options?.SourceIfMatch is { } expected && expected != source.ETag)

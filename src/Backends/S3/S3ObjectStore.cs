@@ -11,6 +11,8 @@ namespace BucketMount.Backends.S3;
 /// </summary>
 public sealed partial class S3ObjectStore : IObjectStore
 {
+    // Without batch delete (servers lacking DeleteObjects), a directory's keys go by single DELETEs this many at once.
+    private const int SingleDeleteParallelism = 8;
     private readonly AmazonS3Client _client;
     private readonly S3StoreOptions _options;
 
@@ -210,7 +212,7 @@ public sealed partial class S3ObjectStore : IObjectStore
         var failures = new List<DeleteFailure>();
         if (!_options.BatchDelete)
         {
-            return await Transfers.DeleteEachAsync(this, keys, parallelism: 1, cancellationToken).ConfigureAwait(false);
+            return await Transfers.DeleteEachAsync(this, keys, SingleDeleteParallelism, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var batch in keys.Chunk(Capabilities.MaxBatchDelete))

@@ -18,6 +18,21 @@ public abstract partial class ObjectStoreContractTests
     }
 
     [TestMethod]
+    public async Task A_copy_told_the_source_size_keeps_bytes_and_metadata()
+    {
+        await using var store = await CreateStoreAsync(Token);
+        var data = RandomBytes(3000, 21);
+        await PutBytesAsync(store, "sized/src", data, new PutOptions { Metadata = new Dictionary<string, string> { ["mtime"] = "456" } }, Token);
+
+        var copy = await store.CopyAsync("sized/src", "sized/dst", new CopyOptions { SourceSize = data.Length }, Token);
+
+        Assert.AreEqual(data.Length, copy.Size);
+        Assert.IsFalse(string.IsNullOrEmpty(copy.ETag));
+        CollectionAssert.AreEqual(data, await ReadAllAsync(store, "sized/dst", Token));
+        Assert.AreEqual("456", (await store.HeadAsync("sized/dst", Token))!.Metadata!.GetValueOrDefault("mtime"));
+    }
+
+    [TestMethod]
     public async Task Copy_with_replaced_metadata_stores_exactly_the_new_metadata()
     {
         await using var store = await CreateStoreAsync(Token);

@@ -83,6 +83,23 @@ public sealed class S3EmulatorErrorTests
     }
 
     [TestMethod]
+    public async Task A_copy_told_the_source_size_sends_no_HEAD_and_one_told_nothing_sends_one()
+    {
+        await using var store = await S3Buckets.CreateAsync(await Emulators.Fauxqs, o => o, Token);
+        await store.PutAsync("src", new MemoryStream([1, 2, 3]), null, Token);
+
+        var before = store.Counters.Snapshot();
+        await store.CopyAsync("src", "dst1", new CopyOptions { SourceSize = 3 }, Token);
+        var sized = store.Counters.Snapshot().Since(before);
+        await store.CopyAsync("src", "dst2", null, Token);
+        var both = store.Counters.Snapshot().Since(before);
+
+        Assert.AreEqual(0, sized.Requests[RequestKind.Head], "a directory rename knows each size from its listing");
+        Assert.AreEqual(1, sized.Requests[RequestKind.Copy]);
+        Assert.AreEqual(1, both.Requests[RequestKind.Head], "without the size the store looks it up");
+    }
+
+    [TestMethod]
     public async Task Cancellation_propagates_as_itself_not_as_a_store_error()
     {
         await using var store = await S3Buckets.CreateAsync(await Emulators.Fauxqs, o => o, Token);
