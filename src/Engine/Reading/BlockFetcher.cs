@@ -95,10 +95,13 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
     internal Task FetchClaimedAsync(BlockKey key, TaskCompletionSource<byte[]> claim) => FetchIntoAsync(key, claim);
 
     /// <summary>An open-ended GET from <paramref name="firstBlock"/> to the end of the object into <paramref name="sink"/>.</summary>
-    internal Task StreamAsync(ObjectVersion version, long firstBlock, Stream sink, CancellationToken cancellationToken)
+    /// <summary>One GET from <paramref name="firstBlock"/> to the end, or to before <paramref name="endBlock"/> when given.</summary>
+    internal Task StreamAsync(ObjectVersion version, long firstBlock, long? endBlock, Stream sink, CancellationToken cancellationToken)
     {
         var options = _conditionalReads ? new ReadOptions { IfMatch = version.ETag } : null;
-        return store.ReadToAsync(version.Key, firstBlock * blockSize, null, sink, options, cancellationToken);
+        var start = firstBlock * blockSize;
+        long? length = endBlock is { } end ? Math.Max(1, Math.Min(version.Size, end * blockSize) - start) : null;
+        return store.ReadToAsync(version.Key, start, length, sink, options, cancellationToken);
     }
 
     internal int LengthOf(BlockKey block) => (int)Math.Max(0, Math.Min(blockSize, block.Version.Size - (block.Index * blockSize)));

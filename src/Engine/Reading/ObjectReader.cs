@@ -13,10 +13,19 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
 {
     /// <summary>
     /// Random reads of one handle that missed the cache after which a file of at most <c>wholeFileBytes</c> is
-    /// fetched whole by one stream (as s3fs and rclone's full cache mode do): a database or an archive read at
-    /// random then costs a few requests instead of one per block.
+    /// fetched whole (as s3fs and rclone's full cache mode do): a database or an archive read at random then costs
+    /// a few requests instead of one per block.
     /// </summary>
     public const int RandomMissesBeforeWholeFile = 4;
+
+    /// <summary>
+    /// A whole-file fetch runs as this many bounded GETs over equal ranges at once (fewer for a small file): a
+    /// random read waits for the stream covering its block, and with one stream a read near the end waited for
+    /// the whole file (fio over 256 MiB: 2.4 s against s3fs's 0.95 s with parallel ranges).
+    /// </summary>
+    public const int WholeFileStreams = 4;
+
+    private const long MinWholeFileRangeBytes = 16L * 1024 * 1024;
 
     private readonly SemaphoreSlim _prefetchSlots = new(readAheadParallelism * 4, readAheadParallelism * 4);
 
@@ -63,7 +72,7 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
         {
             lock (readAhead)
             {
-                readAhead.WholeFile ??= SequentialStream.StartWholeFile(fetcher, version);
+                readAhead.WholeFile ??= StartWholeFile(version);
             }
         }
 
@@ -161,5 +170,19 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
         {
             _prefetchSlots.Release();
         }
+    }
+
+    private List<SequentialStream> StartWholeFile(ObjectVersion version)
+    {
+        var blocks = ((version.Size - 1) / fetcher.BlockSize) + 1;
+        var streams = (int)Math.Clamp((version.Size + MinWholeFileRangeBytes - 1) / MinWholeFileRangeBytes, 1, WholeFileStreams);
+        var perStream = (blocks + streams - 1) / streams;
+        var started = new List<SequentialStream>(streams);
+        for (var first = 0L; first < blocks; first += perStream)
+        {
+            started.Add(SequentialStream.StartWholeRange(fetcher, version, first, Math.Min(blocks, first + perStream) - 1));
+        }
+
+        return started;
     }
 }

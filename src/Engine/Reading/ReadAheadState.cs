@@ -19,8 +19,8 @@ public sealed class ReadAheadState(long initialWindow, long maxWindow)
     /// <summary>The open-ended GET feeding this reader, when streaming reads are on and it is reading sequentially.</summary>
     internal SequentialStream? Stream { get; set; }
 
-    /// <summary>The whole-file stream a random reader of a small enough file started (see <see cref="ObjectReader"/>).</summary>
-    internal SequentialStream? WholeFile { get; set; }
+    /// <summary>The whole-file streams a random reader of a small enough file started (see <see cref="ObjectReader"/>).</summary>
+    internal IReadOnlyList<SequentialStream>? WholeFile { get; set; }
 
     /// <summary>Counts a random read that missed the cache; true once, when the count reaches <paramref name="threshold"/>.</summary>
     public bool OnRandomMiss(int threshold)
@@ -37,7 +37,11 @@ public sealed class ReadAheadState(long initialWindow, long maxWindow)
         lock (this)
         {
             StopStream();
-            WholeFile?.Stop();
+            foreach (var stream in WholeFile ?? [])
+            {
+                stream.Stop();
+            }
+
             WholeFile = null;
         }
     }

@@ -9,9 +9,9 @@ namespace BucketMount.Engine.Reading;
 /// while memory stays bounded by the window. It ends, closing the connection, when the reader moves elsewhere
 /// or closes, when it reaches a block that is cached or fetched already, or after <see cref="IdleTimeout"/>
 /// without the reader moving on. A block it was receiving when it ended is fetched on its own, so its waiters
-/// get the store's answer, never the stream's end. In whole-file mode (<see cref="StartWholeFile"/>) it claims
-/// every block at once, runs unpaced to the end and passes over blocks someone else has, so a random reader's
-/// reads wait for it instead of sending GETs of their own.
+/// get the store's answer, never the stream's end. In whole-range mode (<see cref="StartWholeRange"/>) it is a
+/// bounded GET that claims every block of its range at once, runs unpaced to the range's end and passes over
+/// blocks someone else has, so a random reader's reads wait for it instead of sending GETs of their own.
 /// </summary>
 internal sealed class SequentialStream : Stream
 {
@@ -33,14 +33,14 @@ internal sealed class SequentialStream : Stream
     // its own fetch does not race the stream for them; guarded by itself.
     private readonly Queue<(long Index, TaskCompletionSource<byte[]> Claim)> _claimedAhead = new();
 
-    private SequentialStream(BlockFetcher fetcher, ObjectVersion version, long first, long allowedThrough, bool wholeFile = false)
+    private SequentialStream(BlockFetcher fetcher, ObjectVersion version, long first, long allowedThrough, long? rangeLast = null)
     {
         _fetcher = fetcher;
-        _wholeFile = wholeFile;
+        _wholeFile = rangeLast is not null;
         Version = version;
         _next = first;
         _allowedThrough = allowedThrough;
-        _lastBlock = (version.Size - 1) / fetcher.BlockSize;
+        _lastBlock = rangeLast ?? (version.Size - 1) / fetcher.BlockSize;
         Finished = Task.CompletedTask;
     }
 
@@ -73,13 +73,14 @@ internal sealed class SequentialStream : Stream
     }
 
     /// <summary>
-    /// Streams the whole object from its first block, claiming every block not cached or fetched already, so a
-    /// random reader waits for the stream rather than sending a GET per block.
+    /// Streams blocks <paramref name="first"/> to <paramref name="last"/> with one bounded GET, claiming every
+    /// block not cached or fetched already, so a random reader waits for the stream rather than sending a GET per
+    /// block.
     /// </summary>
-    public static SequentialStream StartWholeFile(BlockFetcher fetcher, ObjectVersion version)
+    public static SequentialStream StartWholeRange(BlockFetcher fetcher, ObjectVersion version, long first, long last)
     {
-        var stream = new SequentialStream(fetcher, version, 0, (version.Size - 1) / fetcher.BlockSize, wholeFile: true);
-        stream.ClaimThrough(stream._lastBlock);
+        var stream = new SequentialStream(fetcher, version, first, last, rangeLast: last);
+        stream.ClaimThrough(last);
         stream.Finished = stream.RunAsync();
         return stream;
     }
@@ -246,7 +247,7 @@ internal sealed class SequentialStream : Stream
         await Task.Yield();
         try
         {
-            await _fetcher.StreamAsync(Version, _next, this, _stop.Token).ConfigureAwait(false);
+            await _fetcher.StreamAsync(Version, _next, _wholeFile ? _lastBlock + 1 : null, this, _stop.Token).ConfigureAwait(false);
         }
         catch (Exception)
         {
