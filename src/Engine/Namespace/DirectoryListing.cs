@@ -16,6 +16,9 @@ public sealed class DirectoryListing
         }
     }
 
+    /// <summary>The metadata cache's change count when the LIST that made this listing began (0: not from the store).</summary>
+    public long Stamp { get; init; }
+
     /// <summary>
     /// True while the listing was read only to answer lookups (no readdir has used it): such lookups still HEAD a
     /// file whose stored attributes are unknown, so stat shows exact times as it would without the listing.

@@ -14,6 +14,11 @@ public sealed class MetadataCache : IDisposable
     private readonly MemoryCache _cache;
     private readonly TimeSpan _ttl;
 
+    // Counts the engine's own changes. A store answer is cached only if nothing it covers changed locally after the
+    // query began: a HEAD or LIST sent just before our upload landed must not overwrite what the upload recorded.
+    private long _sequence;
+    private long _clearedAt;
+
     public MetadataCache(TimeSpan ttl, int maxEntries)
     {
         _ttl = ttl;
@@ -85,6 +90,7 @@ public sealed class MetadataCache : IDisposable
     /// <summary>Records a child the engine just created or changed, in its own lookup and its parent's listing.</summary>
     public void OnChanged(string path, NodeInfo node)
     {
+        MarkChanged(path);
         SetNode(path, node);
         GetListing(FsPath.Parent(path))?.Set(node);
     }
@@ -92,6 +98,7 @@ public sealed class MetadataCache : IDisposable
     /// <summary>Records a child the engine just removed.</summary>
     public void OnRemoved(string path)
     {
+        MarkChanged(path);
         SetNode(path, null);
         _cache.Remove("d:" + path);
         GetListing(FsPath.Parent(path))?.Remove(FsPath.Name(path));
@@ -100,14 +107,67 @@ public sealed class MetadataCache : IDisposable
     /// <summary>Forgets what is known of a path (and its listing), so the store is asked again.</summary>
     public void Invalidate(string path)
     {
+        MarkChanged(path);
         _cache.Remove("n:" + path);
         _cache.Remove("d:" + path);
     }
 
-    public void InvalidateListing(string directory) => _cache.Remove("d:" + directory);
+    public void InvalidateListing(string directory)
+    {
+        MarkListingChanged(directory);
+        _cache.Remove("d:" + directory);
+    }
 
     /// <summary>Forgets every listing and lookup (after a directory rename moved a whole subtree).</summary>
-    public void Clear() => _cache.Compact(1.0);
+    public void Clear()
+    {
+        Interlocked.Exchange(ref _clearedAt, Interlocked.Increment(ref _sequence));
+        _cache.Compact(1.0);
+    }
+
+    /// <summary>Taken before a store query whose answer will be cached with <see cref="SetNodeFromStore"/> or <see cref="SetListingFromStore"/>.</summary>
+    public long Stamp() => Interlocked.Read(ref _sequence);
+
+    /// <summary>Caches a lookup the store answered, unless the engine changed the path since <paramref name="stamp"/>.</summary>
+    public void SetNodeFromStore(string path, NodeInfo? node, long stamp)
+    {
+        if (!ChangedSince("c:" + path, stamp))
+        {
+            SetNode(path, node);
+        }
+    }
+
+    /// <summary>Caches a listing the store answered, unless the engine changed a child of the directory since <paramref name="stamp"/>.</summary>
+    public void SetListingFromStore(string directory, DirectoryListing listing, long stamp)
+    {
+        if (!ChangedSince("l:" + directory, stamp))
+        {
+            SetListing(directory, listing);
+        }
+    }
+
+    private void MarkChanged(string path)
+    {
+        var sequence = Interlocked.Increment(ref _sequence);
+        if (_ttl > TimeSpan.Zero)
+        {
+            _cache.Set("c:" + path, sequence, Entry(1));
+            _cache.Set("l:" + FsPath.Parent(path), sequence, Entry(1));
+        }
+    }
+
+    private void MarkListingChanged(string directory)
+    {
+        var sequence = Interlocked.Increment(ref _sequence);
+        if (_ttl > TimeSpan.Zero)
+        {
+            _cache.Set("l:" + directory, sequence, Entry(1));
+        }
+    }
+
+    // A marker older than the TTL has expired, and so has any answer a query that old could have cached.
+    private bool ChangedSince(string marker, long stamp) =>
+        Interlocked.Read(ref _clearedAt) > stamp || (_cache.TryGetValue(marker, out long changedAt) && changedAt > stamp);
 
     public KnownAttributes? GetAttributes(string key, string etag) => _cache.Get<KnownAttributes>("a:" + key + "\n" + etag);
 

@@ -50,6 +50,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
     /// <paramref name="limit"/> entries.</summary>
     private async Task<DirectoryListing?> ListFromStoreAsync(string directory, int limit, CancellationToken cancellationToken)
     {
+        var stamp = cache.Stamp();
         var prefix = keys.ToDirectoryPrefix(directory);
         var children = new Dictionary<string, NodeInfo>(StringComparer.Ordinal);
         var files = new List<ObjectInfo>();
@@ -87,8 +88,8 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             await FillExactTimesAsync(children, files, prefix, cancellationToken).ConfigureAwait(false);
         }
 
-        var listing = new DirectoryListing(children.Values);
-        cache.SetListing(directory, listing);
+        var listing = new DirectoryListing(children.Values) { Stamp = stamp };
+        cache.SetListingFromStore(directory, listing, stamp);
         return listing;
     }
 
@@ -105,6 +106,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             return cachedNode;
         }
 
+        var stamp = cache.Stamp();
         var name = FsPath.Name(path);
         var parent = FsPath.Parent(path);
         var key = keys.ToKey(path);
@@ -118,7 +120,8 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
                 fromListing = await ExactAttributesAsync(name, key, fromListing.Size, cancellationToken).ConfigureAwait(false);
             }
 
-            cache.SetNode(path, fromListing);
+            // A listing shared with a caller who started it may be older than this lookup.
+            cache.SetNodeFromStore(path, fromListing, Math.Min(stamp, parentListing.Stamp));
             return fromListing;
         }
 
@@ -139,7 +142,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             }
         }
 
-        cache.SetNode(path, node);
+        cache.SetNodeFromStore(path, node, stamp);
         return node;
     }
 
