@@ -55,6 +55,31 @@ public sealed class WriteBackTests
     }
 
     [TestMethod]
+    public async Task An_uploaded_file_leaves_no_staging_file_behind_and_reads_back_from_the_store()
+    {
+        await using var fx = new EngineFixture();
+        var staging = Path.Combine(fx.CacheDirectory, "staging");
+        var data = new byte[300_000];
+        new Random(5).NextBytes(data);
+        await fx.WriteFileAsync("/kept-open", "open"u8.ToArray(), Token);
+        await using var stillOpen = await fx.Engine.OpenAsync("/kept-open", OpenFlags.ReadWrite, Token);
+        await stillOpen.WriteAsync(4, "!"u8.ToArray(), Token);
+        await fx.WriteFileAsync("/a", data, Token);
+        await fx.WriteFileAsync("/b", "small"u8.ToArray(), Token);
+
+        await fx.Engine.WaitForUploadsAsync(null, Token);
+        for (var i = 0; i < 100 && Directory.GetFiles(staging).Length > 1; i++)
+        {
+            await Task.Delay(50, Token);
+        }
+
+        Assert.HasCount(1, Directory.GetFiles(staging), "only the file still open keeps its staging file");
+        CollectionAssert.AreEqual(data, await fx.ReadFileAsync("/a", Token));
+        Assert.AreEqual("small", System.Text.Encoding.UTF8.GetString(await fx.ReadFileAsync("/b", Token)));
+        Assert.AreEqual(300_000, (await fx.Engine.GetAttributesAsync("/a", Token)).Size);
+    }
+
+    [TestMethod]
     public async Task An_attribute_change_right_after_an_upload_shows_in_stat()
     {
         // A closed file whose upload finished stays registered for a while and stat answers from it: the

@@ -364,6 +364,40 @@ internal sealed partial class WriteBack(
                     file.Upload = null;
                 }
             }
+
+            DropStagingIfIdle(file);
+        }
+    }
+
+    /// <summary>
+    /// An uploaded file nobody has open keeps its registry entry (leaving the registry races with renames and
+    /// opens that found it there) but not its staging file: its bytes are in the store, and reads fetch them
+    /// from there. Without this every file ever written stayed in the cache directory until unmount. Skipped
+    /// while someone holds the content lock: they are changing the file and decide themselves.
+    /// </summary>
+    private static void DropStagingIfIdle(OpenFile file)
+    {
+        if (!file.ContentLock.Wait(0))
+        {
+            return;
+        }
+
+        try
+        {
+            lock (file.State)
+            {
+                if (file.Handles > 0 || file.Dirty || file.Deleted || file.Upload is not null || file.Remote is null)
+                {
+                    return;
+                }
+
+                file.Staging?.Delete();
+                file.Staging = null;
+            }
+        }
+        finally
+        {
+            file.ContentLock.Release();
         }
     }
 
