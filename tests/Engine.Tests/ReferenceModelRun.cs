@@ -64,7 +64,7 @@ internal sealed class ReferenceModelRun(EngineFixture fx, int seed, Cancellation
     }
 
     private string Where(string after, string what) =>
-        $"seed {seed}, step {_step} ({after}): {what}\nlast operations:\n  {string.Join("\n  ", _history.TakeLast(12))}\nstore:\n  {string.Join("\n  ", StoreKeys())}";
+        $"seed {seed}, step {_step} ({after}): {what}\nlast operations:\n  {string.Join("\n  ", _history.TakeLast(12))}\nstore ({fx.Store.Description}):\n  {string.Join("\n  ", StoreKeys())}";
 
     private List<string> StoreKeys()
     {

@@ -11,9 +11,9 @@ namespace BucketMount.Engine.Files;
 /// <summary>
 /// Write-back: makes a closed file durable locally before close returns (a journal record fsynced, carrying a
 /// small file's bytes, or naming the staging file fsynced before it), then uploads it after the write-back delay,
-/// a few files at a time. A change, rename or delete cancels an upload that has not started, or waits for one that
-/// is sending, so an upload always reads a stable file and never lands after the change. Failed uploads stay in
-/// the journal and are retried with growing pauses; nothing is dropped.
+/// a few files at a time. A change, rename or delete cancels an upload that cannot have committed yet, or waits for
+/// one that may have, so an upload always reads a stable file and never lands after the change. Failed uploads
+/// stay in the journal and are retried with growing pauses; nothing is dropped.
 /// </summary>
 internal sealed partial class WriteBack(
     IObjectStore store,
@@ -477,8 +477,6 @@ internal sealed partial class WriteBack(
             cache.SetAttributes(key, uploaded.ETag, file.Attributes);
             cache.OnChanged(path, file.ToNode());
         }
-
-        ReleaseIfIdle(file);
     }
 
     /// <summary>
