@@ -137,10 +137,10 @@ public sealed class MetadataCache : IDisposable
         }
     }
 
-    /// <summary>Caches a listing the store answered, unless the engine changed a child of the directory since <paramref name="stamp"/>.</summary>
-    public void SetListingFromStore(string directory, DirectoryListing listing, long stamp)
+    /// <summary>Caches a listing the store answered, unless the engine changed a child of the directory since the LIST began (its <see cref="DirectoryListing.Stamp"/>).</summary>
+    public void SetListingFromStore(string directory, DirectoryListing listing)
     {
-        if (!ChangedSince("l:" + directory, stamp))
+        if (!ChangedSince("l:" + directory, listing.Stamp))
         {
             SetListing(directory, listing);
         }
@@ -149,19 +149,17 @@ public sealed class MetadataCache : IDisposable
     private void MarkChanged(string path)
     {
         var sequence = Interlocked.Increment(ref _sequence);
-        if (_ttl > TimeSpan.Zero)
-        {
-            _cache.Set("c:" + path, sequence, Entry(1));
-            _cache.Set("l:" + FsPath.Parent(path), sequence, Entry(1));
-        }
+        Mark("c:" + path, sequence);
+        Mark("l:" + FsPath.Parent(path), sequence);
     }
 
-    private void MarkListingChanged(string directory)
+    private void MarkListingChanged(string directory) => Mark("l:" + directory, Interlocked.Increment(ref _sequence));
+
+    private void Mark(string marker, long sequence)
     {
-        var sequence = Interlocked.Increment(ref _sequence);
         if (_ttl > TimeSpan.Zero)
         {
-            _cache.Set("l:" + directory, sequence, Entry(1));
+            _cache.Set(marker, sequence, Entry(1));
         }
     }
 

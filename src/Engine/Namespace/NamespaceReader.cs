@@ -89,7 +89,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
         }
 
         var listing = new DirectoryListing(children.Values) { Stamp = stamp };
-        cache.SetListingFromStore(directory, listing, stamp);
+        cache.SetListingFromStore(directory, listing);
         return listing;
     }
 

@@ -94,8 +94,7 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
     /// <summary>Fetches a claimed block its claimant could not finish with a GET of its own; never faults.</summary>
     internal Task FetchClaimedAsync(BlockKey key, TaskCompletionSource<byte[]> claim) => FetchIntoAsync(key, claim);
 
-    /// <summary>An open-ended GET from <paramref name="firstBlock"/> to the end of the object into <paramref name="sink"/>.</summary>
-    /// <summary>One GET from <paramref name="firstBlock"/> to the end, or to before <paramref name="endBlock"/> when given.</summary>
+    /// <summary>One GET into <paramref name="sink"/> from <paramref name="firstBlock"/> to the end, or to before <paramref name="endBlock"/> when given.</summary>
     internal Task StreamAsync(ObjectVersion version, long firstBlock, long? endBlock, Stream sink, CancellationToken cancellationToken)
     {
         var options = _conditionalReads ? new ReadOptions { IfMatch = version.ETag } : null;

@@ -22,7 +22,7 @@ internal sealed class SequentialStream : Stream
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _windowMoved = new(0, 1);
     private readonly long _lastBlock;
-    private readonly bool _wholeFile;
+    private readonly bool _wholeRange;
     private long _next;
     private long _allowedThrough;
     private byte[]? _buffer;
@@ -36,7 +36,7 @@ internal sealed class SequentialStream : Stream
     private SequentialStream(BlockFetcher fetcher, ObjectVersion version, long first, long allowedThrough, long? rangeLast = null)
     {
         _fetcher = fetcher;
-        _wholeFile = rangeLast is not null;
+        _wholeRange = rangeLast is not null;
         Version = version;
         _next = first;
         _allowedThrough = allowedThrough;
@@ -104,7 +104,7 @@ internal sealed class SequentialStream : Stream
                 {
                     _claimedAhead.Enqueue((index, claim));
                 }
-                else if (!_wholeFile)
+                else if (!_wholeRange)
                 {
                     return;
                 }
@@ -165,7 +165,7 @@ internal sealed class SequentialStream : Stream
             buffer = buffer[take..];
             if (_filled == block.Length)
             {
-                // No claim: a whole-file stream passing over a block someone else has; its bytes are dropped.
+                // No claim: a whole-range stream passing over a block someone else has; its bytes are dropped.
                 if (_claim is { } claim)
                 {
                     _fetcher.Deliver(new BlockKey(Version, _next), block, claim);
@@ -227,7 +227,7 @@ internal sealed class SequentialStream : Stream
                 : _next > _lastBlock ? null : _fetcher.TryClaim(key);
         }
 
-        if ((_claim is null && !_wholeFile) || _next > _lastBlock)
+        if ((_claim is null && !_wholeRange) || _next > _lastBlock)
         {
             // Past the end (the object changed) or someone else has this block: stop rather than download it twice.
             Stop();
@@ -247,7 +247,7 @@ internal sealed class SequentialStream : Stream
         await Task.Yield();
         try
         {
-            await _fetcher.StreamAsync(Version, _next, _wholeFile ? _lastBlock + 1 : null, this, _stop.Token).ConfigureAwait(false);
+            await _fetcher.StreamAsync(Version, _next, _wholeRange ? _lastBlock + 1 : null, this, _stop.Token).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -263,7 +263,7 @@ internal sealed class SequentialStream : Stream
                     _claim = null;
                 }
 
-                // Claimed for readers who may be waiting: they get GETs of their own, a few at a time (a whole-file
+                // Claimed for readers who may be waiting: they get GETs of their own, a few at a time (a whole-range
                 // stream that broke early holds many).
                 var handBack = _claimedAhead.ToList();
                 _claimedAhead.Clear();

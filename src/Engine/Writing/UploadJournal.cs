@@ -53,7 +53,7 @@ public sealed class UploadJournal : IDisposable
     /// </summary>
     public void Write(JournalRecord record, byte[]? inlineContent = null)
     {
-        var entry = JournalLog.Frame(JournalLog.Kind.Pending, record.Id, JsonSerializer.SerializeToUtf8Bytes(record, JournalJson.Default.JournalRecord), inlineContent);
+        var entry = PendingEntry(record, inlineContent);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -138,14 +138,13 @@ public sealed class UploadJournal : IDisposable
 
                 if (File.Exists(record.StagingFile))
                 {
-                    Append(JournalLog.Frame(JournalLog.Kind.Pending, record.Id, JsonSerializer.SerializeToUtf8Bytes(record, JournalJson.Default.JournalRecord), inline),
-                        flushToDisk: false);
+                    Append(PendingEntry(record, inline), flushToDisk: false);
                     Track(record.Id);
                     usable.Add(record);
                 }
                 else
                 {
-                    File.WriteAllBytes(Path.Combine(_folder, $"{record.Id:D19}.unusable"), JsonSerializer.SerializeToUtf8Bytes(record, JournalJson.Default.JournalRecord));
+                    File.WriteAllBytes(Path.Combine(_folder, $"{record.Id:D19}.unusable"), Serialize(record));
                 }
             }
 
@@ -174,6 +173,11 @@ public sealed class UploadJournal : IDisposable
             _handle = null;
         }
     }
+
+    private static byte[] Serialize(JournalRecord record) => JsonSerializer.SerializeToUtf8Bytes(record, JournalJson.Default.JournalRecord);
+
+    private static byte[] PendingEntry(JournalRecord record, byte[]? inlineContent) =>
+        JournalLog.Frame(JournalLog.Kind.Pending, record.Id, Serialize(record), inlineContent);
 
     private static JournalRecord? TryParse(ReadOnlySpan<byte> json)
     {

@@ -34,7 +34,7 @@ internal sealed class Uploader(IObjectStore store, long partSize, int partConcur
         return store.UploadAsync(key, lastByteRead is null ? source : new LastByteWatch(source, lastByteRead), upload, cancellationToken);
     }
 
-    /// <summary>Reports the read that reaches the source's end (a retried part re-reads only earlier bytes).</summary>
+    /// <summary>Reports every read that reaches the source's end (again if the last part is retried; the callback is idempotent).</summary>
     private sealed class LastByteWatch(IUploadSource inner, Action lastByteRead) : IUploadSource
     {
         public long Length => inner.Length;
