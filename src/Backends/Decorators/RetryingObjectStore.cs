@@ -69,20 +69,21 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
     public override async Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
         var pending = keys;
-        IReadOnlyList<DeleteFailure> failures = [];
+        var final = new List<DeleteFailure>();
         for (var attempt = 1; ; attempt++)
         {
-            failures = await RunAsync("DELETE", null, ct => Inner.DeleteManyAsync(pending, ct), cancellationToken).ConfigureAwait(false);
+            var failures = await RunAsync("DELETE", null, ct => Inner.DeleteManyAsync(pending, ct), cancellationToken).ConfigureAwait(false);
             var retryable = failures.Where(f => f.Error.IsRetryable).ToList();
             if (retryable.Count == 0 || attempt >= _policy.MaxAttempts)
             {
-                return failures;
+                final.AddRange(failures);
+                return final;
             }
 
-            // Keys that failed for a passing reason get another batch; the others are final.
+            // Keys that failed for a passing reason get another batch; the others are final, and stay reported.
+            final.AddRange(failures.Where(f => !f.Error.IsRetryable));
             await WaitAsync(attempt, retryable[0].Error, "DELETE", null, cancellationToken).ConfigureAwait(false);
             pending = retryable.Select(f => f.Key).ToList();
-            failures = failures.Where(f => !f.Error.IsRetryable).ToList();
         }
     }
 

@@ -115,4 +115,45 @@ public sealed class RetryingObjectStoreTests
         CollectionAssert.AreEqual(keys, listed);
         Assert.IsGreaterThan(0, faults.InjectedFaults, "the listing was interrupted at least once");
     }
+
+    [TestMethod]
+    public async Task A_delete_that_failed_for_good_is_still_reported_after_the_transient_ones_were_retried()
+    {
+        var memory = new MemoryObjectStore();
+        foreach (var key in new[] { "a", "b", "c" })
+        {
+            await memory.PutAsync(key, new MemoryStream([1]), null, Token);
+        }
+
+        var store = new RetryingObjectStore(new FirstBatchFailsStore(memory), FastPolicy);
+
+        var failures = await store.DeleteManyAsync(["a", "b", "c"], Token);
+
+        Assert.HasCount(1, failures, "a's lasting failure, from the first attempt");
+        Assert.AreEqual("a", failures[0].Key);
+        Assert.AreEqual(ObjectStoreErrorKind.AccessDenied, failures[0].Error.Kind);
+        Assert.IsNull(await memory.HeadAsync("b", Token), "b's transient failure was retried");
+        Assert.IsNull(await memory.HeadAsync("c", Token));
+    }
+
+    /// <summary>The first batch delete fails "a" for good and "b" for now; later batches go through.</summary>
+    private sealed class FirstBatchFailsStore(IObjectStore inner) : ObjectStoreDecorator(inner)
+    {
+        private int _calls;
+
+        public override async Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _calls) > 1)
+            {
+                return await Inner.DeleteManyAsync(keys, cancellationToken);
+            }
+
+            await Inner.DeleteManyAsync(keys.Where(k => k is not ("a" or "b")).ToList(), cancellationToken);
+            return
+            [
+                new DeleteFailure("a", new ObjectStoreException(ObjectStoreErrorKind.AccessDenied, "denied by the test", null, "a")),
+                new DeleteFailure("b", new ObjectStoreException(ObjectStoreErrorKind.Transient, "busy, says the test", null, "b")),
+            ];
+        }
+    }
 }
