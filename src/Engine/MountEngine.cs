@@ -41,7 +41,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         _cacheLock = cacheLock;
         _keys = new KeyMapper(new NameEncoding(platform), store.Capabilities.BackslashInKeys);
         _cache = new MetadataCache(options.MetadataTtl, options.MetadataCacheEntries);
-        _memoryBlocks = new MemoryBlockCache(options.MemoryCacheBytes);
+        _memoryBlocks = new MemoryBlockCache(options.MemoryCacheBytes, options.BlockSize);
         var diskBudget = store.Capabilities.OnLocalDisk ? 0 : options.DiskCacheBytes;
         _diskBlocks = new DiskBlockCache(Path.Combine(options.CacheDirectory, "blocks"), options.BlockSize, diskBudget);
         var fetcher = new BlockFetcher(store, _memoryBlocks, _diskBlocks, options.BlockSize);
@@ -137,6 +137,7 @@ public sealed partial class MountEngine : IAsyncDisposable
             MemoryCacheBudget = _memoryBlocks.BudgetBytes,
             MemoryCacheHits = _memoryBlocks.Hits,
             MemoryCacheMisses = _memoryBlocks.Misses,
+            MemoryBlocksRecycled = _memoryBlocks.Recycled,
             DiskCacheBytes = _diskBlocks.Bytes,
             DiskCacheBudget = _diskBlocks.BudgetBytes,
             OpenFiles = files.Count(f => f.Handles > 0),

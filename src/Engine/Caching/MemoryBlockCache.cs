@@ -1,27 +1,79 @@
 namespace BucketMount.Engine.Caching;
 
 /// <summary>
-/// Clean blocks in memory, least recently used evicted first, never more than its byte budget. Blocks are
-/// immutable arrays handed out by reference: an evicted block stays valid for a reader still copying from it.
+/// Clean blocks in memory, least recently used evicted first, never more than its byte budget. Full-size blocks
+/// come from here (<see cref="NewBlock"/>) and go back to a small free list when evicted, so a churning cache
+/// reuses its arrays instead of leaving the garbage collector hundreds of MiB of dead ones. A reader still copying
+/// from an evicted block learns it from its <see cref="BlockView"/> and reads the block again.
 /// </summary>
-public sealed class MemoryBlockCache(long budgetBytes)
+public sealed class MemoryBlockCache
 {
     private readonly object _gate = new();
-    private readonly Dictionary<BlockKey, LinkedListNode<(BlockKey Key, byte[] Data)>> _index = [];
-    private readonly LinkedList<(BlockKey Key, byte[] Data)> _recency = new();
+    private readonly Dictionary<BlockKey, LinkedListNode<(BlockKey Key, BlockView Block)>> _index = [];
+    private readonly LinkedList<(BlockKey Key, BlockView Block)> _recency = new();
+    private readonly Stack<Block> _free = new();
+    private readonly long _budgetBytes;
+    private readonly int _blockSize;
+    private readonly int _maxFree;
     private long _bytes;
     private long _hits;
     private long _misses;
+    private long _recycled;
+
+    public MemoryBlockCache(long budgetBytes, int blockSize)
+    {
+        _budgetBytes = budgetBytes;
+        _blockSize = blockSize;
+
+        // Steady churn needs only a few spare blocks (one evicted per one filled); more would be memory kept
+        // outside the budget after a large file's blocks are dropped at once.
+        _maxFree = (int)Math.Clamp(budgetBytes / blockSize / 8, 1, 32);
+    }
 
     public long Bytes => Interlocked.Read(ref _bytes);
 
-    public long BudgetBytes => budgetBytes;
+    public long BudgetBytes => _budgetBytes;
 
     public long Hits => Interlocked.Read(ref _hits);
 
     public long Misses => Interlocked.Read(ref _misses);
 
-    public byte[]? Get(BlockKey key)
+    /// <summary>Blocks handed out again after eviction instead of allocated.</summary>
+    public long Recycled => Interlocked.Read(ref _recycled);
+
+    /// <summary>
+    /// A block to fill with <paramref name="length"/> bytes: a recycled one when full-size and one is free. Give it
+    /// back with <see cref="Discard"/> if it is never published.
+    /// </summary>
+    public Block NewBlock(int length)
+    {
+        if (length != _blockSize)
+        {
+            return new Block(new byte[length], pooled: false);
+        }
+
+        lock (_gate)
+        {
+            if (_free.TryPop(out var block))
+            {
+                _recycled++;
+                return block;
+            }
+        }
+
+        return new Block(new byte[length], pooled: true);
+    }
+
+    /// <summary>Takes back a block from <see cref="NewBlock"/> that nobody else has seen (a failed fetch).</summary>
+    public void Discard(Block block)
+    {
+        lock (_gate)
+        {
+            Recycle(block);
+        }
+    }
+
+    public BlockView? Get(BlockKey key)
     {
         lock (_gate)
         {
@@ -30,7 +82,7 @@ public sealed class MemoryBlockCache(long budgetBytes)
                 _recency.Remove(node);
                 _recency.AddFirst(node);
                 _hits++;
-                return node.Value.Data;
+                return node.Value.Block;
             }
 
             _misses++;
@@ -47,9 +99,10 @@ public sealed class MemoryBlockCache(long budgetBytes)
         }
     }
 
-    public void Put(BlockKey key, byte[] data)
+    /// <summary>Caches a filled block, evicting the least recently used beyond the budget.</summary>
+    public void Put(BlockKey key, BlockView block)
     {
-        if (data.Length > budgetBytes)
+        if (block.Length > _budgetBytes)
         {
             return;
         }
@@ -58,17 +111,16 @@ public sealed class MemoryBlockCache(long budgetBytes)
         {
             if (_index.Remove(key, out var existing))
             {
-                _recency.Remove(existing);
-                _bytes -= existing.Value.Data.Length;
+                // The same block put again under its key is still in use.
+                Evict(existing, recycle: !ReferenceEquals(existing.Value.Block.Block, block.Block));
             }
 
-            _index[key] = _recency.AddFirst((key, data));
-            _bytes += data.Length;
-            while (_bytes > budgetBytes && _recency.Last is { } oldest)
+            _index[key] = _recency.AddFirst((key, block));
+            _bytes += block.Length;
+            while (_bytes > _budgetBytes && _recency.Last is { } oldest)
             {
-                _recency.RemoveLast();
                 _index.Remove(oldest.Value.Key);
-                _bytes -= oldest.Value.Data.Length;
+                Evict(oldest, recycle: true);
             }
         }
     }
@@ -84,13 +136,37 @@ public sealed class MemoryBlockCache(long budgetBytes)
                 var next = node.Next;
                 if (node.Value.Key.Version == version)
                 {
-                    _recency.Remove(node);
                     _index.Remove(node.Value.Key);
-                    _bytes -= node.Value.Data.Length;
+                    Evict(node, recycle: true);
                 }
 
                 node = next;
             }
+        }
+    }
+
+    private void Evict(LinkedListNode<(BlockKey Key, BlockView Block)> node, bool recycle)
+    {
+        _recency.Remove(node);
+        _bytes -= node.Value.Block.Length;
+        if (recycle)
+        {
+            Recycle(node.Value.Block.Block);
+        }
+    }
+
+    private void Recycle(Block block)
+    {
+        if (!block.Pooled)
+        {
+            return;
+        }
+
+        // Before anyone can write into it again: views taken so far now fail their copies.
+        block.Invalidate();
+        if (_free.Count < _maxFree)
+        {
+            _free.Push(block);
         }
     }
 }

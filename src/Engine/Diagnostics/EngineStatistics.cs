@@ -15,6 +15,9 @@ public sealed record EngineStatistics
 
     public long MemoryCacheMisses { get; init; }
 
+    /// <summary>Blocks the memory cache filled again after evicting them, instead of allocating new ones.</summary>
+    public long MemoryBlocksRecycled { get; init; }
+
     public long DiskCacheBytes { get; init; }
 
     public long DiskCacheBudget { get; init; }

@@ -10,7 +10,7 @@ namespace BucketMount.Engine.Reading;
 /// </summary>
 public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, DiskBlockCache disk, int blockSize)
 {
-    private readonly ConcurrentDictionary<BlockKey, Lazy<Task<byte[]>>> _inFlight = new();
+    private readonly ConcurrentDictionary<BlockKey, Lazy<Task<BlockView>>> _inFlight = new();
     private readonly bool _conditionalReads = store.Capabilities.ConditionalReads;
 
     public int BlockSize => blockSize;
@@ -18,14 +18,14 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
     /// <summary>True when the block is in memory or on disk already (so read-ahead can skip it).</summary>
     public bool IsCachedOrFetching(BlockKey block) => _inFlight.ContainsKey(block) || memory.Contains(block);
 
-    public Task<byte[]> GetAsync(BlockKey block, CancellationToken cancellationToken)
+    public Task<BlockView> GetAsync(BlockKey block, CancellationToken cancellationToken)
     {
         if (memory.Get(block) is { } cached)
         {
             return Task.FromResult(cached);
         }
 
-        var fetch = _inFlight.GetOrAdd(block, b => new Lazy<Task<byte[]>>(() => FetchAsync(b)));
+        var fetch = _inFlight.GetOrAdd(block, b => new Lazy<Task<BlockView>>(() => FetchAsync(b)));
         return fetch.Value.WaitAsync(cancellationToken);
     }
 
@@ -39,7 +39,7 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
     {
         finished = Task.CompletedTask;
         var lastBlock = (version.Size - 1) / blockSize;
-        var claimed = new List<(BlockKey Key, TaskCompletionSource<byte[]> Done)>(maxBlocks);
+        var claimed = new List<(BlockKey Key, TaskCompletionSource<BlockView> Done)>(maxBlocks);
         for (var index = first; index < first + maxBlocks && index <= lastBlock; index++)
         {
             var key = new BlockKey(version, index);
@@ -63,10 +63,10 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
     /// Claims one block for a caller that will deliver it (<see cref="Deliver"/>) or hand it back
     /// (<see cref="FetchClaimedAsync"/>); readers wait on the claim as on any fetch. Null when it is cached or being fetched.
     /// </summary>
-    internal TaskCompletionSource<byte[]>? TryClaim(BlockKey key)
+    internal TaskCompletionSource<BlockView>? TryClaim(BlockKey key)
     {
-        var done = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (memory.Contains(key) || !_inFlight.TryAdd(key, new Lazy<Task<byte[]>>(() => done.Task)))
+        var done = new TaskCompletionSource<BlockView>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (memory.Contains(key) || !_inFlight.TryAdd(key, new Lazy<Task<BlockView>>(() => done.Task)))
         {
             return null;
         }
@@ -75,24 +75,52 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
         return done;
     }
 
+    /// <summary>
+    /// Copies <c>destination.Length</c> bytes from <paramref name="from"/> in a block a reader was handed. When the
+    /// cache recycled it meanwhile, reads the block again, and after that keeps a private copy, so a cache
+    /// churning faster than a reader copies still lets every read finish.
+    /// </summary>
+    public async ValueTask CopyAsync(BlockKey block, BlockView view, int from, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        if (view.TryCopy(from, destination.Span))
+        {
+            return;
+        }
+
+        if ((await GetAsync(block, cancellationToken).ConfigureAwait(false)).TryCopy(from, destination.Span))
+        {
+            return;
+        }
+
+        var data = await FetchPrivateAsync(block, cancellationToken).ConfigureAwait(false);
+        data.AsSpan(from, destination.Length).CopyTo(destination.Span);
+    }
+
     /// <summary>Caches a whole object that fits in one block, read by someone else (a lookup's small GET).</summary>
     public void KeepWhole(ObjectVersion version, byte[] data)
     {
         if (data.Length == version.Size && data.Length > 0 && data.Length <= blockSize)
         {
-            Keep(new BlockKey(version, 0), data);
+            Keep(new BlockKey(version, 0), new Block(data, pooled: false).View());
         }
     }
 
+    /// <summary>A block to fill with <paramref name="block"/>'s bytes before delivering it.</summary>
+    internal Block NewBlock(BlockKey block) => memory.NewBlock(LengthOf(block));
+
+    /// <summary>Takes back a block from <see cref="NewBlock"/> that was never delivered.</summary>
+    internal void Discard(Block unused) => memory.Discard(unused);
+
     /// <summary>Caches a claimed block received whole and wakes its waiters.</summary>
-    internal void Deliver(BlockKey key, byte[] data, TaskCompletionSource<byte[]> claim)
+    internal void Deliver(BlockKey key, Block filled, TaskCompletionSource<BlockView> claim)
     {
-        Keep(key, data);
-        claim.TrySetResult(data);
+        var view = filled.View();
+        Keep(key, view);
+        claim.TrySetResult(view);
     }
 
     /// <summary>Fetches a claimed block its claimant could not finish with a GET of its own; never faults.</summary>
-    internal Task FetchClaimedAsync(BlockKey key, TaskCompletionSource<byte[]> claim) => FetchIntoAsync(key, claim);
+    internal Task FetchClaimedAsync(BlockKey key, TaskCompletionSource<BlockView> claim) => FetchIntoAsync(key, claim);
 
     /// <summary>One GET into <paramref name="sink"/> from <paramref name="firstBlock"/> to the end, or to before <paramref name="endBlock"/> when given.</summary>
     internal Task StreamAsync(ObjectVersion version, long firstBlock, long? endBlock, Stream sink, CancellationToken cancellationToken)
@@ -105,7 +133,7 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
 
     internal int LengthOf(BlockKey block) => (int)Math.Max(0, Math.Min(blockSize, block.Version.Size - (block.Index * blockSize)));
 
-    private async Task FetchRunAsync(List<(BlockKey Key, TaskCompletionSource<byte[]> Done)> blocks)
+    private async Task FetchRunAsync(List<(BlockKey Key, TaskCompletionSource<BlockView> Done)> blocks)
     {
         // Blocks already on disk are served from there; the GET covers the rest of the run from its first missing block.
         var start = 0;
@@ -124,7 +152,7 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
         var rest = blocks.GetRange(start, blocks.Count - start);
         var first = rest[0].Key;
         var length = rest.Sum(b => (long)LengthOf(b.Key));
-        var run = new BlockRun(rest, LengthOf, Keep);
+        var run = new BlockRun(rest, NewBlock, Keep);
         try
         {
             var options = _conditionalReads ? new ReadOptions { IfMatch = first.Version.ETag } : null;
@@ -142,19 +170,48 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
         }
     }
 
-    private byte[]? TryReadDisk(BlockKey block)
+    private BlockView? TryReadDisk(BlockKey block)
+    {
+        var filled = NewBlock(block);
+        if (disk.TryRead(block, filled.Data, out _))
+        {
+            return filled.View();
+        }
+
+        memory.Discard(filled);
+        return null;
+    }
+
+    private void Keep(BlockKey block, BlockView filled)
+    {
+        disk.Write(block, filled.Block.Data);
+        memory.Put(block, filled);
+    }
+
+    /// <summary>The block's bytes in an array of the caller's own, from disk or the store; cached nowhere.</summary>
+    private async Task<byte[]> FetchPrivateAsync(BlockKey block, CancellationToken cancellationToken)
     {
         var data = new byte[LengthOf(block)];
-        return disk.TryRead(block, data, out _) ? data : null;
+        if (data.Length > 0 && !disk.TryRead(block, data, out _))
+        {
+            await ReadFromStoreAsync(block, data, cancellationToken).ConfigureAwait(false);
+        }
+
+        return data;
     }
 
-    private void Keep(BlockKey block, byte[] data)
+    private async Task ReadFromStoreAsync(BlockKey block, Memory<byte> data, CancellationToken cancellationToken)
     {
-        disk.Write(block, data);
-        memory.Put(block, data);
+        var options = _conditionalReads ? new ReadOptions { IfMatch = block.Version.ETag } : null;
+        var read = await store.ReadAsync(block.Version.Key, block.Index * blockSize, data, options, cancellationToken).ConfigureAwait(false);
+        if (read != data.Length)
+        {
+            throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed,
+                $"the object is shorter than expected ({read} of {data.Length} bytes at block {block.Index}); it changed in the store.", null, block.Version.Key);
+        }
     }
 
-    private async Task FetchIntoAsync(BlockKey block, TaskCompletionSource<byte[]> claim)
+    private async Task FetchIntoAsync(BlockKey block, TaskCompletionSource<BlockView> claim)
     {
         try
         {
@@ -167,7 +224,7 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
     }
 
     // Not tied to one caller's token: other readers may be waiting on the same block.
-    private async Task<byte[]> FetchAsync(BlockKey block)
+    private async Task<BlockView> FetchAsync(BlockKey block)
     {
         try
         {
@@ -179,25 +236,28 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
         }
     }
 
-    private async Task<byte[]> FetchCoreAsync(BlockKey block)
+    private async Task<BlockView> FetchCoreAsync(BlockKey block)
     {
-        var length = LengthOf(block);
-        var data = new byte[length];
-        if (length > 0 && !disk.TryRead(block, data, out _))
+        var filled = NewBlock(block);
+        if (filled.Length > 0 && !disk.TryRead(block, filled.Data, out _))
         {
-            var options = _conditionalReads ? new ReadOptions { IfMatch = block.Version.ETag } : null;
-            var read = await store.ReadAsync(block.Version.Key, block.Index * blockSize, data, options, CancellationToken.None).ConfigureAwait(false);
-            if (read != length)
+            try
             {
-                throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed,
-                    $"the object is shorter than expected ({read} of {length} bytes at block {block.Index}); it changed in the store.", null, block.Version.Key);
+                await ReadFromStoreAsync(block, filled.Data, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch
+            {
+                memory.Discard(filled);
+                throw;
             }
 
-            Keep(block, data);
-            return data;
+            var fetched = filled.View();
+            Keep(block, fetched);
+            return fetched;
         }
 
-        memory.Put(block, data);
-        return data;
+        var view = filled.View();
+        memory.Put(block, view);
+        return view;
     }
 }

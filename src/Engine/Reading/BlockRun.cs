@@ -10,20 +10,19 @@ namespace BucketMount.Engine.Reading;
 /// </summary>
 internal sealed class BlockRun : Stream
 {
-    private readonly IReadOnlyList<(BlockKey Key, TaskCompletionSource<byte[]> Done)> _blocks;
-    private readonly Action<BlockKey, byte[]> _store;
+    private readonly IReadOnlyList<(BlockKey Key, TaskCompletionSource<BlockView> Done)> _blocks;
+    private readonly Func<BlockKey, Block> _newBlock;
+    private readonly Action<BlockKey, BlockView> _store;
     private int _current;
     private int _filled;
-    private byte[]? _buffer;
+    private Block? _buffer;
 
-    public BlockRun(IReadOnlyList<(BlockKey Key, TaskCompletionSource<byte[]> Done)> blocks, Func<BlockKey, int> lengthOf, Action<BlockKey, byte[]> store)
+    public BlockRun(IReadOnlyList<(BlockKey Key, TaskCompletionSource<BlockView> Done)> blocks, Func<BlockKey, Block> newBlock, Action<BlockKey, BlockView> store)
     {
         _blocks = blocks;
+        _newBlock = newBlock;
         _store = store;
-        LengthOf = lengthOf;
     }
-
-    private Func<BlockKey, int> LengthOf { get; }
 
     public override bool CanRead => false;
 
@@ -48,15 +47,16 @@ internal sealed class BlockRun : Stream
             }
 
             var (key, done) = _blocks[_current];
-            _buffer ??= new byte[LengthOf(key)];
+            _buffer ??= _newBlock(key);
             var take = Math.Min(data.Length, _buffer.Length - _filled);
-            data[..take].CopyTo(_buffer.AsSpan(_filled));
+            data[..take].CopyTo(_buffer.Data.AsSpan(_filled));
             _filled += take;
             data = data[take..];
             if (_filled == _buffer.Length)
             {
-                _store(key, _buffer);
-                done.TrySetResult(_buffer);
+                var filled = _buffer.View();
+                _store(key, filled);
+                done.TrySetResult(filled);
                 _buffer = null;
                 _filled = 0;
                 _current++;

@@ -57,7 +57,7 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
         var missed = window == 0 && readAhead is not null && !fetcher.IsCachedOrFetching(new BlockKey(version, first));
 
         // Start every block of this read at once, then prefetch ahead, then copy in order.
-        var blocks = new Task<byte[]>[last - first + 1];
+        var blocks = new Task<BlockView>[last - first + 1];
         for (var i = first; i <= last; i++)
         {
             blocks[i - first] = fetcher.GetAsync(new BlockKey(version, i), cancellationToken);
@@ -79,11 +79,11 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
         var copied = 0;
         for (var i = first; i <= last; i++)
         {
-            var data = await blocks[i - first].ConfigureAwait(false);
+            var block = await blocks[i - first].ConfigureAwait(false);
             var blockStart = i * blockSize;
             var from = (int)Math.Max(0, offset - blockStart);
-            var to = (int)Math.Min(data.Length, end - blockStart);
-            data.AsSpan(from, to - from).CopyTo(destination.Span[copied..]);
+            var to = (int)Math.Min(block.Length, end - blockStart);
+            await fetcher.CopyAsync(new BlockKey(version, i), block, from, destination.Slice(copied, to - from), cancellationToken).ConfigureAwait(false);
             copied += to - from;
         }
 

@@ -25,13 +25,13 @@ internal sealed class SequentialStream : Stream
     private readonly bool _wholeRange;
     private long _next;
     private long _allowedThrough;
-    private byte[]? _buffer;
+    private Block? _buffer;
     private int _filled;
-    private TaskCompletionSource<byte[]>? _claim;
+    private TaskCompletionSource<BlockView>? _claim;
 
     // Blocks after the one being received that a reader is waiting for already, claimed by the reader's call so
     // its own fetch does not race the stream for them; guarded by itself.
-    private readonly Queue<(long Index, TaskCompletionSource<byte[]> Claim)> _claimedAhead = new();
+    private readonly Queue<(long Index, TaskCompletionSource<BlockView> Claim)> _claimedAhead = new();
 
     private SequentialStream(BlockFetcher fetcher, ObjectVersion version, long first, long allowedThrough, long? rangeLast = null)
     {
@@ -160,7 +160,7 @@ internal sealed class SequentialStream : Stream
 
             var block = _buffer!;
             var take = Math.Min(buffer.Length, block.Length - _filled);
-            buffer.Span[..take].CopyTo(block.AsSpan(_filled));
+            buffer.Span[..take].CopyTo(block.Data.AsSpan(_filled));
             _filled += take;
             buffer = buffer[take..];
             if (_filled == block.Length)
@@ -169,6 +169,10 @@ internal sealed class SequentialStream : Stream
                 if (_claim is { } claim)
                 {
                     _fetcher.Deliver(new BlockKey(Version, _next), block, claim);
+                }
+                else
+                {
+                    _fetcher.Discard(block);
                 }
 
                 lock (_claimedAhead)
@@ -238,7 +242,7 @@ internal sealed class SequentialStream : Stream
         _filled = 0;
         lock (_claimedAhead)
         {
-            _buffer = new byte[_fetcher.LengthOf(key)];
+            _buffer = _fetcher.NewBlock(key);
         }
     }
 
