@@ -22,7 +22,7 @@ public sealed record EngineOptions
     public required string CacheDirectory { get; init; }
 
     /// <summary>Bytes of file data kept in memory (clean blocks).</summary>
-    public long MemoryCacheBytes { get; init; } = 256L * MiB;
+    public long MemoryCacheBytes { get; init; } = 64L * MiB;
 
     /// <summary>Bytes of clean blocks kept on disk; dirty files are never evicted and count separately.</summary>
     public long DiskCacheBytes { get; init; } = 10L * 1024 * MiB;

@@ -13,7 +13,7 @@ internal sealed class MountSettings
 {
     public Option<string?> CacheDir { get; } = new("--cache-dir") { Description = "Where staging files, the block cache and the upload journal live (default: under ~/.cache/bucketmount, one per remote)." };
 
-    public Option<long> MemoryCacheMiB { get; } = new("--memory-cache-mib") { Description = "Memory for cached file data.", DefaultValueFactory = _ => 256 };
+    public Option<long> MemoryCacheMiB { get; } = new("--memory-cache-mib") { Description = "Memory for cached file data.", DefaultValueFactory = _ => 64 };
 
     public Option<long> DiskCacheMiB { get; } = new("--disk-cache-mib") { Description = "Disk for cached clean file data.", DefaultValueFactory = _ => 10 * 1024 };
 
