@@ -50,9 +50,9 @@ public sealed partial class MountEngine
             throw new FileSystemException(FsError.IsADirectory, path, "is a directory; remove it with rmdir.");
         }
 
-        if (_registry.Find(path) is { } file)
+        if (await LockRegisteredAsync(path, CancellationToken.None).ConfigureAwait(false) is { } file)
         {
-            await ForgetLocalFileAsync(file).ConfigureAwait(false);
+            await ForgetLocalFileLockedAsync(file).ConfigureAwait(false);
         }
 
         // Deleted even when we never uploaded it: a cancelled upload may still have landed.
@@ -127,6 +127,21 @@ public sealed partial class MountEngine
     }
 
     private async Task<OpenFile> FindOrCreateAsync(string path, OpenFlags flags, CancellationToken cancellationToken)
+    {
+        // A file found in the registry can leave it (clean and unused) before the handle is added; then the path
+        // is a plain store object again and the next attempt registers it anew.
+        for (var attempt = 0; attempt < RegistryAttempts; attempt++)
+        {
+            if (await TryFindOrCreateAsync(path, flags, cancellationToken).ConfigureAwait(false) is { } file)
+            {
+                return file;
+            }
+        }
+
+        throw RegistryBusy(path);
+    }
+
+    private async Task<OpenFile?> TryFindOrCreateAsync(string path, OpenFlags flags, CancellationToken cancellationToken)
     {
         var exclusive = flags.HasFlag(OpenFlags.Create) && flags.HasFlag(OpenFlags.Exclusive);
         if (_registry.Find(path) is { Deleted: false } open)
@@ -204,24 +219,63 @@ public sealed partial class MountEngine
         return file;
     }
 
-    private static OpenFile AddHandle(OpenFile file)
+    /// <summary>Null when the file left the registry since it was found there.</summary>
+    private static OpenFile? AddHandle(OpenFile file)
     {
         lock (file.State)
         {
+            if (file.Released)
+            {
+                return null;
+            }
+
             file.Handles++;
         }
 
         return file;
     }
 
+    /// <summary>
+    /// The registered file at <paramref name="path"/> with its content lock taken, or null when none is. A file
+    /// found there may leave the registry before the lock is taken; then the path is looked up again.
+    /// </summary>
+    private async Task<OpenFile?> LockRegisteredAsync(string path, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < RegistryAttempts; attempt++)
+        {
+            if (_registry.Find(path) is not { } file)
+            {
+                return null;
+            }
+
+            await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            lock (file.State)
+            {
+                if (!file.Released)
+                {
+                    return file;
+                }
+            }
+
+            file.ContentLock.Release();
+        }
+
+        throw RegistryBusy(path);
+    }
+
+    // Each attempt needs another file to have been registered at the path and released again meanwhile.
+    private const int RegistryAttempts = 16;
+
+    private static FileSystemException RegistryBusy(string path) =>
+        new(FsError.IoError, path, "the file was opened and closed by others too often to be looked up; try again.");
+
     private string StagingPath(OpenFile file) => Path.Combine(_stagingFolder, $"{file.Id:D19}.data");
 
     private static FileSystemException Exists(string path) => new(FsError.Exists, path, "the file exists (O_EXCL).");
 
-    /// <summary>Cancels uploads and drops local state of a file being deleted or replaced.</summary>
-    private async Task ForgetLocalFileAsync(OpenFile file)
+    /// <summary>Cancels uploads and drops local state of a file being deleted or replaced; releases its content lock.</summary>
+    private async Task ForgetLocalFileLockedAsync(OpenFile file)
     {
-        await file.ContentLock.WaitAsync().ConfigureAwait(false);
         try
         {
             await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);

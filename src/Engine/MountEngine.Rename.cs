@@ -82,9 +82,9 @@ public sealed partial class MountEngine
         }
 
         // The replaced file's pending upload must not land after the rename and undo it.
-        if (_registry.Find(to) is { } replaced)
+        if (await LockRegisteredAsync(to, CancellationToken.None).ConfigureAwait(false) is { } replaced)
         {
-            await ForgetLocalFileAsync(replaced).ConfigureAwait(false);
+            await ForgetLocalFileLockedAsync(replaced).ConfigureAwait(false);
         }
     }
 
@@ -92,7 +92,7 @@ public sealed partial class MountEngine
     {
         var fromKey = _keys.ToKey(from);
         var toKey = _keys.ToKey(to);
-        var file = _registry.Find(from);
+        var file = await LockRegisteredAsync(from, cancellationToken).ConfigureAwait(false);
         if (file is null)
         {
             await StoreCallAsync(from, () => _store.CopyAsync(fromKey, toKey, null, cancellationToken)).ConfigureAwait(false);
@@ -102,7 +102,6 @@ public sealed partial class MountEngine
             return;
         }
 
-        await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
@@ -163,10 +162,21 @@ public sealed partial class MountEngine
         var toPrefix = _keys.ToDirectoryPrefix(to);
 
         // Local files below move first, so their uploads go to the new keys.
-        var local = _registry.Below(from).Where(f => !f.Deleted).ToList();
-        foreach (var file in local)
+        var local = new List<OpenFile>();
+        foreach (var file in _registry.Below(from).Where(f => !f.Deleted))
         {
             await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            lock (file.State)
+            {
+                if (!file.Released)
+                {
+                    local.Add(file);
+                    continue;
+                }
+            }
+
+            // Released meanwhile: a plain object now, which the listing below copies like any other.
+            file.ContentLock.Release();
         }
 
         try

@@ -141,6 +141,7 @@ public sealed partial class MountEngine : IAsyncDisposable
             DiskCacheBytes = _diskBlocks.Bytes,
             DiskCacheBudget = _diskBlocks.BudgetBytes,
             OpenFiles = files.Count(f => f.Handles > 0),
+            RegisteredFiles = files.Count,
             DirtyFiles = dirty.Count,
             DirtyBytes = _counters.DirtyBytes,
             PendingUploads = dirty.Count(f => f.Handles == 0),

@@ -24,6 +24,9 @@ public sealed record EngineStatistics
 
     public int OpenFiles { get; init; }
 
+    /// <summary>Files the engine keeps state for: open, dirty, uploading or being renamed; the rest are plain objects.</summary>
+    public int RegisteredFiles { get; init; }
+
     public int DirtyFiles { get; init; }
 
     public long DirtyBytes { get; init; }

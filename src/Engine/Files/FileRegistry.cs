@@ -66,6 +66,28 @@ internal sealed class FileRegistry
         }
     }
 
+    /// <summary>
+    /// Removes a file (if still registered under its path) when <paramref name="leave"/> agrees, both at once:
+    /// nobody can find the file between <paramref name="leave"/> marking it released and its removal.
+    /// </summary>
+    public bool RemoveIf(OpenFile file, Func<OpenFile, bool> leave)
+    {
+        lock (_gate)
+        {
+            if (!leave(file))
+            {
+                return false;
+            }
+
+            if (_byPath.TryGetValue(file.Path, out var current) && current == file)
+            {
+                _byPath.Remove(file.Path);
+            }
+
+            return true;
+        }
+    }
+
     /// <summary>Moves a file, or every file below a directory, to a new path. Returns the files moved.</summary>
     public List<OpenFile> Move(string from, string to)
     {

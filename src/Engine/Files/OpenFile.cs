@@ -70,6 +70,13 @@ internal sealed class OpenFile(long id, string path)
     /// <summary>Set once the file was deleted: late uploads and handles must not resurrect it.</summary>
     public bool Deleted { get; set; }
 
+    /// <summary>
+    /// Set, under the content lock, when the file left the registry clean and unused: it is a plain store object
+    /// again. Whoever found it in the registry before must check this after taking the content lock (or, to add a
+    /// handle, under <see cref="State"/>) and look the path up again.
+    /// </summary>
+    public bool Released { get; set; }
+
     public NodeInfo ToNode() => new(Namespace.FsPath.Name(Path), NodeKind.File, Size, ModifiedTime, Mode, Uid, Gid)
     {
         ETag = Dirty ? null : Remote?.ETag,

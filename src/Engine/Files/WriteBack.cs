@@ -98,6 +98,19 @@ internal sealed partial class WriteBack(
     /// <summary>Schedules the upload of a durable file after the write-back delay (now, when <paramref name="immediately"/>).</summary>
     public void Schedule(OpenFile file, bool immediately = false)
     {
+        bool clean;
+        lock (file.State)
+        {
+            clean = !file.Dirty && file.Handles == 0;
+        }
+
+        if (clean)
+        {
+            // A clean file someone was done with (a rename of it, say): nothing to upload, nothing to keep.
+            ReleaseIfIdle(file);
+            return;
+        }
+
         lock (file.State)
         {
             // Open files upload on their last close, except when asked now (fsync): then writers cancel it if they write.
@@ -365,40 +378,56 @@ internal sealed partial class WriteBack(
                 }
             }
 
-            DropStagingIfIdle(file);
+            ReleaseIfIdle(file);
         }
     }
 
     /// <summary>
-    /// An uploaded file nobody has open keeps its registry entry (leaving the registry races with renames and
-    /// opens that found it there) but not its staging file: its bytes are in the store, and reads fetch them
-    /// from there. Without this every file ever written stayed in the cache directory until unmount. Skipped
-    /// while someone holds the content lock: they are changing the file and decide themselves.
+    /// A clean file nobody has open, with no upload, leaves the registry and its staging file goes: its bytes are
+    /// in the store, and reads fetch them from there. Without this every file ever written stayed in the registry
+    /// (and, before that, in the cache directory) until unmount, and listings scanned them all. Operations that
+    /// found the file in the registry check <see cref="OpenFile.Released"/> once they hold its content lock, so
+    /// leaving needs that lock; when someone holds it they are changing the file and call this again after.
     /// </summary>
-    private static void DropStagingIfIdle(OpenFile file)
+    public void ReleaseIfIdle(OpenFile file)
     {
         if (!file.ContentLock.Wait(0))
         {
             return;
         }
 
+        StagingFile? staging = null;
         try
         {
+            // Also a file no longer registered (replaced by another at its path): its staging file goes all the same.
+            registry.RemoveIf(file, static file =>
+            {
+                lock (file.State)
+                {
+                    if (file.Handles > 0 || file.Dirty || file.Deleted || file.Released || file.Upload is not null || file.Remote is null)
+                    {
+                        return false;
+                    }
+
+                    file.Released = true;
+                    return true;
+                }
+            });
             lock (file.State)
             {
-                if (file.Handles > 0 || file.Dirty || file.Deleted || file.Upload is not null || file.Remote is null)
+                if (file.Released)
                 {
-                    return;
+                    staging = file.Staging;
+                    file.Staging = null;
                 }
-
-                file.Staging?.Delete();
-                file.Staging = null;
             }
         }
         finally
         {
             file.ContentLock.Release();
         }
+
+        staging?.Delete();
     }
 
     private async Task UploadAsync(OpenFile file, UploadTicket ticket, CancellationToken cancellationToken)
@@ -552,23 +581,6 @@ internal sealed partial class WriteBack(
         }
 
         Schedule(file, immediately: true);
-    }
-
-    /// <summary>A clean file with no handles leaves the registry; its staging file is no longer needed.</summary>
-    public void ReleaseIfIdle(OpenFile file)
-    {
-        lock (file.State)
-        {
-            if (file.Handles > 0 || file.Dirty || file.Upload is { Started: true })
-            {
-                return;
-            }
-
-            file.Staging?.Delete();
-            file.Staging = null;
-        }
-
-        registry.Remove(file);
     }
 
     private async Task FillAsync(StagingFile staging, ObjectVersion remote, long start, long end, CancellationToken cancellationToken)
