@@ -102,7 +102,14 @@ public sealed class StagingFile : IDisposable
     /// <summary>Sets the file's length; a shrink forgets content past it, a growth is zeros (which are content).</summary>
     public void SetLength(long oldLength, long newLength)
     {
-        RandomAccess.SetLength(Handle, newLength);
+        // A shell's "> file" truncates a new, empty file. Skipping the call is more than a syscall saved: ext4
+        // marks a file truncated to zero for writeback on close (its auto_da_alloc rule), so every small file
+        // written that way was pushed to disk although its staging file is deleted after upload.
+        if (oldLength != newLength)
+        {
+            RandomAccess.SetLength(Handle, newLength);
+        }
+
         lock (_gate)
         {
             _present.Truncate(newLength);
