@@ -104,6 +104,9 @@ public sealed class MultipartWriteBackTests
 
                 return read;
             }
+
+            // The memory store under this gate reads asynchronously only; a synchronous read could not wait at the gate.
+            public int ReadAt(long offset, Span<byte> buffer) => throw new NotSupportedException("the gated source is read asynchronously");
         }
     }
 }

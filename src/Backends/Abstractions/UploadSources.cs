@@ -25,6 +25,23 @@ public sealed class FileUploadSource(SafeFileHandle handle, long length) : IUplo
 
         return total;
     }
+
+    public int ReadAt(long offset, Span<byte> buffer)
+    {
+        var total = 0;
+        while (total < buffer.Length && offset + total < Length)
+        {
+            var read = RandomAccess.Read(handle, buffer[total..], offset + total);
+            if (read == 0)
+            {
+                break;
+            }
+
+            total += read;
+        }
+
+        return total;
+    }
 }
 
 /// <summary>An upload held in memory (tests, small benchmarks).</summary>
@@ -35,13 +52,18 @@ public sealed class MemoryUploadSource(ReadOnlyMemory<byte> data) : IUploadSourc
     public ValueTask<int> ReadAtAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(ReadAt(offset, buffer.Span));
+    }
+
+    public int ReadAt(long offset, Span<byte> buffer)
+    {
         if (offset >= data.Length)
         {
-            return ValueTask.FromResult(0);
+            return 0;
         }
 
         var slice = data.Span.Slice((int)offset, (int)Math.Min(buffer.Length, data.Length - offset));
-        slice.CopyTo(buffer.Span);
-        return ValueTask.FromResult(slice.Length);
+        slice.CopyTo(buffer);
+        return slice.Length;
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BucketMount.Backends.Internal;
@@ -168,30 +167,21 @@ public sealed partial class S3ObjectStore
         await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken }, async (i, ct) =>
         {
             var offset = (long)i * partSize;
-            var length = (int)Math.Min(partSize, source.Length - offset);
-            var buffer = ArrayPool<byte>.Shared.Rent(length);
-            try
+            var length = Math.Min(partSize, source.Length - offset);
+            using var body = new UploadSourceStream(source, offset, length);
+            Counters.CountRequest(RequestKind.Multipart);
+            var response = await _client.UploadPartAsync(new UploadPartRequest
             {
-                var read = await Transfers.ReadExactlyAsync(source, offset, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
-                using var body = new MemoryStream(buffer, 0, read, writable: false);
-                Counters.CountRequest(RequestKind.Multipart);
-                var response = await _client.UploadPartAsync(new UploadPartRequest
-                {
-                    BucketName = Bucket,
-                    Key = key,
-                    UploadId = uploadId,
-                    PartNumber = i + 1,
-                    PartSize = read,
-                    InputStream = body,
-                    UseChunkEncoding = false,
-                }, ct).ConfigureAwait(false);
-                Counters.AddUploaded(read);
-                parts[i] = new PartETag(i + 1, response.ETag);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+                BucketName = Bucket,
+                Key = key,
+                UploadId = uploadId,
+                PartNumber = i + 1,
+                PartSize = length,
+                InputStream = body,
+                UseChunkEncoding = false,
+            }, ct).ConfigureAwait(false);
+            Counters.AddUploaded(length);
+            parts[i] = new PartETag(i + 1, response.ETag);
         }).ConfigureAwait(false);
         return [.. parts];
     }
@@ -199,17 +189,8 @@ public sealed partial class S3ObjectStore
     /// <summary>A whole upload smaller than one part goes as a single PUT.</summary>
     private async Task<ObjectInfo> PutFromSourceAsync(string key, IUploadSource source, UploadOptions options, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, source.Length));
-        try
-        {
-            var read = await Transfers.ReadExactlyAsync(source, 0, buffer.AsMemory(0, (int)source.Length), cancellationToken).ConfigureAwait(false);
-            using var body = new MemoryStream(buffer, 0, read, writable: false);
-            return await PutAsync(key, body, options, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        using var body = new UploadSourceStream(source, 0, source.Length);
+        return await PutAsync(key, body, options, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task AbortAsync(string key, string uploadId)

@@ -17,7 +17,7 @@ internal sealed class Uploader(IObjectStore store, long partSize, int partConcur
         ifNoneMatch = conditional && ifNoneMatch;
         if (size <= partSize)
         {
-            var stream = new PositionalReadStream(staging.Handle, size);
+            var stream = new UploadSourceStream(new FileUploadSource(staging.Handle, size), 0, size);
             var put = new PutOptions { Metadata = metadata, IfMatch = ifMatch, IfNoneMatch = ifNoneMatch };
             return store.PutAsync(key, stream, put, cancellationToken);
         }
@@ -42,6 +42,17 @@ internal sealed class Uploader(IObjectStore store, long partSize, int partConcur
         public async ValueTask<int> ReadAtAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
         {
             var read = await inner.ReadAtAsync(offset, buffer, cancellationToken).ConfigureAwait(false);
+            if (offset + read >= inner.Length)
+            {
+                lastByteRead();
+            }
+
+            return read;
+        }
+
+        public int ReadAt(long offset, Span<byte> buffer)
+        {
+            var read = inner.ReadAt(offset, buffer);
             if (offset + read >= inner.Length)
             {
                 lastByteRead();

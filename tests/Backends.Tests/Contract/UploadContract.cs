@@ -90,5 +90,16 @@ public abstract partial class ObjectStoreContractTests
 
             return read;
         }
+
+        public int ReadAt(long offset, Span<byte> buffer)
+        {
+            var read = inner.ReadAt(offset, buffer);
+            if (Interlocked.Add(ref _handedOut, read) >= cancelAfterBytes)
+            {
+                cancel.Cancel();
+            }
+
+            return read;
+        }
     }
 }

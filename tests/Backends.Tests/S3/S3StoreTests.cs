@@ -158,8 +158,18 @@ public sealed class S3StoreTests
                 throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, "the disk went away");
             }
 
-            buffer.Span.Clear();
-            return ValueTask.FromResult(buffer.Length);
+            return ValueTask.FromResult(ReadAt(offset, buffer.Span));
+        }
+
+        public int ReadAt(long offset, Span<byte> buffer)
+        {
+            if (offset + buffer.Length > failAt)
+            {
+                throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, "the disk went away");
+            }
+
+            buffer.Clear();
+            return buffer.Length;
         }
     }
 }
