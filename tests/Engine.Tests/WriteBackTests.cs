@@ -61,9 +61,10 @@ public sealed class WriteBackTests
         var staging = Path.Combine(fx.CacheDirectory, "staging");
         var data = new byte[300_000];
         new Random(5).NextBytes(data);
+        // Past the staging memory limit, so the open file's copy is a file in the staging folder.
         await fx.WriteFileAsync("/kept-open", "open"u8.ToArray(), Token);
         await using var stillOpen = await fx.Engine.OpenAsync("/kept-open", OpenFlags.ReadWrite, Token);
-        await stillOpen.WriteAsync(4, "!"u8.ToArray(), Token);
+        await stillOpen.WriteAsync(StagingFile.MemoryLimit, "!"u8.ToArray(), Token);
         await fx.WriteFileAsync("/a", data, Token);
         await fx.WriteFileAsync("/b", "small"u8.ToArray(), Token);
 

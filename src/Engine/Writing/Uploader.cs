@@ -17,7 +17,7 @@ internal sealed class Uploader(IObjectStore store, long partSize, int partConcur
         ifNoneMatch = conditional && ifNoneMatch;
         if (size <= partSize)
         {
-            var stream = new UploadSourceStream(new FileUploadSource(staging.Handle, size), 0, size);
+            var stream = new UploadSourceStream(staging.Source(size), 0, size);
             var put = new PutOptions { Metadata = metadata, IfMatch = ifMatch, IfNoneMatch = ifNoneMatch };
             return store.PutAsync(key, stream, put, cancellationToken);
         }
@@ -30,7 +30,7 @@ internal sealed class Uploader(IObjectStore store, long partSize, int partConcur
             PartSize = Math.Max(partSize, (size / Math.Max(1, store.Capabilities.MaxPartCount - 1)) + 1),
             Concurrency = partConcurrency,
         };
-        IUploadSource source = new FileUploadSource(staging.Handle, size);
+        var source = staging.Source(size);
         return store.UploadAsync(key, lastByteRead is null ? source : new LastByteWatch(source, lastByteRead), upload, cancellationToken);
     }
 
