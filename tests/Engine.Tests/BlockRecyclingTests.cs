@@ -109,6 +109,31 @@ public sealed class BlockRecyclingTests
         Assert.IsGreaterThan(0L, fx.Engine.GetStatistics().MemoryBlocksRecycled, "evicted blocks were filled again");
     }
 
+    [TestMethod]
+    public async Task Random_reads_of_blocks_evicted_to_the_disk_cache_send_no_requests()
+    {
+        var store = new MemoryObjectStore();
+        var data = new byte[64 * BlockSize];
+        new Random(8).NextBytes(data);
+        await store.UploadAsync("big", new MemoryUploadSource(data), null, Token);
+        await using var fx = new EngineFixture(store, o => o with { BlockSize = BlockSize, ReadAheadRequestBytes = BlockSize, MemoryCacheBytes = 4L * BlockSize });
+        CollectionAssert.AreEqual(data, await fx.ReadFileAsync("/big", Token));
+        var before = store.Counters.Snapshot();
+
+        // Most blocks are on disk only now; a random reader must neither fetch them again nor start a whole-file fetch.
+        await using var handle = await fx.Engine.OpenAsync("/big", OpenFlags.Read, Token);
+        var random = new Random(9);
+        var buffer = new byte[4096];
+        for (var i = 0; i < 200; i++)
+        {
+            var offset = random.NextInt64(0, data.Length - buffer.Length);
+            Assert.AreEqual(buffer.Length, await handle.ReadAsync(offset, buffer, Token));
+            Assert.IsTrue(data.AsSpan((int)offset, buffer.Length).SequenceEqual(buffer), $"read {i} at {offset}");
+        }
+
+        Assert.AreEqual(0, store.Counters.Snapshot().Since(before).TotalRequests, "every read came from the caches");
+    }
+
     private static Block Fill(Block block, byte value)
     {
         Array.Fill(block.Data, value);

@@ -37,8 +37,17 @@ public sealed class DiskBlockCache : IDisposable
     /// <summary>Copies a cached block into <paramref name="destination"/>; false when it is not cached.</summary>
     public bool TryRead(BlockKey block, Span<byte> destination, out int length)
     {
-        length = 0;
-        if (_budgetBytes == 0)
+        length = BlockLength(block);
+        return TryReadRange(block, 0, destination[..length]);
+    }
+
+    /// <summary>
+    /// Copies <c>destination.Length</c> bytes from <paramref name="from"/> within a cached block; false when it is
+    /// not cached. A random 4 KiB read costs a 4 KiB read here, not a whole block's.
+    /// </summary>
+    public bool TryReadRange(BlockKey block, int from, Span<byte> destination)
+    {
+        if (_budgetBytes == 0 || from + destination.Length > BlockLength(block))
         {
             return false;
         }
@@ -56,15 +65,29 @@ public sealed class DiskBlockCache : IDisposable
 
         // Read outside the lock: readers of different blocks never wait for each other's disk I/O. A version
         // evicted meanwhile is either still readable through the open handle or gone, which is just a miss.
-        length = BlockLength(block);
         try
         {
             using var handle = File.OpenHandle(DataPath(name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            return RandomAccess.Read(handle, destination[..length], block.Index * _blockSize) == length;
+            return RandomAccess.Read(handle, destination, (block.Index * _blockSize) + from) == destination.Length;
         }
         catch (IOException)
         {
             return false;
+        }
+    }
+
+    /// <summary>True when the block is cached here (it may be evicted a moment later: a hint, not a promise).</summary>
+    public bool Contains(BlockKey block)
+    {
+        if (_budgetBytes == 0)
+        {
+            return false;
+        }
+
+        var name = FileName(block.Version);
+        lock (_gate)
+        {
+            return _versions.TryGetValue(name, out var version) && version.Present.Contains(block.Index);
         }
     }
 
@@ -200,8 +223,22 @@ public sealed class DiskBlockCache : IDisposable
 
     private string MapPath(string name) => Path.Combine(_folder, name + ".map");
 
-    private static string FileName(ObjectVersion version) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(version.Key + "\n" + version.ETag + "\n" + version.Size)))[..40];
+    // Readers ask about one version many times in a row (read-ahead checks every block of its window): the
+    // last name each thread computed saves hashing again.
+    [ThreadStatic]
+    private static (ObjectVersion Version, string Name)? t_lastName;
+
+    private static string FileName(ObjectVersion version)
+    {
+        if (t_lastName is { } last && last.Version == version)
+        {
+            return last.Name;
+        }
+
+        var name = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(version.Key + "\n" + version.ETag + "\n" + version.Size)))[..40];
+        t_lastName = (version, name);
+        return name;
+    }
 
     private static void TryDelete(string path)
     {

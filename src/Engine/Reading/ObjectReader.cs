@@ -56,11 +56,14 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
 
         var missed = window == 0 && readAhead is not null && !fetcher.IsCachedOrFetching(new BlockKey(version, first));
 
-        // Start every block of this read at once, then prefetch ahead, then copy in order.
-        var blocks = new Task<BlockView>[last - first + 1];
+        // Copy what is cached; start every other block of this read at once, then prefetch ahead, then copy those in order.
+        var blocks = new Task<BlockView>?[last - first + 1];
         for (var i = first; i <= last; i++)
         {
-            blocks[i - first] = fetcher.GetAsync(new BlockKey(version, i), cancellationToken);
+            var key = new BlockKey(version, i);
+            var (from, to) = Span(i, offset, end, blockSize);
+            var into = destination.Span.Slice((int)((i * blockSize) + from - offset), to - from);
+            blocks[i - first] = fetcher.TryCopyCached(key, from, into) ? null : fetcher.GetAsync(key, cancellationToken);
         }
 
         if (window > 0 && !streamSequentialReads)
@@ -76,18 +79,27 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
             }
         }
 
-        var copied = 0;
         for (var i = first; i <= last; i++)
         {
-            var block = await blocks[i - first].ConfigureAwait(false);
-            var blockStart = i * blockSize;
-            var from = (int)Math.Max(0, offset - blockStart);
-            var to = (int)Math.Min(block.Length, end - blockStart);
-            await fetcher.CopyAsync(new BlockKey(version, i), block, from, destination.Slice(copied, to - from), cancellationToken).ConfigureAwait(false);
-            copied += to - from;
+            if (blocks[i - first] is not { } fetching)
+            {
+                continue;
+            }
+
+            var block = await fetching.ConfigureAwait(false);
+            var (from, to) = Span(i, offset, end, blockSize);
+            var into = destination.Slice((int)((i * blockSize) + from - offset), to - from);
+            await fetcher.CopyAsync(new BlockKey(version, i), block, from, into, cancellationToken).ConfigureAwait(false);
         }
 
-        return copied;
+        return (int)(end - offset);
+    }
+
+    /// <summary>The part [from, to) of block <paramref name="index"/> that the read [offset, end) covers.</summary>
+    private static (int From, int To) Span(long index, long offset, long end, int blockSize)
+    {
+        var blockStart = index * blockSize;
+        return ((int)Math.Max(0, offset - blockStart), (int)Math.Min(blockSize, end - blockStart));
     }
 
     /// <summary>
