@@ -41,8 +41,6 @@ public readonly struct BlockView(Block block, int generation)
 
     internal Block Block => block;
 
-    internal int Generation => generation;
-
     /// <summary>
     /// Copies <c>destination.Length</c> bytes from <paramref name="from"/>; false when the block was recycled
     /// meanwhile, and then the destination holds bytes that must not be used.

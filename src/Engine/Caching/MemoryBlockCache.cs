@@ -73,7 +73,8 @@ public sealed class MemoryBlockCache
         }
     }
 
-    public BlockView? Get(BlockKey key)
+    /// <param name="counted">False for a second look by a reader whose first one was counted already.</param>
+    public BlockView? Get(BlockKey key, bool counted = true)
     {
         lock (_gate)
         {
@@ -81,11 +82,11 @@ public sealed class MemoryBlockCache
             {
                 _recency.Remove(node);
                 _recency.AddFirst(node);
-                _hits++;
+                _hits += counted ? 1 : 0;
                 return node.Value.Block;
             }
 
-            _misses++;
+            _misses += counted ? 1 : 0;
             return null;
         }
     }

@@ -26,9 +26,14 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
     public bool TryCopyCached(BlockKey block, int from, Span<byte> destination) =>
         (memory.Get(block) is { } cached && cached.TryCopy(from, destination)) || disk.TryReadRange(block, from, destination);
 
-    public Task<BlockView> GetAsync(BlockKey block, CancellationToken cancellationToken)
+    public Task<BlockView> GetAsync(BlockKey block, CancellationToken cancellationToken) => GetAsync(block, counted: true, cancellationToken);
+
+    /// <summary><see cref="GetAsync(BlockKey, CancellationToken)"/> after <see cref="TryCopyCached"/> missed: that look counted already.</summary>
+    public Task<BlockView> GetMissedAsync(BlockKey block, CancellationToken cancellationToken) => GetAsync(block, counted: false, cancellationToken);
+
+    private Task<BlockView> GetAsync(BlockKey block, bool counted, CancellationToken cancellationToken)
     {
-        if (memory.Get(block) is { } cached)
+        if (memory.Get(block, counted) is { } cached)
         {
             return Task.FromResult(cached);
         }
@@ -141,26 +146,12 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
 
     internal int LengthOf(BlockKey block) => (int)Math.Max(0, Math.Min(blockSize, block.Version.Size - (block.Index * blockSize)));
 
+    // The run's blocks were claimed, and a claim is refused for a block on disk: all of them need the GET.
     private async Task FetchRunAsync(List<(BlockKey Key, TaskCompletionSource<BlockView> Done)> blocks)
     {
-        // Blocks already on disk are served from there; the GET covers the rest of the run from its first missing block.
-        var start = 0;
-        while (start < blocks.Count && TryReadDisk(blocks[start].Key) is { } onDisk)
-        {
-            memory.Put(blocks[start].Key, onDisk);
-            blocks[start].Done.TrySetResult(onDisk);
-            start++;
-        }
-
-        if (start == blocks.Count)
-        {
-            return;
-        }
-
-        var rest = blocks.GetRange(start, blocks.Count - start);
-        var first = rest[0].Key;
-        var length = rest.Sum(b => (long)LengthOf(b.Key));
-        var run = new BlockRun(rest, NewBlock, Keep);
+        var first = blocks[0].Key;
+        var length = blocks.Sum(b => (long)LengthOf(b.Key));
+        var run = new BlockRun(blocks, NewBlock, Keep);
         try
         {
             var options = _conditionalReads ? new ReadOptions { IfMatch = first.Version.ETag } : null;
@@ -176,18 +167,6 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
             // Waiters see the error; a later read retries the block on its own.
             run.FailRest(error);
         }
-    }
-
-    private BlockView? TryReadDisk(BlockKey block)
-    {
-        var filled = NewBlock(block);
-        if (disk.TryRead(block, filled.Data, out _))
-        {
-            return filled.View();
-        }
-
-        memory.Discard(filled);
-        return null;
     }
 
     private void Keep(BlockKey block, BlockView filled)

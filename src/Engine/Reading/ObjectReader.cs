@@ -63,7 +63,7 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
             var key = new BlockKey(version, i);
             var (from, to) = Span(i, offset, end, blockSize);
             var into = destination.Span.Slice((int)((i * blockSize) + from - offset), to - from);
-            blocks[i - first] = fetcher.TryCopyCached(key, from, into) ? null : fetcher.GetAsync(key, cancellationToken);
+            blocks[i - first] = fetcher.TryCopyCached(key, from, into) ? null : fetcher.GetMissedAsync(key, cancellationToken);
         }
 
         if (window > 0 && !streamSequentialReads)
