@@ -248,19 +248,29 @@ public sealed partial class MountEngine
                 return null;
             }
 
-            await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            lock (file.State)
+            if (await TryLockUnreleasedAsync(file, cancellationToken).ConfigureAwait(false))
             {
-                if (!file.Released)
-                {
-                    return file;
-                }
+                return file;
             }
-
-            file.ContentLock.Release();
         }
 
         throw RegistryBusy(path);
+    }
+
+    /// <summary>Takes the content lock of a file found in the registry; false (and not held) when it left the registry meanwhile.</summary>
+    private static async Task<bool> TryLockUnreleasedAsync(OpenFile file, CancellationToken cancellationToken)
+    {
+        await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        lock (file.State)
+        {
+            if (!file.Released)
+            {
+                return true;
+            }
+        }
+
+        file.ContentLock.Release();
+        return false;
     }
 
     // Each attempt needs another file to have been registered at the path and released again meanwhile.

@@ -165,18 +165,11 @@ public sealed partial class MountEngine
         var local = new List<OpenFile>();
         foreach (var file in _registry.Below(from).Where(f => !f.Deleted))
         {
-            await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            lock (file.State)
+            // One released meanwhile is a plain object now, which the listing below copies like any other.
+            if (await TryLockUnreleasedAsync(file, cancellationToken).ConfigureAwait(false))
             {
-                if (!file.Released)
-                {
-                    local.Add(file);
-                    continue;
-                }
+                local.Add(file);
             }
-
-            // Released meanwhile: a plain object now, which the listing below copies like any other.
-            file.ContentLock.Release();
         }
 
         try

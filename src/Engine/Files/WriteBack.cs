@@ -400,7 +400,7 @@ internal sealed partial class WriteBack(
         try
         {
             // Also a file no longer registered (replaced by another at its path): its staging file goes all the same.
-            registry.RemoveIf(file, static file =>
+            var released = registry.RemoveIf(file, static file =>
             {
                 lock (file.State)
                 {
@@ -413,9 +413,9 @@ internal sealed partial class WriteBack(
                     return true;
                 }
             });
-            lock (file.State)
+            if (released)
             {
-                if (file.Released)
+                lock (file.State)
                 {
                     staging = file.Staging;
                     file.Staging = null;
