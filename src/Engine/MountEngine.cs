@@ -102,8 +102,12 @@ public sealed partial class MountEngine : IAsyncDisposable
             throw new FileSystemException(FsError.NotADirectory, path, "not a directory.");
         }
 
+        // The registry is read before the store is asked as well as after: a file whose upload finishes while the
+        // listing is on its way leaves the registry, and the store's answer may predate that upload. Later entries
+        // win, so a file registered again meanwhile shows its newest state.
+        var before = _registry.ChildrenOf(path);
         var listing = await StoreCallAsync(path, () => _namespace.ListAsync(path, cancellationToken)).ConfigureAwait(false);
-        var local = _registry.ChildrenOf(path).Where(f => !f.Deleted).ToList();
+        var local = before.Concat(_registry.ChildrenOf(path)).Where(f => !f.Deleted).ToList();
         if (local.Count == 0)
         {
             return listing.Snapshot();
@@ -115,8 +119,12 @@ public sealed partial class MountEngine : IAsyncDisposable
         {
             lock (file.State)
             {
-                var shown = file.ToNode();
-                merged[shown.Name] = shown;
+                // One read before the listing may have been renamed elsewhere since.
+                if (FsPath.Parent(file.Path) == path)
+                {
+                    var shown = file.ToNode();
+                    merged[shown.Name] = shown;
+                }
             }
         }
 

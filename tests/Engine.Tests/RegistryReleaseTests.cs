@@ -1,5 +1,7 @@
 using System.Text;
 using BucketMount.Backends;
+using BucketMount.Backends.Decorators;
+using BucketMount.Backends.Memory;
 
 namespace BucketMount.Engine.Tests;
 
@@ -74,5 +76,66 @@ public sealed class RegistryReleaseTests
         }
 
         Assert.AreEqual(0, fx.Engine.GetStatistics().RegisteredFiles);
+    }
+
+    [TestMethod]
+    public async Task A_listing_answered_before_an_upload_finished_shows_the_uploaded_size_once_the_file_left_the_registry()
+    {
+        var inner = new MemoryObjectStore();
+        await inner.PutAsync("d/f", new MemoryStream(new byte[100]), null, Token);
+        var store = new ListingHeldStore(inner, "d/");
+        await using var fx = new EngineFixture(store);
+        await fx.Engine.GetAttributesAsync("/d", Token);
+
+        var handle = await fx.Engine.OpenAsync("/d/f", OpenFlags.Write, Token);
+        await handle.WriteAsync(0, new byte[3287], Token);
+
+        // The store answers "f: 100 bytes", and the answer is slow to arrive.
+        store.Hold();
+        var listing = fx.Engine.ListDirectoryAsync("/d", Token);
+        await store.Held.Task.WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        // Meanwhile the new content is uploaded and the file leaves the registry.
+        await handle.DisposeAsync();
+        await fx.Engine.WaitForUploadsAsync(null, Token);
+        Assert.AreEqual(0, fx.Engine.GetStatistics().RegisteredFiles);
+        store.Release();
+
+        Assert.AreEqual(3287, (await listing).Single(n => n.Name == "f").Size, "the listing that began while the file was registered shows it");
+        Assert.AreEqual(3287, (await fx.Engine.ListDirectoryAsync("/d", Token)).Single(n => n.Name == "f").Size, "and the stale answer was not cached");
+    }
+
+    /// <summary>Once armed, holds the next listing of one prefix until released; it answers what the store held when asked.</summary>
+    private sealed class ListingHeldStore(IObjectStore inner, string prefix) : ObjectStoreDecorator(inner)
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _armed;
+
+        public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Hold() => Volatile.Write(ref _armed, 1);
+
+        public void Release() => _release.TrySetResult();
+
+        public override async IAsyncEnumerable<ListEntry> ListAsync(string listPrefix, string? delimiter,
+            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            var answer = new List<ListEntry>();
+            await foreach (var entry in Inner.ListAsync(listPrefix, delimiter, cancellationToken))
+            {
+                answer.Add(entry);
+            }
+
+            if (listPrefix == prefix && Interlocked.Exchange(ref _armed, 0) == 1)
+            {
+                Held.TrySetResult();
+                await _release.Task.WaitAsync(cancellationToken);
+            }
+
+            foreach (var entry in answer)
+            {
+                yield return entry;
+            }
+        }
     }
 }
