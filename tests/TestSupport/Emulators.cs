@@ -9,9 +9,13 @@ namespace BucketMount.TestSupport;
 /// </summary>
 public static class Emulators
 {
-    private static readonly Lazy<Task<EmulatorProcess>> S3rverInstance = new(() => EmulatorProcess.StartAsync("s3rver",
-        EmulatorProcess.RequireModuleFile("s3rver/bin/s3rver.js"),
-        (port, data) => ["--address", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--directory", data, "--silent"]));
+    // Through our starter, which makes s3rver answer a PUT only once the object is readable (see the script).
+    private static readonly Lazy<Task<EmulatorProcess>> S3rverInstance = new(() =>
+    {
+        EmulatorProcess.RequireModuleFile("s3rver/lib/stores/filesystem.js");
+        return EmulatorProcess.StartAsync("s3rver", Path.Combine(EmulatorProcess.EmulatorsDirectory, "start-s3rver.cjs"),
+            (port, data) => [port.ToString(CultureInfo.InvariantCulture), data]);
+    });
 
     private static readonly Lazy<Task<EmulatorProcess>> FauxqsInstance = new(() => EmulatorProcess.StartAsync("fauxqs",
         Path.Combine(EmulatorProcess.EmulatorsDirectory, "start-fauxqs.mjs"),
