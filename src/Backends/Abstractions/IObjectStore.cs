@@ -75,6 +75,14 @@ public interface IObjectStore : IAsyncDisposable
     /// </summary>
     Task<ObjectInfo> UploadAsync(string key, IUploadSource source, UploadOptions? options, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Begins an upload whose parts are sent as they become ready (<see cref="IPartUpload"/>), with the object's
+    /// metadata and the conditions its completion must meet. Null where <see cref="StoreCapabilities.PartUploads"/>
+    /// is false: the caller then uploads the whole object with <see cref="UploadAsync"/>.
+    /// </summary>
+    Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken) =>
+        Task.FromResult<IPartUpload?>(null);
+
     /// <summary>Server-side copy; keeps the source's metadata unless <see cref="CopyOptions.ReplaceMetadata"/> is given.</summary>
     Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken);
 

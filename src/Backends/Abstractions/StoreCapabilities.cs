@@ -27,6 +27,12 @@ public sealed record StoreCapabilities
     /// <summary>Most parts one multipart upload may have.</summary>
     public int MaxPartCount { get; init; } = int.MaxValue;
 
+    /// <summary>
+    /// <see cref="IObjectStore.BeginPartUploadAsync"/> works: parts of an object can be sent before its length is
+    /// known and committed later (S3 multipart, memory).
+    /// </summary>
+    public bool PartUploads { get; init; }
+
     /// <summary>Longest key in UTF-8 bytes.</summary>
     public int MaxKeyBytes { get; init; } = 1024;
 

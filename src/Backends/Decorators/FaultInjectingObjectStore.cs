@@ -55,6 +55,11 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
     public override Task<ObjectInfo> UploadAsync(string key, IUploadSource source, UploadOptions? options, CancellationToken cancellationToken) =>
         RunAsync(key, ct => Inner.UploadAsync(key, source, options, ct), cancellationToken);
 
+    public override async Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken) =>
+        await RunAsync(key, ct => Inner.BeginPartUploadAsync(key, options, ct), cancellationToken).ConfigureAwait(false) is { } upload
+            ? new FaultyPartUpload(upload, this)
+            : null;
+
     public override Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken) =>
         RunAsync(destinationKey, ct => Inner.CopyAsync(sourceKey, destinationKey, options, ct), cancellationToken);
 
@@ -140,5 +145,23 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
     {
         Interlocked.Increment(ref _injected);
         return new ObjectStoreException(kind, what + " (fault-injection wrapper)", Description, key);
+    }
+
+    /// <summary>Parts and completion fail and wait like every other call.</summary>
+    private sealed class FaultyPartUpload(IPartUpload inner, FaultInjectingObjectStore store) : IPartUpload
+    {
+        public string Key => inner.Key;
+
+        public Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken) =>
+            store.RunAsync(inner.Key, async ct =>
+            {
+                await inner.UploadPartAsync(partNumber, source, offset, length, ct).ConfigureAwait(false);
+                return true;
+            }, cancellationToken);
+
+        public Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken) =>
+            store.RunAsync(inner.Key, ct => inner.CompleteAsync(length, ct), cancellationToken);
+
+        public Task AbortAsync(CancellationToken cancellationToken) => inner.AbortAsync(cancellationToken);
     }
 }

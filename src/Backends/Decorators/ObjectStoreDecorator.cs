@@ -32,6 +32,9 @@ public abstract class ObjectStoreDecorator(IObjectStore inner) : IObjectStore
     public virtual Task<ObjectInfo> UploadAsync(string key, IUploadSource source, UploadOptions? options, CancellationToken cancellationToken) =>
         Inner.UploadAsync(key, source, options, cancellationToken);
 
+    public virtual Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken) =>
+        Inner.BeginPartUploadAsync(key, options, cancellationToken);
+
     public virtual Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken) =>
         Inner.CopyAsync(sourceKey, destinationKey, options, cancellationToken);
 

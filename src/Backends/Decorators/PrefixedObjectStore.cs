@@ -47,6 +47,11 @@ public sealed class PrefixedObjectStore : ObjectStoreDecorator
     public override async Task<ObjectInfo> UploadAsync(string key, IUploadSource source, UploadOptions? options, CancellationToken cancellationToken) =>
         Strip(await Inner.UploadAsync(Full(key), source, options, cancellationToken).ConfigureAwait(false))!;
 
+    public override async Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken) =>
+        await Inner.BeginPartUploadAsync(Full(key), options, cancellationToken).ConfigureAwait(false) is { } upload
+            ? new PrefixedPartUpload(upload, key, this)
+            : null;
+
     public override async Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken) =>
         Strip(await Inner.CopyAsync(Full(sourceKey), Full(destinationKey), options, cancellationToken).ConfigureAwait(false))!;
 
@@ -70,4 +75,17 @@ public sealed class PrefixedObjectStore : ObjectStoreDecorator
     }
 
     private ObjectInfo? Strip(ObjectInfo? info) => info is null ? null : info with { Key = info.Key[_prefix.Length..] };
+
+    private sealed class PrefixedPartUpload(IPartUpload inner, string key, PrefixedObjectStore store) : IPartUpload
+    {
+        public string Key => key;
+
+        public Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken) =>
+            inner.UploadPartAsync(partNumber, source, offset, length, cancellationToken);
+
+        public async Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken) =>
+            store.Strip(await inner.CompleteAsync(length, cancellationToken).ConfigureAwait(false))!;
+
+        public Task AbortAsync(CancellationToken cancellationToken) => inner.AbortAsync(cancellationToken);
+    }
 }

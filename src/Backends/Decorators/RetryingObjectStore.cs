@@ -56,6 +56,11 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
     public override Task<ObjectInfo> UploadAsync(string key, IUploadSource source, UploadOptions? options, CancellationToken cancellationToken) =>
         RunAsync("UPLOAD", key, ct => Inner.UploadAsync(key, source, options, ct), cancellationToken);
 
+    public override async Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken) =>
+        await RunAsync("MULTIPART", key, ct => Inner.BeginPartUploadAsync(key, options, ct), cancellationToken).ConfigureAwait(false) is { } upload
+            ? new RetryingPartUpload(upload, this)
+            : null;
+
     public override Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken) =>
         RunAsync("COPY", destinationKey, ct => Inner.CopyAsync(sourceKey, destinationKey, options, ct), cancellationToken);
 
@@ -155,4 +160,25 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Operation} '{Key}' failed on try {Attempt} of {MaxAttempts}; retrying in {DelayMs} ms ({Kind}: {Reason})")]
     private static partial void LogRetry(ILogger logger, string operation, string key, int attempt, int maxAttempts, long delayMs, ObjectStoreErrorKind kind, string reason);
+
+    /// <summary>
+    /// Each part is retried on its own (sending a part again replaces it); so is the completion, which S3 answers
+    /// again for an upload it already completed.
+    /// </summary>
+    private sealed class RetryingPartUpload(IPartUpload inner, RetryingObjectStore store) : IPartUpload
+    {
+        public string Key => inner.Key;
+
+        public Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken) =>
+            store.RunAsync("PART", inner.Key, async ct =>
+            {
+                await inner.UploadPartAsync(partNumber, source, offset, length, ct).ConfigureAwait(false);
+                return true;
+            }, cancellationToken);
+
+        public Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken) =>
+            store.RunAsync("COMPLETE", inner.Key, ct => inner.CompleteAsync(length, ct), cancellationToken);
+
+        public Task AbortAsync(CancellationToken cancellationToken) => inner.AbortAsync(cancellationToken);
+    }
 }

@@ -26,6 +26,7 @@ public sealed class MemoryObjectStore : IObjectStore
         ConditionalReads = true,
         ListingIncludesMetadata = false,
         MaxBatchDelete = 1000,
+        PartUploads = true,
     };
 
     public StoreCounters Counters { get; } = new();
@@ -153,6 +154,15 @@ public sealed class MemoryObjectStore : IObjectStore
         return Commit(key, data, etag, metadata, options);
     }
 
+    public Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        MetadataRules.ValidateKey(key, Capabilities.MaxKeyBytes, Description);
+        var metadata = MetadataRules.Validate(options.Metadata, Description, key);
+        Counters.CountRequest(RequestKind.Multipart);
+        return Task.FromResult<IPartUpload?>(new MemoryPartUpload(this, key, options with { Metadata = metadata }));
+    }
+
     public Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -228,4 +238,47 @@ public sealed class MemoryObjectStore : IObjectStore
     }
 
     private sealed record StoredObject(ObjectInfo Info, byte[] Data);
+
+    /// <summary>Parts kept until completion, then committed as one object under the conditions given at the start.</summary>
+    private sealed class MemoryPartUpload(MemoryObjectStore store, string key, PutOptions options) : IPartUpload
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte[]> _parts = new();
+
+        public string Key => key;
+
+        public async Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken)
+        {
+            var data = new byte[length];
+            await Transfers.ReadExactlyAsync(source, offset, data, cancellationToken).ConfigureAwait(false);
+            store.Counters.CountRequest(RequestKind.Multipart);
+            store.Counters.AddUploaded(length);
+            _parts[partNumber] = data;
+        }
+
+        public Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var parts = _parts.OrderBy(p => p.Key).ToList();
+            if (parts.Count == 0 || parts[^1].Key != parts.Count)
+            {
+                throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, "parts 1 to n must all be sent before completing.", store.Description, key);
+            }
+
+            var data = parts.SelectMany(p => p.Value).ToArray();
+            if (data.Length != length)
+            {
+                throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"the parts hold {data.Length} bytes, not {length}.", store.Description, key);
+            }
+
+            store.Counters.CountRequest(RequestKind.Multipart);
+            var etag = $"\"{Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(data))}-{parts.Count}\"";
+            return Task.FromResult(store.Commit(key, data, etag, options.Metadata, options));
+        }
+
+        public Task AbortAsync(CancellationToken cancellationToken)
+        {
+            _parts.Clear();
+            return Task.CompletedTask;
+        }
+    }
 }

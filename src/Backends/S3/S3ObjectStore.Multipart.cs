@@ -17,19 +17,8 @@ public sealed partial class S3ObjectStore
             return await PutFromSourceAsync(key, source, options, cancellationToken).ConfigureAwait(false);
         }
 
-        var initiate = new InitiateMultipartUploadRequest { BucketName = Bucket, Key = key, ContentType = options.ContentType ?? "application/octet-stream" };
-        AddMetadata(initiate.Metadata, metadata);
-        Counters.CountRequest(RequestKind.Multipart);
-        string uploadId;
-        try
-        {
-            uploadId = (await _client.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false)).UploadId;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            throw Fail(e, key);
-        }
-
+        var contentType = options.ContentType ?? "application/octet-stream";
+        var uploadId = await InitiateAsync(key, metadata, contentType, cancellationToken).ConfigureAwait(false);
         try
         {
             var parts = await UploadPartsAsync(key, uploadId, source, partSize, options.Concurrency, cancellationToken).ConfigureAwait(false);
@@ -37,7 +26,7 @@ public sealed partial class S3ObjectStore
             AddConditions(options, (m, n) => (complete.IfMatch, complete.IfNoneMatch) = (m, n));
             Counters.CountRequest(RequestKind.Multipart);
             var response = await _client.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
-            return new ObjectInfo(key, source.Length, response.ETag, DateTimeOffset.UtcNow, metadata ?? new Dictionary<string, string>(), initiate.ContentType);
+            return new ObjectInfo(key, source.Length, response.ETag, DateTimeOffset.UtcNow, metadata ?? new Dictionary<string, string>(), contentType);
         }
         catch (Exception e)
         {
@@ -106,18 +95,8 @@ public sealed partial class S3ObjectStore
     /// <summary>Copies an object over 5 GiB (or over the configured threshold) with UploadPartCopy, parts in parallel.</summary>
     private async Task<ObjectInfo> MultipartCopyAsync(ObjectInfo source, string destinationKey, IReadOnlyDictionary<string, string>? replace, CopyOptions? options, CancellationToken cancellationToken)
     {
-        var initiate = new InitiateMultipartUploadRequest { BucketName = Bucket, Key = destinationKey, ContentType = options?.ContentType ?? source.ContentType ?? "application/octet-stream" };
-        AddMetadata(initiate.Metadata, replace ?? source.Metadata);
-        Counters.CountRequest(RequestKind.Multipart);
-        string uploadId;
-        try
-        {
-            uploadId = (await _client.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false)).UploadId;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            throw Fail(e, destinationKey);
-        }
+        var uploadId = await InitiateAsync(destinationKey, replace ?? source.Metadata, options?.ContentType ?? source.ContentType ?? "application/octet-stream", cancellationToken)
+            .ConfigureAwait(false);
 
         try
         {
@@ -167,23 +146,44 @@ public sealed partial class S3ObjectStore
         await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken }, async (i, ct) =>
         {
             var offset = (long)i * partSize;
-            var length = Math.Min(partSize, source.Length - offset);
-            using var body = new UploadSourceStream(source, offset, length);
-            Counters.CountRequest(RequestKind.Multipart);
-            var response = await _client.UploadPartAsync(new UploadPartRequest
-            {
-                BucketName = Bucket,
-                Key = key,
-                UploadId = uploadId,
-                PartNumber = i + 1,
-                PartSize = length,
-                InputStream = body,
-                UseChunkEncoding = false,
-            }, ct).ConfigureAwait(false);
-            Counters.AddUploaded(length);
-            parts[i] = new PartETag(i + 1, response.ETag);
+            parts[i] = await SendPartAsync(key, uploadId, i + 1, source, offset, Math.Min(partSize, source.Length - offset), ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
         return [.. parts];
+    }
+
+    /// <summary>Begins a multipart upload; returns its id.</summary>
+    private async Task<string> InitiateAsync(string key, IReadOnlyDictionary<string, string>? metadata, string contentType, CancellationToken cancellationToken)
+    {
+        var initiate = new InitiateMultipartUploadRequest { BucketName = Bucket, Key = key, ContentType = contentType };
+        AddMetadata(initiate.Metadata, metadata);
+        Counters.CountRequest(RequestKind.Multipart);
+        try
+        {
+            return (await _client.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false)).UploadId;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw Fail(e, key);
+        }
+    }
+
+    /// <summary>Sends one part, streamed from the source (no buffer of its own).</summary>
+    private async Task<PartETag> SendPartAsync(string key, string uploadId, int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken)
+    {
+        using var body = new UploadSourceStream(source, offset, length);
+        Counters.CountRequest(RequestKind.Multipart);
+        var response = await _client.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = Bucket,
+            Key = key,
+            UploadId = uploadId,
+            PartNumber = partNumber,
+            PartSize = length,
+            InputStream = body,
+            UseChunkEncoding = false,
+        }, cancellationToken).ConfigureAwait(false);
+        Counters.AddUploaded(length);
+        return new PartETag(partNumber, response.ETag);
     }
 
     /// <summary>A whole upload smaller than one part goes as a single PUT.</summary>

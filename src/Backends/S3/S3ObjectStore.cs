@@ -33,6 +33,7 @@ public sealed partial class S3ObjectStore : IObjectStore
             MaxPartCount = 10_000,
             MaxKeyBytes = 1024,
             MaxBatchDelete = options.BatchDelete ? 1000 : 1,
+            PartUploads = true,
         };
     }
 

@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using Amazon.S3.Model;
+
+namespace BucketMount.Backends.S3;
+
+public sealed partial class S3ObjectStore
+{
+    public async Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken)
+    {
+        Validate(key);
+        var metadata = MetadataRules.Validate(options.Metadata, Description, key);
+        var uploadId = await InitiateAsync(key, metadata, options.ContentType ?? "application/octet-stream", cancellationToken).ConfigureAwait(false);
+        return new S3PartUpload(this, key, uploadId, options, metadata ?? new Dictionary<string, string>());
+    }
+
+    /// <summary>One multipart upload; the part ETags S3 answered are kept here until completion.</summary>
+    private sealed class S3PartUpload(S3ObjectStore store, string key, string uploadId, PutOptions options, IReadOnlyDictionary<string, string> metadata) : IPartUpload
+    {
+        private readonly ConcurrentDictionary<int, string> _etags = new();
+
+        public string Key => key;
+
+        public async Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var part = await store.SendPartAsync(key, uploadId, partNumber, source, offset, length, cancellationToken).ConfigureAwait(false);
+                _etags[partNumber] = part.ETag;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                throw store.Fail(e, key);
+            }
+        }
+
+        public async Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken)
+        {
+            var parts = _etags.OrderBy(p => p.Key).Select(p => new PartETag(p.Key, p.Value)).ToList();
+            if (parts.Count == 0 || parts[^1].PartNumber != parts.Count)
+            {
+                throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument,
+                    $"parts 1 to {parts.Count} must all be sent before completing (have {string.Join(", ", parts.Select(p => p.PartNumber))}).", store.Description, key);
+            }
+
+            var complete = new CompleteMultipartUploadRequest { BucketName = store.Bucket, Key = key, UploadId = uploadId, PartETags = parts };
+            store.AddConditions(options, (m, n) => (complete.IfMatch, complete.IfNoneMatch) = (m, n));
+            store.Counters.CountRequest(RequestKind.Multipart);
+            try
+            {
+                var response = await store._client.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
+                return new ObjectInfo(key, length, response.ETag, DateTimeOffset.UtcNow, metadata, options.ContentType ?? "application/octet-stream");
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                throw store.Fail(e, key);
+            }
+        }
+
+        public Task AbortAsync(CancellationToken cancellationToken) => store.AbortAsync(key, uploadId);
+    }
+}
