@@ -83,6 +83,13 @@ public sealed record EngineOptions
     /// <summary>Parts of one upload in flight at once.</summary>
     public int UploadPartConcurrency { get; init; } = 4;
 
+    /// <summary>
+    /// Send a large file written from empty to its end in order part by part while it is written, instead of all
+    /// of it after close (where the store can: S3). Its modification time then stays at the moment the first
+    /// parts began (as S3's own Last-Modified of a multipart object does) unless set explicitly.
+    /// </summary>
+    public bool StreamUploads { get; init; } = true;
+
     public ConflictPolicy ConflictPolicy { get; init; } = ConflictPolicy.LastWriterWins;
 
     /// <summary>Show exact modification times in listings by a HEAD per file the engine has not seen (slower).</summary>

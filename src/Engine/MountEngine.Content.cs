@@ -121,15 +121,25 @@ public sealed partial class MountEngine
                 await staging.WriteAsync(offset, data!.Value, cancellationToken).ConfigureAwait(false);
             }
 
+            var appended = truncateTo is null && offset == oldSize;
             lock (file.State)
             {
                 _counters.AddDirty(wasDirty ? newSize - file.Size : newSize);
                 file.Size = newSize;
                 file.Dirty = true;
-                file.ModifiedTime = DateTimeOffset.UtcNow;
+
+                // While its parts stream, a file keeps the time they began (the store fixes it then), so the time
+                // shown is the time kept and no copy is needed to correct it after the upload.
+                if (file.Stream is null || !appended)
+                {
+                    file.ModifiedTime = DateTimeOffset.UtcNow;
+                }
+
                 file.Generation++;
                 _cache.OnChanged(file.Path, file.ToNode());
             }
+
+            _writeBack.OnContentChanged(file, staging, oldSize, appended, newSize);
         }
         catch (IOException e)
         {

@@ -297,6 +297,7 @@ public sealed partial class MountEngine
             }
 
             _registry.Remove(file);
+            WriteBack.AbandonStream(file);
             if (!stillOpen)
             {
                 _writeBack.Discard(file);

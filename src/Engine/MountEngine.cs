@@ -156,6 +156,7 @@ public sealed partial class MountEngine : IAsyncDisposable
             FailingUploads = dirty.Count(f => f.LastError is not null),
             UploadsDone = _counters.UploadsSucceeded,
             UploadFailures = _counters.UploadsFailed,
+            StreamedUploads = _counters.StreamedUploads,
             Conflicts = _counters.Conflicts,
             LastErrors = _counters.LastErrors(),
         };

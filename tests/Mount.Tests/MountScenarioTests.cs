@@ -25,6 +25,9 @@ public abstract class MountScenarioTests
     /// <summary>Mount options this store needs for the scenarios (e.g. exact mtimes where listings carry none).</summary>
     protected virtual string[] StoreMountArguments => [];
 
+    /// <summary>The store takes parts before an object's length is known (S3), so large files go while written.</summary>
+    protected virtual bool PartUploads => false;
+
     [TestInitialize]
     public void CreateFolders()
     {
@@ -61,6 +64,37 @@ public abstract class MountScenarioTests
             Assert.AreEqual(expected, (await Shell.MustAsync($"sha256sum < '{MountPoint}/big.bin'")).Split(' ')[0]);
             await again.UnmountAsync();
         }
+    }
+
+    [TestMethod]
+    public async Task Large_files_written_in_order_are_sent_while_written_and_cp_p_keeps_their_times()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        await Shell.MustAsync($"head -c 31457280 /dev/urandom > '{Work}/a.bin' && touch -d '2011-12-13 14:15:16' '{Work}/a.bin'");
+        var expected = (await Shell.MustAsync($"sha256sum < '{Work}/a.bin'")).Split(' ')[0];
+
+        await using (var mount = await MountAsync(remote))
+        {
+            await Shell.MustAsync($"cp '{Work}/a.bin' '{MountPoint}/plain.bin' && cp -p '{Work}/a.bin' '{MountPoint}/kept.bin' && dd if='{Work}/a.bin' of='{MountPoint}/dd.bin' bs=1M status=none");
+            var (streamed, done) = (0L, 0L);
+            for (var i = 0; i < 120 && done < 3; i++)
+            {
+                using var json = System.Text.Json.JsonDocument.Parse(await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' status '{MountPoint}' --json"));
+                var statistics = json.RootElement[0].GetProperty("statistics");
+                (streamed, done) = (statistics.GetProperty("StreamedUploads").GetInt64(), statistics.GetProperty("UploadsDone").GetInt64());
+                await Task.Delay(500);
+            }
+
+            Assert.AreEqual(3L, done);
+            Assert.AreEqual(PartUploads ? 3L : 0L, streamed, "cp, cp -p and dd of 30 MiB each were sent while written where the store can");
+            await mount.UnmountAsync();
+        }
+
+        Directory.Delete(Cache, recursive: true);
+        await using var again = await MountAsync(remote);
+        Assert.AreEqual($"{expected}\n{expected}\n{expected}\n", await Shell.MustAsync("for f in plain kept dd; do sha256sum < $f.bin | cut -d' ' -f1; done", MountPoint));
+        Assert.AreEqual("1323785716\n", await Shell.MustAsync("stat -c %Y kept.bin", MountPoint), "cp -p's time survives (set by a copy in the store)");
+        await again.UnmountAsync();
     }
 
     [TestMethod]
@@ -353,6 +387,8 @@ public abstract class MountScenarioTests
 public sealed class S3rverMountTests : MountScenarioTests
 {
     protected override string[] StoreMountArguments => ["--exact-mtimes"];
+
+    protected override bool PartUploads => true;
 
     protected override async Task<string> CreateRemoteAsync(string root)
     {

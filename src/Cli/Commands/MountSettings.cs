@@ -31,6 +31,8 @@ internal sealed class MountSettings
 
     public Option<ConflictPolicy> Conflict { get; } = new("--conflict") { Description = "When the object changed in the store since it was opened: LastWriterWins or KeepBoth.", DefaultValueFactory = _ => ConflictPolicy.LastWriterWins };
 
+    public Option<bool> UploadAfterClose { get; } = new("--upload-after-close") { Description = "Send every file only after its last close, never part by part while it is written (a streamed file keeps the modification time it had when its first parts went)." };
+
     public Option<bool> ExactMtimes { get; } = new("--exact-mtimes") { Description = "Show exact modification times in listings (a HEAD per file not seen before)." };
 
     public Option<bool> ReadOnly { get; } = new("--read-only") { Description = "Refuse every change." };
@@ -58,7 +60,7 @@ internal sealed class MountSettings
     public IEnumerable<Option> All =>
     [
         CacheDir, MemoryCacheMiB, DiskCacheMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, WholeFileReadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
-        Conflict, ExactMtimes, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, Host, VolumeLabel, NetworkDrive, CurrentSession,
+        Conflict, UploadAfterClose, ExactMtimes, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, Host, VolumeLabel, NetworkDrive, CurrentSession,
     ];
 
     /// <summary>The host that shows the mount: Dokan on Windows, FUSE elsewhere, unless --host says otherwise.</summary>
@@ -90,6 +92,7 @@ internal sealed class MountSettings
         WriteBackDelay = TimeSpan.FromSeconds(parse.GetValue(WriteBackDelaySeconds)),
         ConflictPolicy = parse.GetValue(Conflict),
         ExactModificationTimes = parse.GetValue(ExactMtimes),
+        StreamUploads = !parse.GetValue(UploadAfterClose),
         ReadOnly = parse.GetValue(ReadOnly),
     };
 

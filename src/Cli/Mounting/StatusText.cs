@@ -11,7 +11,7 @@ internal static class StatusText
         var text = new StringBuilder();
         text.AppendLine($"{status.MountPoint}  <-  {status.Remote}   (pid {status.Pid}, up {TimeSpan.FromSeconds(status.UptimeSeconds):d\\.hh\\:mm\\:ss})");
         text.AppendLine($"  cache: {status.CacheDirectory}; memory {Mb(s.MemoryCacheBytes)}/{Mb(s.MemoryCacheBudget)} MB, disk {Mb(s.DiskCacheBytes)}/{Mb(s.DiskCacheBudget)} MB, hits {s.MemoryCacheHits}, misses {s.MemoryCacheMisses}");
-        text.AppendLine($"  files: {s.OpenFiles} open, {s.DirtyFiles} dirty ({Mb(s.DirtyBytes)} MB); uploads: {s.PendingUploads} pending, {s.FailingUploads} failing, {s.UploadsDone} done, {s.Conflicts} conflicts");
+        text.AppendLine($"  files: {s.OpenFiles} open, {s.DirtyFiles} dirty ({Mb(s.DirtyBytes)} MB); uploads: {s.PendingUploads} pending, {s.FailingUploads} failing, {s.UploadsDone} done ({s.StreamedUploads} sent while written), {s.Conflicts} conflicts");
         text.AppendLine($"  requests: {s.Store}; throughput up {status.UploadMegabytesPerSecond:F2} MB/s, down {status.DownloadMegabytesPerSecond:F2} MB/s");
         foreach (var error in s.LastErrors.TakeLast(5))
         {

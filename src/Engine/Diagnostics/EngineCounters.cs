@@ -14,6 +14,7 @@ internal sealed class EngineCounters
     private long _bytesUploaded;
     private long _uploadsFailed;
     private long _conflicts;
+    private long _streamedUploads;
 
     public long DirtyBytes => Interlocked.Read(ref _dirtyBytes);
 
@@ -24,6 +25,8 @@ internal sealed class EngineCounters
     public long UploadsScheduledCount => Interlocked.Read(ref _uploadsScheduled);
 
     public long Conflicts => Interlocked.Read(ref _conflicts);
+
+    public long StreamedUploads => Interlocked.Read(ref _streamedUploads);
 
     public long BytesUploadedByWriteBack => Interlocked.Read(ref _bytesUploaded);
 
@@ -45,6 +48,8 @@ internal sealed class EngineCounters
     }
 
     public void Conflict() => Interlocked.Increment(ref _conflicts);
+
+    public void StreamedUpload() => Interlocked.Increment(ref _streamedUploads);
 
     public void RecordError(string error)
     {

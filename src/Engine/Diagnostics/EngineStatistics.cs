@@ -39,6 +39,9 @@ public sealed record EngineStatistics
 
     public long UploadFailures { get; init; }
 
+    /// <summary>Uploads completed from parts sent while the file was written (the rest went after close).</summary>
+    public long StreamedUploads { get; init; }
+
     public long Conflicts { get; init; }
 
     public IReadOnlyList<string> LastErrors { get; init; } = [];

@@ -58,6 +58,12 @@ internal sealed class OpenFile(long id, string path)
     /// <summary>The scheduled or running upload, if any.</summary>
     public UploadTicket? Upload { get; set; }
 
+    /// <summary>The upload sending this file's parts while it is written, if one runs (see <see cref="PartStream"/>).</summary>
+    public PartStream? Stream { get; set; }
+
+    /// <summary>The content began empty and has only been appended to since: it may be streamed.</summary>
+    public bool StreamCandidate { get; set; }
+
     /// <summary>The last upload error, shown by status; cleared by a successful upload.</summary>
     public string? LastError { get; set; }
 

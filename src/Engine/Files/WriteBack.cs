@@ -281,9 +281,10 @@ internal sealed partial class WriteBack(
         return recovered;
     }
 
-    /// <summary>Forgets a file's local state: journal record, staging file, dirty bytes.</summary>
+    /// <summary>Forgets a file's local state: journal record, staging file, dirty bytes, parts sent while it was written.</summary>
     public void Discard(OpenFile file)
     {
+        AbandonStream(file);
         StagingFile? staging;
         lock (file.State)
         {
@@ -438,6 +439,8 @@ internal sealed partial class WriteBack(
         StagingFile staging;
         string? baseETag;
         Dictionary<string, string> metadata;
+        PartStream? stream;
+        PutOptions wanted;
         lock (file.State)
         {
             if (!file.Dirty || file.Deleted || file.Staging is null || file.JournaledGeneration != file.Generation)
@@ -451,6 +454,11 @@ internal sealed partial class WriteBack(
             staging = file.Staging;
             baseETag = file.Remote?.ETag;
             metadata = ObjectMetadata.Build(file.Attributes);
+            wanted = UploadOptionsFor(file);
+
+            // This upload takes the stream over: writes after it start content a new stream may send.
+            stream = file.Stream;
+            file.Stream = null;
         }
 
         var key = keys.ToKey(path);
@@ -459,8 +467,10 @@ internal sealed partial class WriteBack(
         try
         {
             var unconditional = file.ReplaceUnconditionally;
-            uploaded = await _uploader.TransferAsync(key, staging, size, metadata, unconditional ? null : baseETag,
-                ifNoneMatch: !unconditional && baseETag is null, () => OnLastByteRead(file, ticket), cancellationToken).ConfigureAwait(false);
+            uploaded = (stream is null ? null : await TryFinishStreamAsync(stream, key, staging, size, wanted with { Metadata = metadata },
+                    () => OnLastByteRead(file, ticket), cancellationToken).ConfigureAwait(false))
+                ?? await _uploader.TransferAsync(key, staging, size, metadata, unconditional ? null : baseETag,
+                    ifNoneMatch: !unconditional && baseETag is null, () => OnLastByteRead(file, ticket), cancellationToken).ConfigureAwait(false);
         }
         catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
         {

@@ -1,0 +1,146 @@
+using BucketMount.Backends;
+using BucketMount.Engine.Namespace;
+using BucketMount.Engine.Writing;
+using Microsoft.Extensions.Logging;
+
+namespace BucketMount.Engine.Files;
+
+/// <summary>Streaming a file's parts while it is written (<see cref="PartStream"/>), and finishing that at upload.</summary>
+internal sealed partial class WriteBack
+{
+    // A stream begins once this many whole parts are written: smaller files are cheaper as they always were.
+    private const int PartsBeforeStreaming = 2;
+
+    /// <summary>
+    /// After a write or truncate, under the file's content lock: queues the parts an append completed, begins a
+    /// stream for a file that qualifies, or abandons the stream a change that is not an append invalidated.
+    /// </summary>
+    public void OnContentChanged(OpenFile file, StagingFile staging, long oldSize, bool appended, long newSize)
+    {
+        PartStream? abandoned = null;
+        PartStream? running;
+        bool begin;
+        lock (file.State)
+        {
+            // A write at offset 0 of an empty file, or a truncate to 0, starts content that needs nothing fetched.
+            var candidate = appended ? file.StreamCandidate || oldSize == 0 : newSize == 0;
+            var fits = newSize <= options.UploadPartSize * (store.Capabilities.MaxPartCount - 1L);
+            if (!appended || !candidate || !fits)
+            {
+                abandoned = file.Stream;
+                file.Stream = null;
+            }
+
+            file.StreamCandidate = candidate && fits;
+            running = file.Stream;
+            begin = running is null && file.StreamCandidate && appended && !file.Deleted && options.StreamUploads &&
+                store.Capabilities.PartUploads && newSize >= PartsBeforeStreaming * options.UploadPartSize;
+        }
+
+        abandoned?.Abandon();
+        if (begin)
+        {
+            // The content lock keeps other writes out; attributes may still change, which the finish checks.
+            PutOptions begun;
+            string key;
+            lock (file.State)
+            {
+                key = keys.ToKey(file.Path);
+                begun = UploadOptionsFor(file);
+            }
+
+            running = new PartStream(store, key, begun, options.UploadPartSize, options.UploadPartConcurrency);
+            lock (file.State)
+            {
+                file.Stream = running;
+            }
+
+            LogStreamBegun(logger, file.Path);
+        }
+
+        running?.Offer(staging, newSize);
+    }
+
+    /// <summary>Abandons the file's stream, if any (the file was deleted or replaced).</summary>
+    public static void AbandonStream(OpenFile file)
+    {
+        PartStream? stream;
+        lock (file.State)
+        {
+            stream = file.Stream;
+            file.Stream = null;
+        }
+
+        stream?.Abandon();
+    }
+
+    /// <summary>Metadata and conditions of an upload of the file as it is now. Caller holds <see cref="OpenFile.State"/>.</summary>
+    private PutOptions UploadOptionsFor(OpenFile file)
+    {
+        var unconditional = file.ReplaceUnconditionally;
+        var conditional = store.Capabilities.ConditionalWrites && !unconditional;
+        return new PutOptions
+        {
+            Metadata = ObjectMetadata.Build(file.Attributes),
+            IfMatch = conditional ? file.Remote?.ETag : null,
+            IfNoneMatch = conditional && file.Remote is null,
+        };
+    }
+
+    /// <summary>
+    /// Completes the stream as the upload of <paramref name="size"/> bytes when it still stands for the file (same
+    /// key and conditions); attributes changed since it began are then set by a copy of the object onto itself,
+    /// which the store does without the bytes passing through here. Null when the stream does not fit or failed:
+    /// it is abandoned and the caller uploads the file whole. A precondition failure is the caller's to resolve.
+    /// </summary>
+    private async Task<ObjectInfo?> TryFinishStreamAsync(PartStream stream, string key, StagingFile staging, long size, PutOptions wanted,
+        Action beforeCommit, CancellationToken cancellationToken)
+    {
+        if (stream.Key != key || stream.Options.IfMatch != wanted.IfMatch || stream.Options.IfNoneMatch != wanted.IfNoneMatch)
+        {
+            stream.Abandon();
+            return null;
+        }
+
+        ObjectInfo completed;
+        try
+        {
+            completed = await stream.FinishAsync(staging, size, beforeCommit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
+        {
+            stream.Abandon();
+            throw;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OperationCanceledException)
+        {
+            LogStreamFailed(logger, key, e.Message);
+            stream.Abandon();
+            return null;
+        }
+        catch
+        {
+            stream.Abandon();
+            throw;
+        }
+
+        counters.StreamedUpload();
+        if (SameMetadata(stream.Options.Metadata, wanted.Metadata))
+        {
+            return completed;
+        }
+
+        return await store.CopyAsync(key, key, new CopyOptions { ReplaceMetadata = wanted.Metadata, SourceIfMatch = completed.ETag }, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    private static bool SameMetadata(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b) =>
+        (a ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal)
+            .SequenceEqual((b ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal));
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sending {Path} in parts while it is written")]
+    private static partial void LogStreamBegun(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The part upload of {Key} failed ({Reason}); uploading the file whole")]
+    private static partial void LogStreamFailed(ILogger logger, string key, string reason);
+}
