@@ -105,6 +105,9 @@ public sealed partial class MountEngine
         try
         {
             await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
+
+            // Parts sent while it was written went to the old key: the file is uploaded whole under the new one.
+            WriteBack.AbandonStream(file);
             bool dirty;
             ObjectVersion? remote;
             lock (file.State)
@@ -177,6 +180,7 @@ public sealed partial class MountEngine
             foreach (var file in local)
             {
                 await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
+                WriteBack.AbandonStream(file);
                 if (file.Dirty)
                 {
                     await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);

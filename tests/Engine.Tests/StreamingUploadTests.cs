@@ -137,7 +137,9 @@ public sealed class StreamingUploadTests
         CollectionAssert.AreEqual(data, await ReadStoreAsync(store, "new.bin"));
         Assert.IsNull(await store.HeadAsync("old.bin", Token));
         await store.WaitForAbortsAsync(1, Token);
-        Assert.AreEqual(0, store.Completed);
+        Assert.AreEqual(2, store.Begun, "the parts for the old name were dropped at the rename; the next append began anew");
+        Assert.AreEqual(1, store.Completed);
+        Assert.AreEqual(0, store.WholeUploads);
     }
 
     [TestMethod]
