@@ -61,7 +61,7 @@ internal sealed partial class WriteBack
         running?.Offer(staging, newSize);
     }
 
-    /// <summary>Abandons the file's stream, if any (the file was deleted or replaced).</summary>
+    /// <summary>Abandons the file's stream, if any (the file was deleted, replaced or renamed).</summary>
     public static void AbandonStream(OpenFile file)
     {
         PartStream? stream;

@@ -467,7 +467,7 @@ internal sealed partial class WriteBack(
         try
         {
             var unconditional = file.ReplaceUnconditionally;
-            uploaded = (stream is null ? null : await TryFinishStreamAsync(stream, key, staging, size, wanted with { Metadata = metadata },
+            uploaded = (stream is null ? null : await TryFinishStreamAsync(stream, key, staging, size, wanted,
                     () => OnLastByteRead(file, ticket), cancellationToken).ConfigureAwait(false))
                 ?? await _uploader.TransferAsync(key, staging, size, metadata, unconditional ? null : baseETag,
                     ifNoneMatch: !unconditional && baseETag is null, () => OnLastByteRead(file, ticket), cancellationToken).ConfigureAwait(false);
