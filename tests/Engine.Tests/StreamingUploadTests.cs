@@ -205,6 +205,25 @@ public sealed class StreamingUploadTests
     }
 
     [TestMethod]
+    public async Task A_store_refusing_to_begin_fails_no_write_and_the_file_uploads_whole()
+    {
+        var store = new RecordingStore(new MemoryObjectStore()) { BeginThrows = true };
+        await using var fx = Fixture(store);
+        var data = Bytes(12 * MiB, 13);
+
+        await using (var handle = await fx.Engine.OpenAsync("/refused.bin", OpenFlags.Write | OpenFlags.Create, Token))
+        {
+            await WriteInOrderAsync(handle, data, 0, data.Length);
+        }
+
+        await fx.Engine.WaitForUploadsAsync(null, Token);
+
+        CollectionAssert.AreEqual(data, await ReadStoreAsync(store, "refused.bin"));
+        Assert.AreEqual(1, store.Begun);
+        Assert.AreEqual(1, store.WholeUploads);
+    }
+
+    [TestMethod]
     public async Task Small_files_and_disabled_streaming_upload_whole_as_before()
     {
         var store = new RecordingStore(new MemoryObjectStore());
@@ -348,11 +367,18 @@ public sealed class StreamingUploadTests
         public Task WaitForAbortsAsync(int count, CancellationToken cancellationToken) =>
             WaitForAsync(() => Volatile.Read(ref _aborted) >= count, $"{count} aborts", cancellationToken);
 
-        public override async Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken)
+        /// <summary>Begin throws before returning a task, as a store validating its arguments up front may.</summary>
+        public bool BeginThrows { get; init; }
+
+        public override Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _begun);
-            return await Inner.BeginPartUploadAsync(key, options, cancellationToken) is { } upload ? new Recorded(upload, this) : null;
+            return BeginThrows
+                ? throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, "refused (test)", "recording", key)
+                : WrapAsync(Inner.BeginPartUploadAsync(key, options, cancellationToken));
         }
+
+        private async Task<IPartUpload?> WrapAsync(Task<IPartUpload?> begin) => await begin is { } upload ? new Recorded(upload, this) : null;
 
         public override Task<ObjectInfo> UploadAsync(string key, IUploadSource source, UploadOptions? options, CancellationToken cancellationToken)
         {

@@ -26,7 +26,9 @@ internal sealed class PartStream
         Options = options;
         _partSize = partSize;
         _slots = new SemaphoreSlim(concurrency, concurrency);
-        _begin = store.BeginPartUploadAsync(key, options, _cancel.Token);
+        // Off the writer's thread too, and a store that throws before its first await fails this task, not the write.
+        // Never cancelled: an upload the store began must be known, so that abandoning the stream can abort it.
+        _begin = Task.Run(() => store.BeginPartUploadAsync(key, options, CancellationToken.None));
     }
 
     /// <summary>The key the object will have; a file renamed meanwhile needs another upload.</summary>
