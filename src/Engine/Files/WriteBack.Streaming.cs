@@ -19,7 +19,7 @@ internal sealed partial class WriteBack
     {
         PartStream? abandoned = null;
         PartStream? running;
-        bool begin;
+        (string Key, PutOptions Options)? begin = null;
         lock (file.State)
         {
             // A write at offset 0 of an empty file, or a truncate to 0, starts content that needs nothing fetched.
@@ -33,23 +33,18 @@ internal sealed partial class WriteBack
 
             file.StreamCandidate = candidate && fits;
             running = file.Stream;
-            begin = running is null && file.StreamCandidate && appended && !file.Deleted && options.StreamUploads &&
-                store.Capabilities.PartUploads && newSize >= PartsBeforeStreaming * options.UploadPartSize;
+            if (running is null && file.StreamCandidate && appended && !file.Deleted && options.StreamUploads &&
+                store.Capabilities.PartUploads && newSize >= PartsBeforeStreaming * options.UploadPartSize)
+            {
+                // The content lock keeps other writes out; attributes may still change, which the finish checks.
+                begin = (keys.ToKey(file.Path), UploadOptionsFor(file));
+            }
         }
 
         abandoned?.Abandon();
-        if (begin)
+        if (begin is { } start)
         {
-            // The content lock keeps other writes out; attributes may still change, which the finish checks.
-            PutOptions begun;
-            string key;
-            lock (file.State)
-            {
-                key = keys.ToKey(file.Path);
-                begun = UploadOptionsFor(file);
-            }
-
-            running = new PartStream(store, key, begun, options.UploadPartSize, options.UploadPartConcurrency);
+            running = new PartStream(store, start.Key, start.Options, options.UploadPartSize, options.UploadPartConcurrency);
             lock (file.State)
             {
                 file.Stream = running;
@@ -74,11 +69,13 @@ internal sealed partial class WriteBack
         stream?.Abandon();
     }
 
-    /// <summary>Metadata and conditions of an upload of the file as it is now. Caller holds <see cref="OpenFile.State"/>.</summary>
-    private PutOptions UploadOptionsFor(OpenFile file)
+    /// <summary>
+    /// Metadata and conditions of an upload of the file as it is now (a store that cannot check conditions ignores
+    /// them). Caller holds <see cref="OpenFile.State"/>.
+    /// </summary>
+    private static PutOptions UploadOptionsFor(OpenFile file)
     {
-        var unconditional = file.ReplaceUnconditionally;
-        var conditional = store.Capabilities.ConditionalWrites && !unconditional;
+        var conditional = !file.ReplaceUnconditionally;
         return new PutOptions
         {
             Metadata = ObjectMetadata.Build(file.Attributes),

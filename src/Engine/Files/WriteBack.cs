@@ -437,8 +437,6 @@ internal sealed partial class WriteBack(
         long generation;
         long size;
         StagingFile staging;
-        string? baseETag;
-        Dictionary<string, string> metadata;
         PartStream? stream;
         PutOptions wanted;
         lock (file.State)
@@ -452,8 +450,6 @@ internal sealed partial class WriteBack(
             generation = file.Generation;
             size = file.Size;
             staging = file.Staging;
-            baseETag = file.Remote?.ETag;
-            metadata = ObjectMetadata.Build(file.Attributes);
             wanted = UploadOptionsFor(file);
 
             // This upload takes the stream over: writes after it start content a new stream may send.
@@ -466,15 +462,14 @@ internal sealed partial class WriteBack(
         var oursMovedAside = false;
         try
         {
-            var unconditional = file.ReplaceUnconditionally;
             uploaded = (stream is null ? null : await TryFinishStreamAsync(stream, key, staging, size, wanted,
                     () => OnLastByteRead(file, ticket), cancellationToken).ConfigureAwait(false))
-                ?? await _uploader.TransferAsync(key, staging, size, metadata, unconditional ? null : baseETag,
-                    ifNoneMatch: !unconditional && baseETag is null, () => OnLastByteRead(file, ticket), cancellationToken).ConfigureAwait(false);
+                ?? await _uploader.TransferAsync(key, staging, size, wanted.Metadata!, wanted.IfMatch, wanted.IfNoneMatch,
+                    () => OnLastByteRead(file, ticket), cancellationToken).ConfigureAwait(false);
         }
         catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
         {
-            (uploaded, oursMovedAside) = await ResolveConflictAsync(path, key, staging, size, metadata, cancellationToken).ConfigureAwait(false);
+            (uploaded, oursMovedAside) = await ResolveConflictAsync(path, key, staging, size, wanted.Metadata!, cancellationToken).ConfigureAwait(false);
         }
 
         counters.UploadSucceeded(size);
@@ -533,7 +528,7 @@ internal sealed partial class WriteBack(
 
     /// <summary>Someone else changed the object since we opened it: apply the configured policy.</summary>
     private async Task<(ObjectInfo Uploaded, bool OursMovedAside)> ResolveConflictAsync(string path, string key, StagingFile staging, long size,
-        Dictionary<string, string> metadata, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
     {
         counters.Conflict();
         if (options.ConflictPolicy == ConflictPolicy.KeepBoth)
