@@ -412,11 +412,9 @@ public sealed class StreamingUploadTests
             Assert.IsTrue(done(), $"waited 6 s for {what}");
         }
 
-        private sealed class Recorded(IPartUpload inner, RecordingStore store) : IPartUpload
+        private sealed class Recorded(IPartUpload inner, RecordingStore store) : PartUploadDecorator(inner)
         {
-            public string Key => inner.Key;
-
-            public async Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken)
+            public override async Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken)
             {
                 if (store.HoldPartsFrom > 0 && partNumber >= store.HoldPartsFrom)
                 {
@@ -425,23 +423,23 @@ public sealed class StreamingUploadTests
 
                 if (store.FailParts)
                 {
-                    throw new ObjectStoreException(ObjectStoreErrorKind.AccessDenied, "parts refused (test)", "recording", inner.Key);
+                    throw new ObjectStoreException(ObjectStoreErrorKind.AccessDenied, "parts refused (test)", "recording", Key);
                 }
 
-                await inner.UploadPartAsync(partNumber, source, offset, length, cancellationToken);
+                await Inner.UploadPartAsync(partNumber, source, offset, length, cancellationToken);
                 Interlocked.Increment(ref store._parts);
             }
 
-            public async Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken)
+            public override async Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken)
             {
-                var info = await inner.CompleteAsync(length, cancellationToken);
+                var info = await Inner.CompleteAsync(length, cancellationToken);
                 Interlocked.Increment(ref store._completed);
                 return info;
             }
 
-            public async Task AbortAsync(CancellationToken cancellationToken)
+            public override async Task AbortAsync(CancellationToken cancellationToken)
             {
-                await inner.AbortAsync(cancellationToken);
+                await Inner.AbortAsync(cancellationToken);
                 Interlocked.Increment(ref store._aborted);
             }
         }

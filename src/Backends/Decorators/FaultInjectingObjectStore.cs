@@ -148,20 +148,16 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
     }
 
     /// <summary>Parts and completion fail and wait like every other call.</summary>
-    private sealed class FaultyPartUpload(IPartUpload inner, FaultInjectingObjectStore store) : IPartUpload
+    private sealed class FaultyPartUpload(IPartUpload inner, FaultInjectingObjectStore store) : PartUploadDecorator(inner)
     {
-        public string Key => inner.Key;
-
-        public Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken) =>
-            store.RunAsync(inner.Key, async ct =>
+        public override Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken) =>
+            store.RunAsync(Key, async ct =>
             {
-                await inner.UploadPartAsync(partNumber, source, offset, length, ct).ConfigureAwait(false);
+                await Inner.UploadPartAsync(partNumber, source, offset, length, ct).ConfigureAwait(false);
                 return true;
             }, cancellationToken);
 
-        public Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken) =>
-            store.RunAsync(inner.Key, ct => inner.CompleteAsync(length, ct), cancellationToken);
-
-        public Task AbortAsync(CancellationToken cancellationToken) => inner.AbortAsync(cancellationToken);
+        public override Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken) =>
+            store.RunAsync(Key, ct => Inner.CompleteAsync(length, ct), cancellationToken);
     }
 }

@@ -76,16 +76,11 @@ public sealed class PrefixedObjectStore : ObjectStoreDecorator
 
     private ObjectInfo? Strip(ObjectInfo? info) => info is null ? null : info with { Key = info.Key[_prefix.Length..] };
 
-    private sealed class PrefixedPartUpload(IPartUpload inner, string key, PrefixedObjectStore store) : IPartUpload
+    private sealed class PrefixedPartUpload(IPartUpload inner, string key, PrefixedObjectStore store) : PartUploadDecorator(inner)
     {
-        public string Key => key;
+        public override string Key => key;
 
-        public Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken) =>
-            inner.UploadPartAsync(partNumber, source, offset, length, cancellationToken);
-
-        public async Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken) =>
-            store.Strip(await inner.CompleteAsync(length, cancellationToken).ConfigureAwait(false))!;
-
-        public Task AbortAsync(CancellationToken cancellationToken) => inner.AbortAsync(cancellationToken);
+        public override async Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken) =>
+            store.Strip(await Inner.CompleteAsync(length, cancellationToken).ConfigureAwait(false))!;
     }
 }

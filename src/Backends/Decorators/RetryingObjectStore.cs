@@ -165,20 +165,16 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
     /// Each part is retried on its own (sending a part again replaces it); so is the completion, which S3 answers
     /// again for an upload it already completed.
     /// </summary>
-    private sealed class RetryingPartUpload(IPartUpload inner, RetryingObjectStore store) : IPartUpload
+    private sealed class RetryingPartUpload(IPartUpload inner, RetryingObjectStore store) : PartUploadDecorator(inner)
     {
-        public string Key => inner.Key;
-
-        public Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken) =>
-            store.RunAsync("PART", inner.Key, async ct =>
+        public override Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken) =>
+            store.RunAsync("PART", Key, async ct =>
             {
-                await inner.UploadPartAsync(partNumber, source, offset, length, ct).ConfigureAwait(false);
+                await Inner.UploadPartAsync(partNumber, source, offset, length, ct).ConfigureAwait(false);
                 return true;
             }, cancellationToken);
 
-        public Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken) =>
-            store.RunAsync("COMPLETE", inner.Key, ct => inner.CompleteAsync(length, ct), cancellationToken);
-
-        public Task AbortAsync(CancellationToken cancellationToken) => inner.AbortAsync(cancellationToken);
+        public override Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken) =>
+            store.RunAsync("COMPLETE", Key, ct => Inner.CompleteAsync(length, ct), cancellationToken);
     }
 }

@@ -150,8 +150,7 @@ public sealed class MemoryObjectStore : IObjectStore
             Counters.AddUploaded(length);
         }).ConfigureAwait(false);
         Counters.CountRequest(RequestKind.Multipart);
-        var etag = $"\"{Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(data))}-{partCount}\"";
-        return Commit(key, data, etag, metadata, options);
+        return Commit(key, data, MultipartETag(data, partCount), metadata, options);
     }
 
     public Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken)
@@ -237,6 +236,10 @@ public sealed class MemoryObjectStore : IObjectStore
         }
     }
 
+    /// <summary>An ETag shaped like S3's for a multipart object: a hash, a dash and the part count.</summary>
+    private static string MultipartETag(byte[] data, int partCount) =>
+        $"\"{Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(data))}-{partCount}\"";
+
     private sealed record StoredObject(ObjectInfo Info, byte[] Data);
 
     /// <summary>Parts kept until completion, then committed as one object under the conditions given at the start.</summary>
@@ -271,8 +274,7 @@ public sealed class MemoryObjectStore : IObjectStore
             }
 
             store.Counters.CountRequest(RequestKind.Multipart);
-            var etag = $"\"{Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(data))}-{parts.Count}\"";
-            return Task.FromResult(store.Commit(key, data, etag, options.Metadata, options));
+            return Task.FromResult(store.Commit(key, data, MultipartETag(data, parts.Count), options.Metadata, options));
         }
 
         public Task AbortAsync(CancellationToken cancellationToken)

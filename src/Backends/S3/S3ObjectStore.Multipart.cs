@@ -22,11 +22,8 @@ public sealed partial class S3ObjectStore
         try
         {
             var parts = await UploadPartsAsync(key, uploadId, source, partSize, options.Concurrency, cancellationToken).ConfigureAwait(false);
-            var complete = new CompleteMultipartUploadRequest { BucketName = Bucket, Key = key, UploadId = uploadId, PartETags = parts };
-            AddConditions(options, (m, n) => (complete.IfMatch, complete.IfNoneMatch) = (m, n));
-            Counters.CountRequest(RequestKind.Multipart);
-            var response = await _client.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
-            return new ObjectInfo(key, source.Length, response.ETag, DateTimeOffset.UtcNow, metadata ?? new Dictionary<string, string>(), contentType);
+            var etag = await CompleteUploadAsync(key, uploadId, parts, options, cancellationToken).ConfigureAwait(false);
+            return new ObjectInfo(key, source.Length, etag, DateTimeOffset.UtcNow, metadata ?? new Dictionary<string, string>(), contentType);
         }
         catch (Exception e)
         {
@@ -122,10 +119,8 @@ public sealed partial class S3ObjectStore
                 var response = await _client.CopyPartAsync(request, ct).ConfigureAwait(false);
                 parts[i] = new PartETag(i + 1, response.ETag);
             }).ConfigureAwait(false);
-            Counters.CountRequest(RequestKind.Multipart);
-            var complete = await _client.CompleteMultipartUploadAsync(
-                new CompleteMultipartUploadRequest { BucketName = Bucket, Key = destinationKey, UploadId = uploadId, PartETags = [.. parts] }, cancellationToken).ConfigureAwait(false);
-            return new ObjectInfo(destinationKey, source.Size, complete.ETag, DateTimeOffset.UtcNow, replace ?? source.Metadata);
+            var etag = await CompleteUploadAsync(destinationKey, uploadId, [.. parts], null, cancellationToken).ConfigureAwait(false);
+            return new ObjectInfo(destinationKey, source.Size, etag, DateTimeOffset.UtcNow, replace ?? source.Metadata);
         }
         catch (Exception e)
         {
@@ -165,6 +160,15 @@ public sealed partial class S3ObjectStore
         {
             throw Fail(e, key);
         }
+    }
+
+    /// <summary>Commits the parts (in part-number order) under the caller's conditions; returns the object's ETag.</summary>
+    private async Task<string> CompleteUploadAsync(string key, string uploadId, List<PartETag> parts, PutOptions? conditions, CancellationToken cancellationToken)
+    {
+        var complete = new CompleteMultipartUploadRequest { BucketName = Bucket, Key = key, UploadId = uploadId, PartETags = parts };
+        AddConditions(conditions, (m, n) => (complete.IfMatch, complete.IfNoneMatch) = (m, n));
+        Counters.CountRequest(RequestKind.Multipart);
+        return (await _client.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false)).ETag;
     }
 
     /// <summary>Sends one part, streamed from the source (no buffer of its own).</summary>

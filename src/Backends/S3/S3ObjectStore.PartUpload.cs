@@ -42,13 +42,10 @@ public sealed partial class S3ObjectStore
                     $"parts 1 to {parts.Count} must all be sent before completing (have {string.Join(", ", parts.Select(p => p.PartNumber))}).", store.Description, key);
             }
 
-            var complete = new CompleteMultipartUploadRequest { BucketName = store.Bucket, Key = key, UploadId = uploadId, PartETags = parts };
-            store.AddConditions(options, (m, n) => (complete.IfMatch, complete.IfNoneMatch) = (m, n));
-            store.Counters.CountRequest(RequestKind.Multipart);
             try
             {
-                var response = await store._client.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
-                return new ObjectInfo(key, length, response.ETag, DateTimeOffset.UtcNow, metadata, options.ContentType ?? "application/octet-stream");
+                var etag = await store.CompleteUploadAsync(key, uploadId, parts, options, cancellationToken).ConfigureAwait(false);
+                return new ObjectInfo(key, length, etag, DateTimeOffset.UtcNow, metadata, options.ContentType ?? "application/octet-stream");
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
