@@ -37,18 +37,6 @@ internal sealed class PartStream
     /// <summary>The metadata and conditions the upload began with; fixed by the store from then on.</summary>
     public PutOptions Options { get; }
 
-    /// <summary>Bytes handed to parts so far.</summary>
-    public long QueuedEnd
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _queuedEnd;
-            }
-        }
-    }
-
     /// <summary>Queues every whole part below <paramref name="size"/>. Called after an append, under the file's content lock.</summary>
     public void Offer(StagingFile staging, long size)
     {
