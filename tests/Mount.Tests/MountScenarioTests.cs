@@ -284,7 +284,9 @@ public abstract class MountScenarioTests
         new Random(2).NextBytes(second);
         await using var store = ObjectStoreFactory.Create(RemoteUri.Parse(remote));
         await store.PutAsync("doc.bin", new MemoryStream(first), null, CancellationToken.None);
-        await using var mount = await MountProcess.StartAsync(remote, MountPoint, Cache, "--metadata-ttl", "1");
+        // The TTL must outlast the status call between the two reads (a Debug CLI start, slow on a loaded CI
+        // machine): a re-read after the TTL expired is a different case, not what this test claims (see issue 6).
+        await using var mount = await MountProcess.StartAsync(remote, MountPoint, Cache, "--metadata-ttl", "4");
         var file = Path.Combine(MountPoint, "doc.bin");
 
         CollectionAssert.AreEqual(first, await File.ReadAllBytesAsync(file));
@@ -292,7 +294,7 @@ public abstract class MountScenarioTests
         CollectionAssert.AreEqual(first, await File.ReadAllBytesAsync(file));
         var hitsAfter = await MemoryCacheHitsAsync();
         await store.PutAsync("doc.bin", new MemoryStream(second), null, CancellationToken.None);
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await Task.Delay(TimeSpan.FromSeconds(4.5));
         var changed = await File.ReadAllBytesAsync(file);
 
         Assert.AreEqual(hitsBefore, hitsAfter, "the second read of an unchanged file reached the engine");
