@@ -83,6 +83,14 @@ public interface IObjectStore : IAsyncDisposable
     Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken) =>
         Task.FromResult<IPartUpload?>(null);
 
+    /// <summary>
+    /// Discards the parts of an unfinished upload known by its key and id (<see cref="IPartUpload.UploadId"/>,
+    /// <see cref="UploadOptions.PartUploadBegun"/>), typically one a crash left behind. An upload already completed,
+    /// aborted or unknown is not an error. The default, for stores that keep no parts (or expire them themselves,
+    /// as Azure does uncommitted blocks), has nothing to do.
+    /// </summary>
+    Task AbortPartUploadAsync(string key, string uploadId, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Server-side copy; keeps the source's metadata unless <see cref="CopyOptions.ReplaceMetadata"/> is given.</summary>
     Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken);
 

@@ -11,6 +11,12 @@ public interface IPartUpload
 {
     string Key { get; }
 
+    /// <summary>
+    /// The store's id for this upload. A caller that records it (with the key) before sending parts can discard the
+    /// parts of an upload a crash interrupted, with <see cref="IObjectStore.AbortPartUploadAsync"/>.
+    /// </summary>
+    string UploadId { get; }
+
     /// <summary>Sends <paramref name="length"/> bytes of <paramref name="source"/> from <paramref name="offset"/> as part <paramref name="partNumber"/>.</summary>
     Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken);
 

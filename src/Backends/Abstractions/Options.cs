@@ -33,6 +33,13 @@ public sealed record UploadOptions : PutOptions
 
     /// <summary>How many parts are in flight at once.</summary>
     public int Concurrency { get; init; } = DefaultConcurrency;
+
+    /// <summary>
+    /// Called with the store's upload id when the upload begins in parts, before any part is sent (again if a retry
+    /// begins it anew), so the caller can record it and discard the parts with
+    /// <see cref="IObjectStore.AbortPartUploadAsync"/> should it crash before the upload ends.
+    /// </summary>
+    public Action<string>? PartUploadBegun { get; init; }
 }
 
 /// <summary>How a server-side copy treats metadata.</summary>

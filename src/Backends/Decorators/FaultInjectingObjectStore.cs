@@ -60,6 +60,13 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
             ? new FaultyPartUpload(upload, this)
             : null;
 
+    public override Task AbortPartUploadAsync(string key, string uploadId, CancellationToken cancellationToken) =>
+        RunAsync(key, async ct =>
+        {
+            await Inner.AbortPartUploadAsync(key, uploadId, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
     public override Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken) =>
         RunAsync(destinationKey, ct => Inner.CopyAsync(sourceKey, destinationKey, options, ct), cancellationToken);
 

@@ -35,6 +35,9 @@ public abstract class ObjectStoreDecorator(IObjectStore inner) : IObjectStore
     public virtual Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken) =>
         Inner.BeginPartUploadAsync(key, options, cancellationToken);
 
+    public virtual Task AbortPartUploadAsync(string key, string uploadId, CancellationToken cancellationToken) =>
+        Inner.AbortPartUploadAsync(key, uploadId, cancellationToken);
+
     public virtual Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken) =>
         Inner.CopyAsync(sourceKey, destinationKey, options, cancellationToken);
 

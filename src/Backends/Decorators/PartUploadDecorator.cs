@@ -7,6 +7,8 @@ public abstract class PartUploadDecorator(IPartUpload inner) : IPartUpload
 
     public virtual string Key => Inner.Key;
 
+    public string UploadId => Inner.UploadId;
+
     public virtual Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken) =>
         Inner.UploadPartAsync(partNumber, source, offset, length, cancellationToken);
 

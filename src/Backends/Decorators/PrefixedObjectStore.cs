@@ -52,6 +52,9 @@ public sealed class PrefixedObjectStore : ObjectStoreDecorator
             ? new PrefixedPartUpload(upload, key, this)
             : null;
 
+    public override Task AbortPartUploadAsync(string key, string uploadId, CancellationToken cancellationToken) =>
+        Inner.AbortPartUploadAsync(Full(key), uploadId, cancellationToken);
+
     public override async Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken) =>
         Strip(await Inner.CopyAsync(Full(sourceKey), Full(destinationKey), options, cancellationToken).ConfigureAwait(false))!;
 

@@ -61,6 +61,13 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
             ? new RetryingPartUpload(upload, this)
             : null;
 
+    public override Task AbortPartUploadAsync(string key, string uploadId, CancellationToken cancellationToken) =>
+        RunAsync("ABORT", key, async ct =>
+        {
+            await Inner.AbortPartUploadAsync(key, uploadId, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
     public override Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken) =>
         RunAsync("COPY", destinationKey, ct => Inner.CopyAsync(sourceKey, destinationKey, options, ct), cancellationToken);
 

@@ -12,6 +12,11 @@ public sealed class MemoryObjectStore : IObjectStore
     private readonly object _gate = new();
     private readonly SortedList<string, StoredObject> _objects = new(KeyOrder.Instance);
 
+    // Uploads begun in parts and neither completed nor aborted, by id: their key. As on S3, parts of an upload
+    // nobody ends stay here.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _openUploads = new();
+    private long _lastUploadId;
+
     public MemoryObjectStore(string name = "memory")
     {
         Name = name;
@@ -44,6 +49,9 @@ public sealed class MemoryObjectStore : IObjectStore
             }
         }
     }
+
+    /// <summary>Uploads begun in parts that were neither completed nor aborted (for tests).</summary>
+    public IReadOnlyList<(string Key, string UploadId)> OpenPartUploads => [.. _openUploads.Select(u => (u.Value, u.Key)).OrderBy(u => u.Item2, StringComparer.Ordinal)];
 
     public Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken)
     {
@@ -139,18 +147,28 @@ public sealed class MemoryObjectStore : IObjectStore
         var data = new byte[source.Length];
         var partSize = (int)Math.Max(1, Math.Min(options.PartSize, int.MaxValue));
         var partCount = (int)((source.Length + partSize - 1) / partSize);
-        Counters.CountRequest(RequestKind.Multipart);
-        await Parallel.ForAsync(0, partCount, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken }, async (part, ct) =>
+        var uploadId = BeginUpload(key);
+        try
         {
-            var offset = (long)part * partSize;
-            var length = (int)Math.Min(partSize, source.Length - offset);
-            await Transfers.ReadExactlyAsync(source, offset, data.AsMemory((int)offset, length), ct).ConfigureAwait(false);
-
+            options.PartUploadBegun?.Invoke(uploadId);
+            await Parallel.ForAsync(0, partCount, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken }, async (part, ct) =>
+            {
+                var offset = (long)part * partSize;
+                var length = (int)Math.Min(partSize, source.Length - offset);
+                await Transfers.ReadExactlyAsync(source, offset, data.AsMemory((int)offset, length), ct).ConfigureAwait(false);
+                RequireOpen(key, uploadId);
+                Counters.CountRequest(RequestKind.Multipart);
+                Counters.AddUploaded(length);
+            }).ConfigureAwait(false);
+            RequireOpen(key, uploadId);
             Counters.CountRequest(RequestKind.Multipart);
-            Counters.AddUploaded(length);
-        }).ConfigureAwait(false);
-        Counters.CountRequest(RequestKind.Multipart);
-        return Commit(key, data, MultipartETag(data, partCount), metadata, options);
+            return Commit(key, data, MultipartETag(data, partCount), metadata, options);
+        }
+        finally
+        {
+            // Completed, or aborted on failure as S3's multipart upload does.
+            _openUploads.TryRemove(uploadId, out _);
+        }
     }
 
     public Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken)
@@ -158,8 +176,15 @@ public sealed class MemoryObjectStore : IObjectStore
         cancellationToken.ThrowIfCancellationRequested();
         MetadataRules.ValidateKey(key, Capabilities.MaxKeyBytes, Description);
         var metadata = MetadataRules.Validate(options.Metadata, Description, key);
+        return Task.FromResult<IPartUpload?>(new MemoryPartUpload(this, key, BeginUpload(key), options with { Metadata = metadata }));
+    }
+
+    public Task AbortPartUploadAsync(string key, string uploadId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
         Counters.CountRequest(RequestKind.Multipart);
-        return Task.FromResult<IPartUpload?>(new MemoryPartUpload(this, key, options with { Metadata = metadata }));
+        _openUploads.TryRemove(new KeyValuePair<string, string>(uploadId, key));
+        return Task.CompletedTask;
     }
 
     public Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken)
@@ -236,6 +261,23 @@ public sealed class MemoryObjectStore : IObjectStore
         }
     }
 
+    private string BeginUpload(string key)
+    {
+        Counters.CountRequest(RequestKind.Multipart);
+        var uploadId = $"upload-{Interlocked.Increment(ref _lastUploadId)}";
+        _openUploads[uploadId] = key;
+        return uploadId;
+    }
+
+    /// <summary>Fails as S3 does (NoSuchUpload) once the upload was completed or aborted.</summary>
+    private void RequireOpen(string key, string uploadId)
+    {
+        if (!_openUploads.ContainsKey(uploadId))
+        {
+            throw new ObjectStoreException(ObjectStoreErrorKind.NotFound, $"no upload {uploadId} is in progress (completed or aborted).", Description, key);
+        }
+    }
+
     /// <summary>An ETag shaped like S3's for a multipart object: a hash, a dash and the part count.</summary>
     private static string MultipartETag(byte[] data, int partCount) =>
         $"\"{Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(data))}-{partCount}\"";
@@ -243,16 +285,19 @@ public sealed class MemoryObjectStore : IObjectStore
     private sealed record StoredObject(ObjectInfo Info, byte[] Data);
 
     /// <summary>Parts kept until completion, then committed as one object under the conditions given at the start.</summary>
-    private sealed class MemoryPartUpload(MemoryObjectStore store, string key, PutOptions options) : IPartUpload
+    private sealed class MemoryPartUpload(MemoryObjectStore store, string key, string uploadId, PutOptions options) : IPartUpload
     {
         private readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte[]> _parts = new();
 
         public string Key => key;
 
+        public string UploadId => uploadId;
+
         public async Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken)
         {
             var data = new byte[length];
             await Transfers.ReadExactlyAsync(source, offset, data, cancellationToken).ConfigureAwait(false);
+            store.RequireOpen(key, uploadId);
             store.Counters.CountRequest(RequestKind.Multipart);
             store.Counters.AddUploaded(length);
             _parts[partNumber] = data;
@@ -261,6 +306,7 @@ public sealed class MemoryObjectStore : IObjectStore
         public Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            store.RequireOpen(key, uploadId);
             var parts = _parts.OrderBy(p => p.Key).ToList();
             if (parts.Count == 0 || parts[^1].Key != parts.Count)
             {
@@ -274,12 +320,15 @@ public sealed class MemoryObjectStore : IObjectStore
             }
 
             store.Counters.CountRequest(RequestKind.Multipart);
-            return Task.FromResult(store.Commit(key, data, MultipartETag(data, parts.Count), options.Metadata, options));
+            var info = store.Commit(key, data, MultipartETag(data, parts.Count), options.Metadata, options);
+            store._openUploads.TryRemove(uploadId, out _);
+            return Task.FromResult(info);
         }
 
         public Task AbortAsync(CancellationToken cancellationToken)
         {
             _parts.Clear();
+            store._openUploads.TryRemove(uploadId, out _);
             return Task.CompletedTask;
         }
     }

@@ -38,7 +38,8 @@ internal static class S3Errors
             (HttpStatusCode.Conflict, _) => (ObjectStoreErrorKind.PreconditionFailed, "a concurrent change to the object won."),
             ((HttpStatusCode)429, _) or (_, "SlowDown" or "Throttling" or "RequestLimitExceeded") =>
                 (ObjectStoreErrorKind.Throttled, "the store asked us to slow down."),
-            (HttpStatusCode.NotImplemented, _) or (_, "NotImplemented") => (ObjectStoreErrorKind.NotSupported, "this store does not implement the request."),
+            (HttpStatusCode.NotImplemented or HttpStatusCode.MethodNotAllowed, _) or (_, "NotImplemented" or "MethodNotAllowed") =>
+                (ObjectStoreErrorKind.NotSupported, "this store does not implement the request."),
             (HttpStatusCode.RequestedRangeNotSatisfiable, _) => (ObjectStoreErrorKind.InvalidArgument, "the range is outside the object."),
             _ when (int)status >= 500 => (ObjectStoreErrorKind.Transient, "the store failed; the request can be retried."),
             _ => (ObjectStoreErrorKind.InvalidArgument, "the store rejected the request."),

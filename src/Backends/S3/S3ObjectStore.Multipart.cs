@@ -21,6 +21,7 @@ public sealed partial class S3ObjectStore
         var uploadId = await InitiateAsync(key, metadata, contentType, cancellationToken).ConfigureAwait(false);
         try
         {
+            options.PartUploadBegun?.Invoke(uploadId);
             var parts = await UploadPartsAsync(key, uploadId, source, partSize, options.Concurrency, cancellationToken).ConfigureAwait(false);
             var etag = await CompleteUploadAsync(key, uploadId, parts, options, cancellationToken).ConfigureAwait(false);
             return new ObjectInfo(key, source.Length, etag, DateTimeOffset.UtcNow, metadata ?? new Dictionary<string, string>(), contentType);

@@ -13,12 +13,32 @@ public sealed partial class S3ObjectStore
         return new S3PartUpload(this, key, uploadId, options, metadata ?? new Dictionary<string, string>());
     }
 
+    public async Task AbortPartUploadAsync(string key, string uploadId, CancellationToken cancellationToken)
+    {
+        Validate(key);
+        Counters.CountRequest(RequestKind.Multipart);
+        try
+        {
+            await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = Bucket, Key = key, UploadId = uploadId }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // NoSuchUpload: completed or aborted already, which is what was asked.
+            if (Fail(e, key) is { Kind: not ObjectStoreErrorKind.NotFound } failure)
+            {
+                throw failure;
+            }
+        }
+    }
+
     /// <summary>One multipart upload; the part ETags S3 answered are kept here until completion.</summary>
     private sealed class S3PartUpload(S3ObjectStore store, string key, string uploadId, PutOptions options, IReadOnlyDictionary<string, string> metadata) : IPartUpload
     {
         private readonly ConcurrentDictionary<int, string> _etags = new();
 
         public string Key => key;
+
+        public string UploadId => uploadId;
 
         public async Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken)
         {

@@ -99,4 +99,58 @@ public abstract partial class ObjectStoreContractTests
         Assert.AreEqual("theirs", System.Text.Encoding.UTF8.GetString(await ReadAllAsync(store, "raced.bin", Token)));
         await upload.AbortAsync(Token);
     }
+
+    [TestMethod]
+    public async Task An_upload_left_unfinished_is_discarded_by_its_key_and_id()
+    {
+        await using var store = await CreateStoreAsync(Token);
+        if (!store.Capabilities.PartUploads)
+        {
+            // Nothing of an unfinished upload stays in such a store (or it expires by itself): nothing to discard.
+            await store.AbortPartUploadAsync("left.bin", "no-such-upload", Token);
+            return;
+        }
+
+        var data = RandomBytes((int)MultipartPartSize, 25);
+        var upload = (await store.BeginPartUploadAsync("left.bin", new PutOptions(), Token))!;
+        await upload.UploadPartAsync(1, new MemoryUploadSource(data), 0, MultipartPartSize, Token);
+        Assert.IsFalse(string.IsNullOrEmpty(upload.UploadId));
+
+        if (Gaps.HasFlag(ContractGaps.NoMultipartAbort))
+        {
+            var refused = await Assert.ThrowsExactlyAsync<ObjectStoreException>(() => store.AbortPartUploadAsync("left.bin", upload.UploadId, Token));
+            Assert.AreEqual(ObjectStoreErrorKind.NotSupported, refused.Kind, refused.Message);
+            return;
+        }
+
+        // As a new process would after a crash: by key and id only, not through the upload object.
+        await store.AbortPartUploadAsync("left.bin", upload.UploadId, Token);
+
+        // Without the abort this completion would commit part 1 as the whole object.
+        await Assert.ThrowsExactlyAsync<ObjectStoreException>(() => upload.CompleteAsync(MultipartPartSize, Token), "the parts are gone: the upload cannot complete");
+        Assert.IsNull(await store.HeadAsync("left.bin", Token));
+        await store.AbortPartUploadAsync("left.bin", upload.UploadId, Token);
+    }
+
+    [TestMethod]
+    public async Task A_whole_upload_in_parts_tells_its_id_before_sending_and_ends_it()
+    {
+        await using var store = await CreateStoreAsync(Token);
+        var part = (int)MultipartPartSize;
+        var data = RandomBytes(2 * part + 5, 26);
+        var begun = new List<string>();
+
+        await store.UploadAsync("whole.bin", new MemoryUploadSource(data), new UploadOptions { PartSize = part, PartUploadBegun = begun.Add }, Token);
+
+        Assert.HasCount(store.Capabilities.PartUploads ? 1 : 0, begun, "an id is told once, where the store keeps parts");
+        foreach (var uploadId in begun)
+        {
+            if (!Gaps.HasFlag(ContractGaps.NoMultipartAbort))
+            {
+                await store.AbortPartUploadAsync("whole.bin", uploadId, Token);
+            }
+        }
+
+        Assert.AreEqual(Md5Hex(data), Md5Hex(await ReadAllAsync(store, "whole.bin", Token)), "aborting a completed upload changes nothing");
+    }
 }
