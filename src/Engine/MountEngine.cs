@@ -157,6 +157,7 @@ public sealed partial class MountEngine : IAsyncDisposable
             UploadsDone = _counters.UploadsSucceeded,
             UploadFailures = _counters.UploadsFailed,
             StreamedUploads = _counters.StreamedUploads,
+            LeftoverUploadsDiscarded = _counters.LeftoverUploadsDiscarded,
             Conflicts = _counters.Conflicts,
             LastErrors = _counters.LastErrors(),
         };

@@ -49,7 +49,7 @@ public sealed class UploadJournalTests
         Assert.IsFalse(File.Exists(record.StagingFile));
 
         using var reopened = new UploadJournal(JournalFolder);
-        var loaded = reopened.LoadAll().Single();
+        var loaded = reopened.Load().Files.Single();
         Assert.AreEqual(record, loaded);
         CollectionAssert.AreEqual(content, File.ReadAllBytes(record.StagingFile));
         Assert.AreEqual(1, reopened.PendingCount);
@@ -65,7 +65,7 @@ public sealed class UploadJournalTests
         }
 
         using var reopened = new UploadJournal(JournalFolder);
-        Assert.AreEqual(record, reopened.LoadAll().Single());
+        Assert.AreEqual(record, reopened.Load().Files.Single());
         Assert.AreEqual(0, new FileInfo(record.StagingFile).Length);
     }
 
@@ -82,7 +82,7 @@ public sealed class UploadJournalTests
         }
 
         using var reopened = new UploadJournal(JournalFolder);
-        Assert.AreEqual(kept, reopened.LoadAll().Single());
+        Assert.AreEqual(kept, reopened.Load().Files.Single());
         Assert.IsTrue(File.Exists(Path.Combine(JournalFolder, $"{lost.Id:D19}.unusable")), "what cannot be used is kept for a person to look at");
     }
 
@@ -100,7 +100,7 @@ public sealed class UploadJournalTests
         }
 
         using var reopened = new UploadJournal(JournalFolder);
-        var loaded = reopened.LoadAll();
+        var loaded = reopened.Load().Files;
         CollectionAssert.AreEqual(new long[] { 10, 12 }, loaded.Select(r => r.Id).ToArray());
         Assert.AreEqual(2, loaded[1].Size);
         CollectionAssert.AreEqual(new byte[] { 4, 5 }, File.ReadAllBytes(loaded[1].StagingFile));
@@ -123,13 +123,13 @@ public sealed class UploadJournalTests
 
         using (var reopened = new UploadJournal(JournalFolder))
         {
-            Assert.AreEqual(20, reopened.LoadAll().Single().Id);
+            Assert.AreEqual(20, reopened.Load().Files.Single().Id);
         }
 
         // A flipped byte fails the checksum the same way.
         using (var journal = new UploadJournal(JournalFolder))
         {
-            journal.LoadAll();
+            journal.Load();
             journal.Write(Record(22, 3), [7, 8, 9]);
         }
 
@@ -138,7 +138,7 @@ public sealed class UploadJournalTests
         bytes[^1] ^= 0xff;
         File.WriteAllBytes(segment, bytes);
         using var last = new UploadJournal(JournalFolder);
-        Assert.AreEqual(20, last.LoadAll().Single().Id);
+        Assert.AreEqual(20, last.Load().Files.Single().Id);
     }
 
     [TestMethod]
@@ -179,11 +179,47 @@ public sealed class UploadJournalTests
 
         using (var journal = new UploadJournal(JournalFolder))
         {
-            Assert.AreEqual(record, journal.LoadAll().Single());
+            Assert.AreEqual(record, journal.Load().Files.Single());
             Assert.IsEmpty(Directory.GetFiles(JournalFolder, "*.json"), "taken into the log");
         }
 
         using var reopened = new UploadJournal(JournalFolder);
-        Assert.AreEqual(record, reopened.LoadAll().Single());
+        Assert.AreEqual(record, reopened.Load().Files.Single());
+    }
+
+    [TestMethod]
+    public void Uploads_in_parts_not_ended_survive_restarts_until_marked_done_and_ended_ones_do_not()
+    {
+        var left = new PartUploadRecord { Id = 5, Key = "dir/big.bin", UploadId = "abc/+=" };
+        using (var journal = new UploadJournal(JournalFolder))
+        {
+            journal.WritePartUpload(left);
+            journal.WritePartUpload(new PartUploadRecord { Id = 6, Key = "done.bin", UploadId = "def" });
+            journal.Write(Record(7, 3), [1, 2, 3]);
+            journal.Delete(6);
+        }
+
+        using (var reopened = new UploadJournal(JournalFolder))
+        {
+            var contents = reopened.Load();
+            Assert.AreEqual(left, contents.PartUploads.Single(), "only the one not ended");
+            Assert.AreEqual(7, contents.Files.Single().Id, "files and part uploads are told apart");
+            Assert.AreEqual(2, reopened.PendingCount);
+        }
+
+        // Rewritten by that load, still there on the next start; gone once marked done.
+        using (var again = new UploadJournal(JournalFolder))
+        {
+            Assert.AreEqual(left, again.Load().PartUploads.Single());
+            again.Delete(5);
+            again.Delete(7);
+            Assert.AreEqual(0, again.PendingCount);
+        }
+
+        using var last = new UploadJournal(JournalFolder);
+        var empty = last.Load();
+        Assert.IsEmpty(empty.PartUploads);
+        Assert.IsEmpty(empty.Files);
+        Assert.AreEqual(0, SegmentBytes(), "nothing pending: the log starts over");
     }
 }

@@ -49,7 +49,7 @@ public sealed class WindowsAttributeTests
             File.WriteAllBytes(staging, [1]);
             var created = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero);
             journal.Write(new JournalRecord { Id = 7, Path = "/a", Size = 1, ModifiedTime = DateTimeOffset.UnixEpoch, StagingFile = staging, WindowsAttributes = 2, CreationTime = created });
-            var loaded = new UploadJournal(Path.Combine(folder, "journal")).LoadAll().Single();
+            var loaded = new UploadJournal(Path.Combine(folder, "journal")).Load().Files.Single();
             Assert.AreEqual(2, loaded.WindowsAttributes);
             Assert.AreEqual(created, loaded.CreationTime);
         }

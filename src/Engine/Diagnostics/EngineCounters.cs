@@ -15,6 +15,7 @@ internal sealed class EngineCounters
     private long _uploadsFailed;
     private long _conflicts;
     private long _streamedUploads;
+    private long _leftoverUploadsDiscarded;
 
     public long DirtyBytes => Interlocked.Read(ref _dirtyBytes);
 
@@ -27,6 +28,8 @@ internal sealed class EngineCounters
     public long Conflicts => Interlocked.Read(ref _conflicts);
 
     public long StreamedUploads => Interlocked.Read(ref _streamedUploads);
+
+    public long LeftoverUploadsDiscarded => Interlocked.Read(ref _leftoverUploadsDiscarded);
 
     public long BytesUploadedByWriteBack => Interlocked.Read(ref _bytesUploaded);
 
@@ -50,6 +53,8 @@ internal sealed class EngineCounters
     public void Conflict() => Interlocked.Increment(ref _conflicts);
 
     public void StreamedUpload() => Interlocked.Increment(ref _streamedUploads);
+
+    public void LeftoverUploadDiscarded() => Interlocked.Increment(ref _leftoverUploadsDiscarded);
 
     public void RecordError(string error)
     {

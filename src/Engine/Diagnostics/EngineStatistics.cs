@@ -42,6 +42,9 @@ public sealed record EngineStatistics
     /// <summary>Uploads completed from parts sent while the file was written (the rest went after close).</summary>
     public long StreamedUploads { get; init; }
 
+    /// <summary>Uploads in parts a crash had interrupted whose parts this mount discarded at start.</summary>
+    public long LeftoverUploadsDiscarded { get; init; }
+
     public long Conflicts { get; init; }
 
     public IReadOnlyList<string> LastErrors { get; init; } = [];

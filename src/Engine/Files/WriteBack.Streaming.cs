@@ -44,7 +44,7 @@ internal sealed partial class WriteBack
         abandoned?.Abandon();
         if (begin is { } start)
         {
-            running = new PartStream(store, start.Key, start.Options, options.UploadPartSize, options.UploadPartConcurrency);
+            running = new PartStream(store, start.Key, start.Options, options.UploadPartSize, options.UploadPartConcurrency, _uploader.Ledger);
             lock (file.State)
             {
                 file.Stream = running;

@@ -28,7 +28,7 @@ internal sealed partial class WriteBack(
     ILogger logger)
 {
     private static readonly TimeSpan MaxFailurePause = TimeSpan.FromMinutes(5);
-    private readonly Uploader _uploader = new(store, options.UploadPartSize, options.UploadPartConcurrency);
+    private readonly Uploader _uploader = new(store, options.UploadPartSize, options.UploadPartConcurrency, new PartUploadLedger(journal, registry, logger));
     private readonly SemaphoreSlim _uploadSlots = new(options.UploadConcurrency, options.UploadConcurrency);
 
     // Single-PUT files queue apart from multipart ones: a burst of small files (untar, git) is latency-bound, and
@@ -167,6 +167,7 @@ internal sealed partial class WriteBack(
     public async Task FlushAllAsync(IProgress<UploadProgress>? progress, CancellationToken cancellationToken)
     {
         _skipDelays = true;
+        await _leftoverSweep.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             for (var round = 0; ; round++)
@@ -242,7 +243,9 @@ internal sealed partial class WriteBack(
     public List<OpenFile> Recover()
     {
         var recovered = new List<OpenFile>();
-        foreach (var record in journal.LoadAll().OrderBy(r => r.Id))
+        var contents = journal.Load();
+        DiscardLeftoverParts(contents.PartUploads);
+        foreach (var record in contents.Files.OrderBy(r => r.Id))
         {
             registry.ReserveIdsUpTo(record.Id);
             var file = new OpenFile(record.Id, record.Path)

@@ -23,6 +23,9 @@ internal static class JournalLog
 
         /// <summary>Pending, and the rest of the body is the file's whole content (possibly empty).</summary>
         PendingWithContent = 3,
+
+        /// <summary>An upload the store keeps parts of, begun and not yet ended (<see cref="PartUploadRecord"/>).</summary>
+        PartUpload = 4,
     }
 
     public readonly record struct Entry(Kind Kind, long Id, byte[] Json, byte[]? Inline);
@@ -82,7 +85,7 @@ internal static class JournalLog
             }
 
             var kind = (Kind)body[0];
-            entries.Add(new Entry(kind == Kind.Done ? Kind.Done : Kind.Pending, BinaryPrimitives.ReadInt64LittleEndian(body[1..]), body.Slice(BodyPrefixBytes, jsonLength).ToArray(),
+            entries.Add(new Entry(kind == Kind.PendingWithContent ? Kind.Pending : kind, BinaryPrimitives.ReadInt64LittleEndian(body[1..]), body.Slice(BodyPrefixBytes, jsonLength).ToArray(),
                 kind == Kind.PendingWithContent ? body[(BodyPrefixBytes + jsonLength)..].ToArray() : null));
             span = span[(HeaderBytes + bodyLength)..];
         }

@@ -43,5 +43,25 @@ public sealed record JournalRecord
     public required string StagingFile { get; init; }
 }
 
+/// <summary>
+/// An upload the store keeps parts of (S3 multipart), recorded before its first part is sent and marked done when it
+/// completes or is aborted. One still pending at the next start was interrupted by a crash: its parts are discarded.
+/// </summary>
+public sealed record PartUploadRecord
+{
+    [JsonPropertyName("id")]
+    public required long Id { get; init; }
+
+    [JsonPropertyName("key")]
+    public required string Key { get; init; }
+
+    [JsonPropertyName("uploadId")]
+    public required string UploadId { get; init; }
+}
+
+/// <summary>What a journal held at start: files to upload, and uploads in parts a crash left unfinished.</summary>
+public sealed record JournalContents(List<JournalRecord> Files, List<PartUploadRecord> PartUploads);
+
 [JsonSerializable(typeof(JournalRecord))]
+[JsonSerializable(typeof(PartUploadRecord))]
 internal sealed partial class JournalJson : JsonSerializerContext;

@@ -12,6 +12,7 @@ namespace BucketMount.Engine.Writing;
 internal sealed class PartStream
 {
     private readonly Task<IPartUpload?> _begin;
+    private readonly PartUploadLedger _ledger;
     private readonly long _partSize;
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _cancel = new();
@@ -19,16 +20,18 @@ internal sealed class PartStream
     private readonly Lock _gate = new();
     private long _queuedEnd;
     private bool _ended;
+    private long? _ticket;
 
-    public PartStream(IObjectStore store, string key, PutOptions options, long partSize, int concurrency)
+    public PartStream(IObjectStore store, string key, PutOptions options, long partSize, int concurrency, PartUploadLedger ledger)
     {
         Key = key;
         Options = options;
         _partSize = partSize;
+        _ledger = ledger;
         _slots = new SemaphoreSlim(concurrency, concurrency);
         // Off the writer's thread too, and a store that throws before its first await fails this task, not the write.
         // Never cancelled: an upload the store began must be known, so that abandoning the stream can abort it.
-        _begin = Task.Run(() => store.BeginPartUploadAsync(key, options, CancellationToken.None));
+        _begin = Task.Run(() => BeginAsync(store));
     }
 
     /// <summary>The key the object will have; a file renamed meanwhile needs another upload.</summary>
@@ -76,7 +79,9 @@ internal sealed class PartStream
         var upload = await _begin.WaitAsync(cancellationToken).ConfigureAwait(false) ?? throw NoPartUploads();
         await Task.WhenAll(parts).WaitAsync(cancellationToken).ConfigureAwait(false);
         beforeCommit();
-        return await upload.CompleteAsync(size, cancellationToken).ConfigureAwait(false);
+        var info = await upload.CompleteAsync(size, cancellationToken).ConfigureAwait(false);
+        _ledger.Ended(_ticket);
+        return info;
     }
 
     /// <summary>Stops sending and discards what was sent (in the background; best effort, like any abort).</summary>
@@ -109,12 +114,25 @@ internal sealed class PartStream
             if (await _begin.ConfigureAwait(false) is { } upload)
             {
                 await upload.AbortAsync(CancellationToken.None).ConfigureAwait(false);
+                _ledger.Ended(_ticket);
             }
         }
         catch (Exception)
         {
             // The upload never began, or the store keeps forgotten parts until its own cleanup (S3 lifecycle rules).
         }
+    }
+
+    /// <summary>Begins the upload and records it before any part can be sent (parts wait for this task).</summary>
+    private async Task<IPartUpload?> BeginAsync(IObjectStore store)
+    {
+        var upload = await store.BeginPartUploadAsync(Key, Options, CancellationToken.None).ConfigureAwait(false);
+        if (upload is not null)
+        {
+            _ticket = _ledger.Began(Key, upload.UploadId);
+        }
+
+        return upload;
     }
 
     private void QueueLocked(StagingFile staging, long length)

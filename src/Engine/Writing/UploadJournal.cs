@@ -35,7 +35,7 @@ public sealed class UploadJournal : IDisposable
         _segment = JournalLog.Segments(folder).Select(s => s.Number).DefaultIfEmpty(0).Max() + 1;
     }
 
-    /// <summary>How many files the journal holds as not yet uploaded.</summary>
+    /// <summary>How many records the journal holds as pending: files not yet uploaded, uploads in parts not yet ended.</summary>
     public int PendingCount
     {
         get
@@ -54,6 +54,21 @@ public sealed class UploadJournal : IDisposable
     public void Write(JournalRecord record, byte[]? inlineContent = null)
     {
         var entry = PendingEntry(record, inlineContent);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Append(entry, flushToDisk: true);
+            Track(record.Id);
+        }
+    }
+
+    /// <summary>
+    /// Records an upload in parts the store has begun, and fsyncs, before its first part is sent; <see cref="Delete"/>
+    /// with the same id once it completed or was aborted.
+    /// </summary>
+    public void WritePartUpload(PartUploadRecord record)
+    {
+        var entry = PartUploadEntry(record);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -89,14 +104,16 @@ public sealed class UploadJournal : IDisposable
 
     /// <summary>
     /// Every pending record left by earlier runs, with staging files rebuilt from inline content; records whose
-    /// staging file is gone are set aside as JSON for a person to look at. Rewrites what is pending into one fresh,
-    /// fsynced segment and deletes the rest (and records of the older one-file-per-record layout).
+    /// staging file is gone are set aside as JSON for a person to look at. Rewrites what is pending (part uploads
+    /// too, until they are marked done) into one fresh, fsynced segment and deletes the rest (and records of the
+    /// older one-file-per-record layout).
     /// </summary>
-    public List<JournalRecord> LoadAll()
+    public JournalContents Load()
     {
         lock (_gate)
         {
             var pending = new Dictionary<long, (JournalRecord Record, byte[]? Inline)>();
+            var partUploads = new Dictionary<long, PartUploadRecord>();
             var oldFiles = new List<string>();
             foreach (var legacy in Directory.EnumerateFiles(_folder, "*.json"))
             {
@@ -120,6 +137,14 @@ public sealed class UploadJournal : IDisposable
                     if (entry.Kind == JournalLog.Kind.Done)
                     {
                         pending.Remove(entry.Id);
+                        partUploads.Remove(entry.Id);
+                    }
+                    else if (entry.Kind == JournalLog.Kind.PartUpload)
+                    {
+                        if (TryParsePartUpload(entry.Json) is { } partUpload)
+                        {
+                            partUploads[entry.Id] = partUpload;
+                        }
                     }
                     else if (TryParse(entry.Json) is { } record)
                     {
@@ -148,6 +173,12 @@ public sealed class UploadJournal : IDisposable
                 }
             }
 
+            foreach (var partUpload in partUploads.Values.OrderBy(p => p.Id))
+            {
+                Append(PartUploadEntry(partUpload), flushToDisk: false);
+                Track(partUpload.Id);
+            }
+
             if (_handle is not null)
             {
                 RandomAccess.FlushToDisk(_handle);
@@ -160,7 +191,7 @@ public sealed class UploadJournal : IDisposable
             }
 
             DropUnusedSegments();
-            return usable;
+            return new JournalContents(usable, [.. partUploads.Values.OrderBy(p => p.Id)]);
         }
     }
 
@@ -179,11 +210,26 @@ public sealed class UploadJournal : IDisposable
     private static byte[] PendingEntry(JournalRecord record, byte[]? inlineContent) =>
         JournalLog.Frame(JournalLog.Kind.Pending, record.Id, Serialize(record), inlineContent);
 
+    private static byte[] PartUploadEntry(PartUploadRecord record) =>
+        JournalLog.Frame(JournalLog.Kind.PartUpload, record.Id, JsonSerializer.SerializeToUtf8Bytes(record, JournalJson.Default.PartUploadRecord), null);
+
     private static JournalRecord? TryParse(ReadOnlySpan<byte> json)
     {
         try
         {
             return JsonSerializer.Deserialize(json, JournalJson.Default.JournalRecord);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static PartUploadRecord? TryParsePartUpload(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, JournalJson.Default.PartUploadRecord);
         }
         catch (JsonException)
         {

@@ -2,9 +2,15 @@ using BucketMount.Backends;
 
 namespace BucketMount.Engine.Writing;
 
-/// <summary>Sends one staging file to the store: one PUT when it fits in a part, parallel parts when larger.</summary>
-internal sealed class Uploader(IObjectStore store, long partSize, int partConcurrency)
+/// <summary>
+/// Sends one staging file to the store: one PUT when it fits in a part, parallel parts when larger (recorded in the
+/// ledger while they are sent, so a crash leaves none behind).
+/// </summary>
+internal sealed class Uploader(IObjectStore store, long partSize, int partConcurrency, PartUploadLedger ledger)
 {
+    /// <summary>Where uploads in parts are recorded while they run (streamed uploads use it too).</summary>
+    public PartUploadLedger Ledger => ledger;
+
     /// <param name="lastByteRead">
     /// For a multipart upload: called as the read of the file's last byte completes, before those bytes are sent;
     /// it may throw to stop the upload. No completing request can be sent before it.
@@ -22,16 +28,43 @@ internal sealed class Uploader(IObjectStore store, long partSize, int partConcur
             return store.PutAsync(key, stream, put, cancellationToken);
         }
 
+        var source = staging.Source(size);
+        return TransferInPartsAsync(key, lastByteRead is null ? source : new LastByteWatch(source, lastByteRead), metadata, ifMatch, ifNoneMatch, cancellationToken);
+    }
+
+    private async Task<ObjectInfo> TransferInPartsAsync(string key, IUploadSource source, IReadOnlyDictionary<string, string> metadata,
+        string? ifMatch, bool ifNoneMatch, CancellationToken cancellationToken)
+    {
+        // A retry begins the upload anew: each begun upload has its own ticket. The store ends each one itself,
+        // completed or aborted, before UploadAsync returns.
+        var tickets = new List<long?>();
         var upload = new UploadOptions
         {
             Metadata = metadata,
             IfMatch = ifMatch,
             IfNoneMatch = ifNoneMatch,
-            PartSize = Math.Max(partSize, (size / Math.Max(1, store.Capabilities.MaxPartCount - 1)) + 1),
+            PartSize = Math.Max(partSize, (source.Length / Math.Max(1, store.Capabilities.MaxPartCount - 1)) + 1),
             Concurrency = partConcurrency,
+            PartUploadBegun = uploadId =>
+            {
+                var ticket = ledger.Began(key, uploadId);
+                lock (tickets)
+                {
+                    tickets.Add(ticket);
+                }
+            },
         };
-        var source = staging.Source(size);
-        return store.UploadAsync(key, lastByteRead is null ? source : new LastByteWatch(source, lastByteRead), upload, cancellationToken);
+        try
+        {
+            return await store.UploadAsync(key, source, upload, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (tickets)
+            {
+                tickets.ForEach(ledger.Ended);
+            }
+        }
     }
 
     /// <summary>Reports every read that reaches the source's end (again if the last part is retried; the callback is idempotent).</summary>
