@@ -18,6 +18,7 @@ public static class Program
             ObjectCommands.Cat(),
             ObjectCommands.Put(),
             ObjectCommands.Remove(),
+            CleanupCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();
     }

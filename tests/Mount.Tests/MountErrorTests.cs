@@ -146,4 +146,25 @@ public sealed class MountErrorTests
         Assert.AreEqual(2, unknownCode);
         StringAssert.Contains(unknown, "no remote named 'work'");
     }
+
+    [TestMethod]
+    public async Task Cleanup_says_what_it_found_and_explains_a_store_that_cannot_list_uploads()
+    {
+        var store = Path.Combine(_root, "plain");
+        Directory.CreateDirectory(store);
+        var emulator = await Emulators.S3rver;
+        var bucket = await S3Buckets.CreateBucketAsync(emulator, TestContext.CancellationTokenSource.Token);
+
+        var (emptyCode, empty) = await CliAsync(null, "cleanup", "file://" + store);
+        var (badAgeCode, badAge) = await CliAsync(null, "cleanup", "file://" + store, "--older-than-hours", "-1");
+        var (s3rverCode, s3rver) = await CliAsync(null, "cleanup", $"s3://{bucket}?endpoint={emulator.Endpoint}&path_style&list_version=1");
+
+        Assert.AreEqual(0, emptyCode, empty);
+        StringAssert.Contains(empty, "No unfinished uploads under file://");
+        Assert.AreEqual(2, badAgeCode, badAge);
+        StringAssert.Contains(badAge, "--older-than-hours must be 0 or more");
+        Assert.AreEqual(2, s3rverCode, s3rver);
+        StringAssert.Contains(s3rver, "cannot list unfinished multipart uploads");
+        StringAssert.Contains(s3rver, "AbortIncompleteMultipartUpload");
+    }
 }

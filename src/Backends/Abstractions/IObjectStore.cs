@@ -91,8 +91,21 @@ public interface IObjectStore : IAsyncDisposable
     /// </summary>
     Task AbortPartUploadAsync(string key, string uploadId, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// Uploads in parts begun under <paramref name="prefix"/> and not yet completed or aborted, by this machine or any
+    /// other (some still running, some left by crashes or machines that are gone), in key order. Empty for stores
+    /// that keep no parts. Fails with <see cref="ObjectStoreErrorKind.NotSupported"/> where the store cannot list them.
+    /// </summary>
+    IAsyncEnumerable<UnfinishedPartUpload> ListUnfinishedPartUploadsAsync(string prefix, CancellationToken cancellationToken) => NoUnfinishedPartUploads();
+
     /// <summary>Server-side copy; keeps the source's metadata unless <see cref="CopyOptions.ReplaceMetadata"/> is given.</summary>
     Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken);
+
+    private static async IAsyncEnumerable<UnfinishedPartUpload> NoUnfinishedPartUploads()
+    {
+        await Task.CompletedTask.ConfigureAwait(false);
+        yield break;
+    }
 
     /// <summary>Deletes one object. Deleting a key that does not exist succeeds, as on S3.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);

@@ -29,3 +29,6 @@ public interface IPartUpload
     /// <summary>Discards the parts sent. Best effort: a part that cannot be discarded is left to the store's own cleanup.</summary>
     Task AbortAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>An upload in parts the store holds parts of that nobody completed or aborted yet.</summary>
+public sealed record UnfinishedPartUpload(string Key, string UploadId, DateTimeOffset Initiated);

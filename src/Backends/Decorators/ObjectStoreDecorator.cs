@@ -38,6 +38,9 @@ public abstract class ObjectStoreDecorator(IObjectStore inner) : IObjectStore
     public virtual Task AbortPartUploadAsync(string key, string uploadId, CancellationToken cancellationToken) =>
         Inner.AbortPartUploadAsync(key, uploadId, cancellationToken);
 
+    public virtual IAsyncEnumerable<UnfinishedPartUpload> ListUnfinishedPartUploadsAsync(string prefix, CancellationToken cancellationToken) =>
+        Inner.ListUnfinishedPartUploadsAsync(prefix, cancellationToken);
+
     public virtual Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken) =>
         Inner.CopyAsync(sourceKey, destinationKey, options, cancellationToken);
 

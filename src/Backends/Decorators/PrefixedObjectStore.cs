@@ -55,6 +55,14 @@ public sealed class PrefixedObjectStore : ObjectStoreDecorator
     public override Task AbortPartUploadAsync(string key, string uploadId, CancellationToken cancellationToken) =>
         Inner.AbortPartUploadAsync(Full(key), uploadId, cancellationToken);
 
+    public override async IAsyncEnumerable<UnfinishedPartUpload> ListUnfinishedPartUploadsAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var upload in Inner.ListUnfinishedPartUploadsAsync(_prefix + prefix, cancellationToken).ConfigureAwait(false))
+        {
+            yield return upload with { Key = upload.Key[_prefix.Length..] };
+        }
+    }
+
     public override async Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken) =>
         Strip(await Inner.CopyAsync(Full(sourceKey), Full(destinationKey), options, cancellationToken).ConfigureAwait(false))!;
 

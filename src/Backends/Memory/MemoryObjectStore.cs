@@ -14,7 +14,7 @@ public sealed class MemoryObjectStore : IObjectStore
 
     // Uploads begun in parts and neither completed nor aborted, by id: their key. As on S3, parts of an upload
     // nobody ends stay here.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _openUploads = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, UnfinishedPartUpload> _openUploads = new();
     private long _lastUploadId;
 
     public MemoryObjectStore(string name = "memory")
@@ -51,7 +51,7 @@ public sealed class MemoryObjectStore : IObjectStore
     }
 
     /// <summary>Uploads begun in parts that were neither completed nor aborted (for tests).</summary>
-    public IReadOnlyList<(string Key, string UploadId)> OpenPartUploads => [.. _openUploads.Select(u => (u.Value, u.Key)).OrderBy(u => u.Item2, StringComparer.Ordinal)];
+    public IReadOnlyList<UnfinishedPartUpload> OpenPartUploads => [.. _openUploads.Values.OrderBy(u => u.UploadId, StringComparer.Ordinal)];
 
     public Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken)
     {
@@ -183,8 +183,23 @@ public sealed class MemoryObjectStore : IObjectStore
     {
         cancellationToken.ThrowIfCancellationRequested();
         Counters.CountRequest(RequestKind.Multipart);
-        _openUploads.TryRemove(new KeyValuePair<string, string>(uploadId, key));
+        if (_openUploads.TryGetValue(uploadId, out var open) && open.Key == key)
+        {
+            _openUploads.TryRemove(uploadId, out _);
+        }
+
         return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<UnfinishedPartUpload> ListUnfinishedPartUploadsAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.CompletedTask.ConfigureAwait(false);
+        Counters.CountRequest(RequestKind.List);
+        foreach (var upload in _openUploads.Values.Where(u => u.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(u => u.Key, KeyOrder.Instance).ThenBy(u => u.Initiated))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return upload;
+        }
     }
 
     public Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken)
@@ -265,7 +280,7 @@ public sealed class MemoryObjectStore : IObjectStore
     {
         Counters.CountRequest(RequestKind.Multipart);
         var uploadId = $"upload-{Interlocked.Increment(ref _lastUploadId)}";
-        _openUploads[uploadId] = key;
+        _openUploads[uploadId] = new UnfinishedPartUpload(key, uploadId, DateTimeOffset.UtcNow);
         return uploadId;
     }
 

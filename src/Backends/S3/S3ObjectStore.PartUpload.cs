@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Amazon.S3.Model;
 
 namespace BucketMount.Backends.S3;
@@ -29,6 +30,42 @@ public sealed partial class S3ObjectStore
                 throw failure;
             }
         }
+    }
+
+    public async IAsyncEnumerable<UnfinishedPartUpload> ListUnfinishedPartUploadsAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? keyMarker = null;
+        string? uploadIdMarker = null;
+        do
+        {
+            ListMultipartUploadsResponse response;
+            Counters.CountRequest(RequestKind.List);
+            try
+            {
+                response = await _client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest
+                {
+                    BucketName = Bucket,
+                    Prefix = prefix,
+                    KeyMarker = keyMarker,
+                    UploadIdMarker = uploadIdMarker,
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                throw Fail(e, prefix);
+            }
+
+            foreach (var upload in response.MultipartUploads ?? [])
+            {
+                yield return new UnfinishedPartUpload(upload.Key, upload.UploadId, upload.Initiated is { } initiated ? new DateTimeOffset(initiated.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue);
+            }
+
+            // A page that says it is truncated but gives no marker to go on from would loop forever: stop there.
+            (keyMarker, uploadIdMarker) = response.IsTruncated == true && !string.IsNullOrEmpty(response.NextKeyMarker)
+                ? (response.NextKeyMarker, response.NextUploadIdMarker)
+                : (null, null);
+        }
+        while (keyMarker is not null);
     }
 
     /// <summary>One multipart upload; the part ETags S3 answered are kept here until completion.</summary>

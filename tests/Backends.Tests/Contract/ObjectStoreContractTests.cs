@@ -90,4 +90,10 @@ public enum ContractGaps
 
     /// <summary>Keys with "." or ".." segments or "//" are stored under a normalized key (s3rver's router).</summary>
     NormalizesDotSegments = 128,
+
+    /// <summary>
+    /// Listing unfinished multipart uploads is not implemented: s3rver refuses it (405), fauxqs answers it with an
+    /// empty object listing. The S3 code is checked against a loopback responder instead (S3UploadListingTests).
+    /// </summary>
+    NoUploadListing = 256,
 }

@@ -153,4 +153,56 @@ public abstract partial class ObjectStoreContractTests
 
         Assert.AreEqual(Md5Hex(data), Md5Hex(await ReadAllAsync(store, "whole.bin", Token)), "aborting a completed upload changes nothing");
     }
+
+    [TestMethod]
+    public async Task Unfinished_uploads_under_a_prefix_are_listed_with_their_start_until_aborted()
+    {
+        await using var store = await CreateStoreAsync(Token);
+        if (!store.Capabilities.PartUploads)
+        {
+            Assert.IsEmpty(await ToListAsync(store.ListUnfinishedPartUploadsAsync("", Token)), "a store that keeps no parts has none to list");
+            return;
+        }
+
+        var data = RandomBytes((int)MultipartPartSize, 27);
+        var wanted = (await store.BeginPartUploadAsync("stale/a.bin", new PutOptions(), Token))!;
+        await wanted.UploadPartAsync(1, new MemoryUploadSource(data), 0, data.Length, Token);
+        var elsewhere = (await store.BeginPartUploadAsync("other/b.bin", new PutOptions(), Token))!;
+
+        if (Gaps.HasFlag(ContractGaps.NoUploadListing))
+        {
+            if (Gaps.HasFlag(ContractGaps.NoMultipartAbort))
+            {
+                var refused = await Assert.ThrowsExactlyAsync<ObjectStoreException>(() => ToListAsync(store.ListUnfinishedPartUploadsAsync("stale/", Token)));
+                Assert.AreEqual(ObjectStoreErrorKind.NotSupported, refused.Kind, refused.Message);
+            }
+            else
+            {
+                Assert.IsEmpty(await ToListAsync(store.ListUnfinishedPartUploadsAsync("stale/", Token)), "fauxqs answers an object listing: this would show its gap is gone");
+            }
+
+            return;
+        }
+
+        var listed = (await ToListAsync(store.ListUnfinishedPartUploadsAsync("stale/", Token))).Single();
+        Assert.AreEqual("stale/a.bin", listed.Key);
+        Assert.AreEqual(wanted.UploadId, listed.UploadId);
+        Assert.IsLessThan(TimeSpan.FromMinutes(5), (DateTimeOffset.UtcNow - listed.Initiated).Duration(), $"initiated {listed.Initiated:O}");
+
+        await store.AbortPartUploadAsync(listed.Key, listed.UploadId, Token);
+        Assert.IsEmpty(await ToListAsync(store.ListUnfinishedPartUploadsAsync("stale/", Token)));
+        Assert.AreEqual(elsewhere.UploadId, (await ToListAsync(store.ListUnfinishedPartUploadsAsync("", Token))).Single().UploadId);
+        await elsewhere.AbortAsync(Token);
+    }
+
+    private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
+    {
+        var list = new List<T>();
+        await foreach (var item in items)
+        {
+            list.Add(item);
+        }
+
+        return list;
+    }
 }

@@ -1,0 +1,124 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using BucketMount.Backends.S3;
+
+namespace BucketMount.Backends.Tests.S3;
+
+/// <summary>
+/// Listing unfinished multipart uploads page by page. Neither emulator implements ListMultipartUploads (s3rver
+/// refuses it, fauxqs answers an object listing), so a loopback responder answers with the documented XML.
+/// </summary>
+[TestClass]
+public sealed class S3UploadListingTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    public async Task Unfinished_uploads_are_listed_across_pages_with_both_markers()
+    {
+        var queries = new ConcurrentQueue<string>();
+        using var responder = LoopbackResponder.Start(request =>
+        {
+            var query = request.Url!.Query;
+            queries.Enqueue(query);
+            return query.Contains("key-marker=", StringComparison.Ordinal)
+                ? Page(truncated: false, null, null, ("dir/b.bin", "id-3", "2026-11-02T00:00:00.000Z"))
+                : Page(truncated: true, "dir/b.bin", "id-2", ("dir/a.bin", "id-1", "2026-11-01T10:20:30.000Z"), ("dir/b.bin", "id-2", "2026-11-01T11:00:00.000Z"));
+        });
+        await using var store = new S3ObjectStore(new S3StoreOptions
+        {
+            Bucket = "listing-bucket",
+            Endpoint = responder.Endpoint,
+            ForcePathStyle = true,
+            AccessKeyId = "AKIDLISTING",
+            SecretAccessKey = "listing-secret",
+        });
+
+        var listed = new List<UnfinishedPartUpload>();
+        await foreach (var upload in store.ListUnfinishedPartUploadsAsync("dir/", TestContext.CancellationTokenSource.Token))
+        {
+            listed.Add(upload);
+        }
+
+        CollectionAssert.AreEqual(new[] { "id-1", "id-2", "id-3" }, listed.Select(u => u.UploadId).ToArray());
+        Assert.AreEqual("dir/a.bin", listed[0].Key);
+        Assert.AreEqual(new DateTimeOffset(2026, 11, 1, 10, 20, 30, TimeSpan.Zero), listed[0].Initiated);
+        var sent = queries.ToArray();
+        Assert.HasCount(2, sent);
+        StringAssert.Contains(sent[0], "prefix=dir%2F");
+        StringAssert.Contains(sent[1], "key-marker=dir%2Fb.bin");
+        StringAssert.Contains(sent[1], "upload-id-marker=id-2");
+    }
+
+    private static string Page(bool truncated, string? nextKey, string? nextUploadId, params (string Key, string Id, string Initiated)[] uploads)
+    {
+        var xml = new StringBuilder("""<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>listing-bucket</Bucket>""");
+        xml.Append($"<Prefix>dir/</Prefix><MaxUploads>2</MaxUploads><IsTruncated>{(truncated ? "true" : "false")}</IsTruncated>");
+        if (nextKey is not null)
+        {
+            xml.Append($"<NextKeyMarker>{nextKey}</NextKeyMarker><NextUploadIdMarker>{nextUploadId}</NextUploadIdMarker>");
+        }
+
+        foreach (var (key, id, initiated) in uploads)
+        {
+            xml.Append($"<Upload><Key>{key}</Key><UploadId>{id}</UploadId><Initiated>{initiated}</Initiated><StorageClass>STANDARD</StorageClass></Upload>");
+        }
+
+        return xml.Append("</ListMultipartUploadsResult>").ToString();
+    }
+
+    /// <summary>An HTTP server on 127.0.0.1 that answers every request with the XML the handler returns.</summary>
+    private sealed class LoopbackResponder : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly Task _loop;
+
+        private LoopbackResponder(Func<HttpListenerRequest, string> handler)
+        {
+            var port = FreePort();
+            Endpoint = $"http://127.0.0.1:{port}";
+            _listener.Prefixes.Add(Endpoint + "/");
+            _listener.Start();
+            _loop = Task.Run(async () =>
+            {
+                while (_listener.IsListening)
+                {
+                    HttpListenerContext context;
+                    try
+                    {
+                        context = await _listener.GetContextAsync();
+                    }
+                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                    {
+                        return;
+                    }
+
+                    var body = Encoding.UTF8.GetBytes(handler(context.Request));
+                    context.Response.ContentType = "application/xml";
+                    context.Response.ContentLength64 = body.Length;
+                    await context.Response.OutputStream.WriteAsync(body);
+                    context.Response.Close();
+                }
+            });
+        }
+
+        public string Endpoint { get; }
+
+        public static LoopbackResponder Start(Func<HttpListenerRequest, string> handler) => new(handler);
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _listener.Close();
+            _loop.Wait(TimeSpan.FromSeconds(5));
+        }
+
+        private static int FreePort()
+        {
+            using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            return ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+    }
+}
