@@ -114,6 +114,13 @@ public sealed class StandInTests
             using var timeout = new CancellationTokenSource(RunLimit);
             await process.WaitForExitAsync(timeout.Token);
         }
+        catch (OperationCanceledException)
+        {
+            // Say where it stopped: the CLI's output and the stand-in's report (REMOVED, CLOSED or neither).
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Assert.Fail($"no exit {RunLimit} after SIGINT; output: {await error + await output}; report: {await File.ReadAllTextAsync(report)}");
+        }
         finally
         {
             if (!process.HasExited)
