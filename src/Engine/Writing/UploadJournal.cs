@@ -63,8 +63,11 @@ public sealed class UploadJournal : IDisposable
     }
 
     /// <summary>
-    /// Records an upload in parts the store has begun, and fsyncs, before its first part is sent; <see cref="Delete"/>
-    /// with the same id once it completed or was aborted.
+    /// Records an upload in parts the store has begun, before its first part is sent; <see cref="Delete"/> with the
+    /// same id once it completed or was aborted. Not fsynced: a killed process's write survives in the page cache,
+    /// and only a power cut could lose it, costing leftover parts (for the store's lifecycle rule), never data; an
+    /// fsync would stall the parts behind it while a large file is written beside it (ext4 commits that file's dirty
+    /// pages with it).
     /// </summary>
     public void WritePartUpload(PartUploadRecord record)
     {
@@ -72,7 +75,7 @@ public sealed class UploadJournal : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            Append(entry, flushToDisk: true);
+            Append(entry, flushToDisk: false);
             Track(record.Id);
         }
     }
