@@ -13,16 +13,20 @@ public static class S3Buckets
     public static async Task<string> CreateBucketAsync(EmulatorProcess emulator, CancellationToken cancellationToken)
     {
         var bucket = "t-" + Guid.NewGuid().ToString("N")[..20];
-        using var admin = new AmazonS3Client(new BasicAWSCredentials(AccessKey, SecretKey), new AmazonS3Config
+        using var admin = AdminClient(emulator);
+        await admin.PutBucketAsync(bucket, cancellationToken);
+        return bucket;
+    }
+
+    /// <summary>A plain SDK client on the emulator, for what a test checks beneath the store interface.</summary>
+    public static AmazonS3Client AdminClient(EmulatorProcess emulator) =>
+        new(new BasicAWSCredentials(AccessKey, SecretKey), new AmazonS3Config
         {
             ServiceURL = emulator.Endpoint,
             ForcePathStyle = true,
             AuthenticationRegion = "us-east-1",
             UseHttp = true,
         });
-        await admin.PutBucketAsync(bucket, cancellationToken);
-        return bucket;
-    }
 
     public static async Task<S3ObjectStore> CreateAsync(EmulatorProcess emulator, Func<S3StoreOptions, S3StoreOptions> configure, CancellationToken cancellationToken) =>
         new(configure(new S3StoreOptions
