@@ -84,8 +84,11 @@ public sealed class StandInTests
         await CompileAsync("gcc", ["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-O1", "-shared", "-fPIC", "-fvisibility=hidden", "-o", Path.Combine(work.Path, "libdokan2.so"), StandInSource, "-lpthread"]);
         var report = Path.Combine(work.Path, "report.txt");
         var store = Directory.CreateDirectory(Path.Combine(work.Path, "store")).FullName;
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in new[] { CliDll, "mount", "file://" + store, "*", "--host", "Dokan", "--cache-dir", Path.Combine(work.Path, "cache"),
+        // SIGINT restored to its default for the CLI: a test run started as a script's background job inherits SIGINT
+        // ignored, and the CLI then keeps ignoring it, as a daemon should (measured: `cli mount ... &` then kill -INT
+        // hangs at any delay); two full CI runs started that way hung here for the 3 minutes.
+        var info = new ProcessStartInfo("env") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in new[] { "--default-signal=INT", "dotnet", CliDll, "mount", "file://" + store, "*", "--host", "Dokan", "--cache-dir", Path.Combine(work.Path, "cache"),
             "--read-only", "--network-drive", @"\\bucket\share", "--current-session", "--volume-label", "Data" })
         {
             info.ArgumentList.Add(argument);
@@ -116,10 +119,12 @@ public sealed class StandInTests
         }
         catch (OperationCanceledException)
         {
-            // Say where it stopped: the CLI's output and the stand-in's report (REMOVED, CLOSED or neither).
+            // Say where it stopped: the CLI's output, the stand-in's report (REMOVED, CLOSED or neither), and
+            // which signals the CLI ignored or caught (bit 2 of SigIgn is SIGINT).
+            var signals = string.Join(", ", File.ReadLines($"/proc/{process.Id}/status").Where(l => l.StartsWith("Sig", StringComparison.Ordinal)));
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
-            Assert.Fail($"no exit {RunLimit} after SIGINT; output: {await error + await output}; report: {await File.ReadAllTextAsync(report)}");
+            Assert.Fail($"no exit {RunLimit} after SIGINT; {signals}; output: {await error + await output}; report: {await File.ReadAllTextAsync(report)}");
         }
         finally
         {

@@ -66,6 +66,7 @@ public sealed partial class KilledMountTests
             }
 
             Assert.AreEqual(1, await DiscardedAsync(), "the next mount discarded the upload the kill left");
+            StringAssert.Contains(await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' status '{MountPoint}'"), "the parts of 1 upload(s) a crash interrupted were discarded");
             await again.UnmountAsync();
         }
 

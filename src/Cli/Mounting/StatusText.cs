@@ -12,6 +12,11 @@ internal static class StatusText
         text.AppendLine($"{status.MountPoint}  <-  {status.Remote}   (pid {status.Pid}, up {TimeSpan.FromSeconds(status.UptimeSeconds):d\\.hh\\:mm\\:ss})");
         text.AppendLine($"  cache: {status.CacheDirectory}; memory {Mb(s.MemoryCacheBytes)}/{Mb(s.MemoryCacheBudget)} MB, disk {Mb(s.DiskCacheBytes)}/{Mb(s.DiskCacheBudget)} MB, hits {s.MemoryCacheHits}, misses {s.MemoryCacheMisses}");
         text.AppendLine($"  files: {s.OpenFiles} open, {s.DirtyFiles} dirty ({Mb(s.DirtyBytes)} MB); uploads: {s.PendingUploads} pending, {s.FailingUploads} failing, {s.UploadsDone} done ({s.StreamedUploads} sent while written), {s.Conflicts} conflicts");
+        if (s.LeftoverUploadsDiscarded > 0)
+        {
+            text.AppendLine($"  recovery: the parts of {s.LeftoverUploadsDiscarded} upload(s) a crash interrupted were discarded");
+        }
+
         text.AppendLine($"  requests: {s.Store}; throughput up {status.UploadMegabytesPerSecond:F2} MB/s, down {status.DownloadMegabytesPerSecond:F2} MB/s");
         foreach (var error in s.LastErrors.TakeLast(5))
         {
