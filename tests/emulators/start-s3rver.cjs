@@ -22,12 +22,24 @@ if (!Number.isInteger(port) || port <= 0 || !directory) {
 const POLL_MS = 2;
 const MAX_POLLS = 5000; // 10 s: far beyond any local write; then the PUT fails loudly instead of hanging.
 
+// The file may not even exist yet when the PUT resolves (its write stream opens asynchronously): that is size 0.
+async function sizeOf(file) {
+  try {
+    return (await fs.promises.stat(file)).size;
+  } catch (error) {
+    if (error.code === "ENOENT") {
+      return 0;
+    }
+    throw error;
+  }
+}
+
 const putObject = FilesystemStore.prototype.putObject;
 FilesystemStore.prototype.putObject = async function putObjectWhenWritten(object) {
   const result = await putObject.call(this, object);
   const file = this.getResourcePath(object.bucket, object.key, "object");
   for (let poll = 0; poll < MAX_POLLS; poll++) {
-    if ((await fs.promises.stat(file)).size >= result.size) {
+    if ((await sizeOf(file)) >= result.size) {
       return result;
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
