@@ -297,7 +297,11 @@ public abstract class MountScenarioTests
         await Task.Delay(TimeSpan.FromSeconds(4.5));
         var changed = await File.ReadAllBytesAsync(file);
 
-        Assert.AreEqual(hitsBefore, hitsAfter, "the second read of an unchanged file reached the engine");
+        // A re-read whose page cache was dropped asks for the whole file again: 24 reads of 128 KiB. This kernel
+        // (6.18 under Firecracker) sometimes loses a few single 4 KiB pages between reads even with the cache kept
+        // and nothing invalidated (traced: issue 6), so up to 6 single reads may reach the engine; more means the
+        // page cache was not kept.
+        Assert.IsLessThanOrEqualTo(6L, hitsAfter - hitsBefore, $"the second read of an unchanged file reached the engine {hitsAfter - hitsBefore} times");
         CollectionAssert.AreEqual(second, changed, "the kernel served the old version after the object changed");
         await mount.UnmountAsync();
     }
