@@ -222,4 +222,40 @@ public sealed class UploadJournalTests
         Assert.IsEmpty(empty.Files);
         Assert.AreEqual(0, SegmentBytes(), "nothing pending: the log starts over");
     }
+
+    [TestMethod]
+    public async Task Closes_that_arrive_during_an_fsync_share_the_next_one_and_none_returns_before_it()
+    {
+        using var firstFlushStarted = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var flushes = 0;
+        using (var journal = new UploadJournal(JournalFolder, handle =>
+        {
+            if (Interlocked.Increment(ref flushes) == 1)
+            {
+                firstFlushStarted.Set();
+                release.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            RandomAccess.FlushToDisk(handle);
+        }))
+        {
+            var first = Task.Run(() => journal.Write(Record(1, 1), [1]));
+            Assert.IsTrue(firstFlushStarted.Wait(TimeSpan.FromSeconds(30)), "the first close's fsync began");
+            var others = Enumerable.Range(2, 5).Select(i => Task.Run(() => journal.Write(Record(i, 1), [(byte)i]))).ToArray();
+            for (var i = 0; i < 300 && journal.PendingCount < 6; i++)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.AreEqual(6, journal.PendingCount, "all six appended");
+            Assert.IsFalse(first.IsCompleted || others.Any(t => t.IsCompleted), "no close returns before an fsync that began after its append");
+            release.Set();
+            await Task.WhenAll([first, .. others]);
+            Assert.AreEqual(2, flushes, "the five closes that arrived during the first fsync shared one");
+        }
+
+        using var reopened = new UploadJournal(JournalFolder);
+        CollectionAssert.AreEquivalent(new long[] { 1, 2, 3, 4, 5, 6 }, reopened.Load().Files.Select(r => r.Id).ToArray());
+    }
 }

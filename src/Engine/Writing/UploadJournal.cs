@@ -6,7 +6,8 @@ namespace BucketMount.Engine.Writing;
 /// <summary>
 /// The durable list of uploads not yet done: an append-only log of framed records (<see cref="JournalLog"/>).
 /// A close appends one record and fsyncs once: no temp file, no rename, and for a small file its bytes ride in
-/// the record, so its staging file needs no fsync of its own. That is most of what a close costs on a real disk
+/// the record, so its staging file needs no fsync of its own. Closes that arrive while an fsync runs share the next
+/// one (group commit), so parallel writers do not queue one fsync each. That is most of what a close costs on a real disk
 /// (an untar or a build writes thousands of small files). A finished upload appends a "done" record without an
 /// fsync: losing one only repeats an upload. The log starts over when nothing in it is pending; it rolls to a
 /// new segment when it grows, and an old segment goes once none of its records is pending.
@@ -18,6 +19,13 @@ public sealed class UploadJournal : IDisposable
 
     private const long SegmentBytes = 8 * 1024 * 1024;
     private readonly object _gate = new();
+
+    // Group commit: one writer at a time fsyncs, covering every record appended before its fsync began, so closes
+    // that arrive while an fsync runs share the next one instead of queueing one each.
+    private readonly object _flushGate = new();
+    private readonly Action<SafeFileHandle> _flush;
+    private long _appended;
+    private long _flushed;
     private readonly string _folder;
 
     // Which segment holds each pending id's newest record, and how many pending records each segment holds.
@@ -29,7 +37,14 @@ public sealed class UploadJournal : IDisposable
     private bool _disposed;
 
     public UploadJournal(string folder)
+        : this(folder, RandomAccess.FlushToDisk)
     {
+    }
+
+    /// <summary>With the fsync given (tests hold it to see closes share one).</summary>
+    internal UploadJournal(string folder, Action<SafeFileHandle> flush)
+    {
+        _flush = flush;
         _folder = folder;
         Directory.CreateDirectory(folder);
         _segment = JournalLog.Segments(folder).Select(s => s.Number).DefaultIfEmpty(0).Max() + 1;
@@ -54,11 +69,62 @@ public sealed class UploadJournal : IDisposable
     public void Write(JournalRecord record, byte[]? inlineContent = null)
     {
         var entry = PendingEntry(record, inlineContent);
+        long end;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            Append(entry, flushToDisk: true);
+            Append(entry, flushToDisk: false);
             Track(record.Id);
+            end = _appended;
+        }
+
+        FlushThrough(end);
+    }
+
+    /// <summary>Number of fsyncs of the log so far (for tests).</summary>
+    internal int FlushCount { get; private set; }
+
+    /// <summary>Returns once everything appended up to <paramref name="end"/> is on disk, fsyncing at most once.</summary>
+    private void FlushThrough(long end)
+    {
+        lock (_flushGate)
+        {
+            if (Volatile.Read(ref _flushed) >= end)
+            {
+                return; // An fsync that began after this record was appended covered it.
+            }
+
+            SafeFileHandle handle;
+            long upTo;
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                handle = _handle!;
+                upTo = _appended;
+            }
+
+            // Outside the append lock, so that other closes append meanwhile and share the next fsync. A roll may
+            // close this handle meanwhile; it fsyncs the segment first, which is what is needed.
+            var added = false;
+            try
+            {
+                handle.DangerousAddRef(ref added);
+                _flush(handle);
+                FlushCount++;
+            }
+            catch (ObjectDisposedException) when (!added)
+            {
+                // Closed by a roll, which fsynced it.
+            }
+            finally
+            {
+                if (added)
+                {
+                    handle.DangerousRelease();
+                }
+            }
+
+            Volatile.Write(ref _flushed, upTo);
         }
     }
 
@@ -203,7 +269,21 @@ public sealed class UploadJournal : IDisposable
         lock (_gate)
         {
             _disposed = true;
-            _handle?.Dispose();
+            if (_handle is not null)
+            {
+                // A close between its append and its group's fsync would otherwise find the handle closed unsynced.
+                try
+                {
+                    _flush(_handle);
+                }
+                catch (IOException)
+                {
+                    // Shutting down: what was not synced is repeated or recovered by the next start.
+                }
+
+                _handle.Dispose();
+            }
+
             _handle = null;
         }
     }
@@ -268,6 +348,7 @@ public sealed class UploadJournal : IDisposable
 
         RandomAccess.Write(_handle!, entry, _length);
         _length += entry.Length;
+        _appended += entry.Length;
         if (flushToDisk)
         {
             RandomAccess.FlushToDisk(_handle!);
@@ -278,7 +359,8 @@ public sealed class UploadJournal : IDisposable
     {
         if (_handle is not null)
         {
-            // Records appended without an fsync (done marks) may stay unsynced: they only save a repeat upload.
+            // Pending records may still wait for their group's fsync, which would then find this handle closed.
+            _flush(_handle);
             _handle.Dispose();
             _segment++;
         }
