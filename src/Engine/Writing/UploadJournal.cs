@@ -6,9 +6,9 @@ namespace BucketMount.Engine.Writing;
 /// <summary>
 /// The durable list of uploads not yet done: an append-only log of framed records (<see cref="JournalLog"/>).
 /// A close appends one record and fsyncs once: no temp file, no rename, and for a small file its bytes ride in
-/// the record, so its staging file needs no fsync of its own. Closes that arrive while an fsync runs share the next
-/// one (group commit), so parallel writers do not queue one fsync each. That is most of what a close costs on a real disk
-/// (an untar or a build writes thousands of small files). A finished upload appends a "done" record without an
+/// the record, so its staging file needs no fsync of its own. That is most of what a close costs on a real disk
+/// (an untar or a build writes thousands of small files); closes that arrive while an fsync runs share the next one
+/// (group commit), so parallel writers do not queue one fsync each. A finished upload appends a "done" record without an
 /// fsync: losing one only repeats an upload. The log starts over when nothing in it is pending; it rolls to a
 /// new segment when it grows, and an old segment goes once none of its records is pending.
 /// </summary>
@@ -73,16 +73,13 @@ public sealed class UploadJournal : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            Append(entry, flushToDisk: false);
+            Append(entry);
             Track(record.Id);
             end = _appended;
         }
 
         FlushThrough(end);
     }
-
-    /// <summary>Number of fsyncs of the log so far (for tests).</summary>
-    internal int FlushCount { get; private set; }
 
     /// <summary>Returns once everything appended up to <paramref name="end"/> is on disk, fsyncing at most once.</summary>
     private void FlushThrough(long end)
@@ -110,7 +107,6 @@ public sealed class UploadJournal : IDisposable
             {
                 handle.DangerousAddRef(ref added);
                 _flush(handle);
-                FlushCount++;
             }
             catch (ObjectDisposedException) when (!added)
             {
@@ -141,7 +137,7 @@ public sealed class UploadJournal : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            Append(entry, flushToDisk: false);
+            Append(entry);
             Track(record.Id);
         }
     }
@@ -159,7 +155,7 @@ public sealed class UploadJournal : IDisposable
 
             try
             {
-                Append(JournalLog.Frame(JournalLog.Kind.Done, id, [], null), flushToDisk: false);
+                Append(JournalLog.Frame(JournalLog.Kind.Done, id, [], null));
             }
             catch (IOException)
             {
@@ -232,7 +228,7 @@ public sealed class UploadJournal : IDisposable
 
                 if (File.Exists(record.StagingFile))
                 {
-                    Append(PendingEntry(record, inline), flushToDisk: false);
+                    Append(PendingEntry(record, inline));
                     Track(record.Id);
                     usable.Add(record);
                 }
@@ -244,13 +240,13 @@ public sealed class UploadJournal : IDisposable
 
             foreach (var partUpload in partUploads.Values.OrderBy(p => p.Id))
             {
-                Append(PartUploadEntry(partUpload), flushToDisk: false);
+                Append(PartUploadEntry(partUpload));
                 Track(partUpload.Id);
             }
 
             if (_handle is not null)
             {
-                RandomAccess.FlushToDisk(_handle);
+                _flush(_handle);
             }
 
             // Only now that the fresh segment is on disk may the old records go.
@@ -339,7 +335,8 @@ public sealed class UploadJournal : IDisposable
         RandomAccess.Write(handle, content, 0);
     }
 
-    private void Append(byte[] entry, bool flushToDisk)
+    /// <summary>Appends without an fsync: a close's record is made durable by <see cref="FlushThrough"/>.</summary>
+    private void Append(byte[] entry)
     {
         if (_handle is null || (_length > 0 && _length + entry.Length > SegmentBytes))
         {
@@ -349,10 +346,6 @@ public sealed class UploadJournal : IDisposable
         RandomAccess.Write(_handle!, entry, _length);
         _length += entry.Length;
         _appended += entry.Length;
-        if (flushToDisk)
-        {
-            RandomAccess.FlushToDisk(_handle!);
-        }
     }
 
     private void Roll()
