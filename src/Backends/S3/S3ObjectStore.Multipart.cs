@@ -200,10 +200,9 @@ public sealed partial class S3ObjectStore
 
     private async Task AbortAsync(string key, string uploadId)
     {
-        Counters.CountRequest(RequestKind.Multipart);
         try
         {
-            await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = Bucket, Key = key, UploadId = uploadId }, CancellationToken.None).ConfigureAwait(false);
+            await AbortPartUploadAsync(key, uploadId, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception)
         {
