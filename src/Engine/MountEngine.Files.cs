@@ -288,7 +288,7 @@ public sealed partial class MountEngine
     {
         try
         {
-            await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
+            await _writeBack.StopUploadsForOldKeyLockedAsync(file).ConfigureAwait(false);
             bool stillOpen;
             lock (file.State)
             {
@@ -297,7 +297,6 @@ public sealed partial class MountEngine
             }
 
             _registry.Remove(file);
-            WriteBack.AbandonStream(file);
             if (!stillOpen)
             {
                 _writeBack.Discard(file);

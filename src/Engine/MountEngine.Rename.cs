@@ -104,10 +104,8 @@ public sealed partial class MountEngine
 
         try
         {
-            await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
-
             // Parts sent while it was written went to the old key: the file is uploaded whole under the new one.
-            WriteBack.AbandonStream(file);
+            await _writeBack.StopUploadsForOldKeyLockedAsync(file).ConfigureAwait(false);
             bool dirty;
             ObjectVersion? remote;
             lock (file.State)
@@ -179,8 +177,7 @@ public sealed partial class MountEngine
         {
             foreach (var file in local)
             {
-                await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
-                WriteBack.AbandonStream(file);
+                await _writeBack.StopUploadsForOldKeyLockedAsync(file).ConfigureAwait(false);
                 if (file.Dirty)
                 {
                     await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);

@@ -150,10 +150,7 @@ public sealed class StreamingUploadTests
         await using var fx = Fixture(store);
         var data = Bytes(17 * MiB, 12);
 
-        await using (var handle = await fx.Engine.OpenAsync("/big.tmp", OpenFlags.Write | OpenFlags.Create, Token))
-        {
-            await WriteInOrderAsync(handle, data, 0, data.Length);
-        }
+        await WriteAndCloseAsync(fx, "/big.tmp", data);
 
         // Parts 2 and later are held: a rename that waited for the upload would never finish.
         await fx.Engine.RenameAsync("/big.tmp", "/big", noReplace: false, Token).WaitAsync(TimeSpan.FromSeconds(30), Token);
@@ -192,10 +189,7 @@ public sealed class StreamingUploadTests
         await using var fx = Fixture(store);
         var data = Bytes(12 * MiB, 9);
 
-        await using (var handle = await fx.Engine.OpenAsync("/retried.bin", OpenFlags.Write | OpenFlags.Create, Token))
-        {
-            await WriteInOrderAsync(handle, data, 0, data.Length);
-        }
+        await WriteAndCloseAsync(fx, "/retried.bin", data);
 
         await fx.Engine.WaitForUploadsAsync(null, Token);
 
@@ -212,10 +206,7 @@ public sealed class StreamingUploadTests
         await using var fx = Fixture(store);
         var data = Bytes(12 * MiB, 13);
 
-        await using (var handle = await fx.Engine.OpenAsync("/refused.bin", OpenFlags.Write | OpenFlags.Create, Token))
-        {
-            await WriteInOrderAsync(handle, data, 0, data.Length);
-        }
+        await WriteAndCloseAsync(fx, "/refused.bin", data);
 
         await fx.Engine.WaitForUploadsAsync(null, Token);
 
@@ -316,6 +307,13 @@ public sealed class StreamingUploadTests
         var data = new byte[length];
         new Random(seed).NextBytes(data);
         return data;
+    }
+
+    /// <summary>Creates <paramref name="path"/>, writes all of <paramref name="data"/> in order and closes it.</summary>
+    private async Task WriteAndCloseAsync(EngineFixture fx, string path, byte[] data)
+    {
+        await using var handle = await fx.Engine.OpenAsync(path, OpenFlags.Write | OpenFlags.Create, Token);
+        await WriteInOrderAsync(handle, data, 0, data.Length);
     }
 
     /// <summary>Writes in 128 KiB pieces, as the kernel hands a sequential writer's data to a FUSE file system.</summary>

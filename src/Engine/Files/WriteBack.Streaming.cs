@@ -57,7 +57,7 @@ internal sealed partial class WriteBack
     }
 
     /// <summary>Abandons the file's stream, if any (the file was deleted, replaced or renamed).</summary>
-    public static void AbandonStream(OpenFile file)
+    private static void AbandonStream(OpenFile file)
     {
         PartStream? stream;
         lock (file.State)

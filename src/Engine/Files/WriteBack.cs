@@ -163,6 +163,17 @@ internal sealed partial class WriteBack(
         }
     }
 
+    /// <summary>
+    /// For a rename or delete, after which the file's key is no longer the one its uploads went to: cancels or waits
+    /// for the upload (<see cref="CancelUploadLockedAsync"/>) and abandons the parts sent while it was written.
+    /// Caller holds the content lock.
+    /// </summary>
+    public async Task StopUploadsForOldKeyLockedAsync(OpenFile file)
+    {
+        await CancelUploadLockedAsync(file).ConfigureAwait(false);
+        AbandonStream(file);
+    }
+
     /// <summary>Uploads every closed dirty file now and waits until none is left (or only failing ones).</summary>
     public async Task FlushAllAsync(IProgress<UploadProgress>? progress, CancellationToken cancellationToken)
     {
