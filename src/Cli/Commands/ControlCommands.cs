@@ -30,7 +30,7 @@ internal static class ControlCommands
 
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(replies, new JsonSerializerOptions { WriteIndented = true }));
+                Console.WriteLine(JsonSerializer.Serialize(replies, CliJson.Indented.ListMountStatus));
             }
             else if (replies.Count == 0)
             {
@@ -86,8 +86,8 @@ internal static class ControlCommands
         await using var stream = new NetworkStream(socket);
         await using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true };
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        await writer.WriteLineAsync(JsonSerializer.Serialize(request));
+        await writer.WriteLineAsync(JsonSerializer.Serialize(request, CliJson.Default.ControlRequest));
         var line = await reader.ReadLineAsync(cancellationToken);
-        return line is null ? null : JsonSerializer.Deserialize<ControlReply>(line);
+        return line is null ? null : JsonSerializer.Deserialize(line, CliJson.Default.ControlReply);
     }
 }

@@ -79,7 +79,8 @@ internal static class MountCommand
         var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardError = false, RedirectStandardOutput = false };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
-            info.ArgumentList.Add(typeof(MountCommand).Assembly.Location);
+            // Run through `dotnet`: the program is the assembly beside this one (the native build is its own executable).
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, typeof(MountCommand).Assembly.GetName().Name + ".dll"));
         }
 
         foreach (var arg in args)

@@ -98,7 +98,7 @@ internal static class RemoteConfig
 
         try
         {
-            return JsonSerializer.Deserialize<Dictionary<string, NamedRemote>>(File.ReadAllText(path)) ?? [];
+            return JsonSerializer.Deserialize(File.ReadAllText(path), CliJson.Default.DictionaryStringNamedRemote) ?? [];
         }
         catch (JsonException e)
         {

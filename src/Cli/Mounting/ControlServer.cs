@@ -10,7 +10,6 @@ namespace BucketMount.Cli.Mounting;
 /// </summary>
 internal sealed class ControlServer : IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
     private readonly Socket _socket;
     private readonly string _path;
     private readonly MountSession _session;
@@ -115,7 +114,7 @@ internal sealed class ControlServer : IDisposable
             ControlReply reply;
             try
             {
-                var request = JsonSerializer.Deserialize<ControlRequest>(await reader.ReadLineAsync(_stop.Token) ?? "{}", Json);
+                var request = JsonSerializer.Deserialize(await reader.ReadLineAsync(_stop.Token) ?? "{}", CliJson.Default.ControlRequest);
                 reply = request?.Command switch
                 {
                     "status" => new ControlReply(true, Status: Status()),
@@ -128,7 +127,7 @@ internal sealed class ControlServer : IDisposable
                 reply = new ControlReply(false, e.Message);
             }
 
-            await writer.WriteLineAsync(JsonSerializer.Serialize(reply, Json));
+            await writer.WriteLineAsync(JsonSerializer.Serialize(reply, CliJson.Default.ControlReply));
         }
     }
 
