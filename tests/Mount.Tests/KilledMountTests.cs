@@ -66,7 +66,7 @@ public sealed partial class KilledMountTests
             }
 
             Assert.AreEqual(1, await DiscardedAsync(), "the next mount discarded the upload the kill left");
-            StringAssert.Contains(await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' status '{MountPoint}'"), "the parts of 1 upload(s) a crash interrupted were discarded");
+            StringAssert.Contains(await Shell.MustAsync($"{Cli.Shell} status '{MountPoint}'"), "the parts of 1 upload(s) a crash interrupted were discarded");
             await again.UnmountAsync();
         }
 
@@ -106,7 +106,7 @@ public sealed partial class KilledMountTests
 
     private async Task<long> DiscardedAsync()
     {
-        using var json = System.Text.Json.JsonDocument.Parse(await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' status '{MountPoint}' --json"));
+        using var json = System.Text.Json.JsonDocument.Parse(await Shell.MustAsync($"{Cli.Shell} status '{MountPoint}' --json"));
         return json.RootElement[0].GetProperty("statistics").GetProperty("LeftoverUploadsDiscarded").GetInt64();
     }
 

@@ -19,13 +19,7 @@ public sealed class MountErrorTests
 
     private async Task<(int Code, string Error)> CliAsync(IDictionary<string, string>? environment, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        info.ArgumentList.Add(MountProcess.CliDll);
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
+        var info = Cli.StartInfo(arguments);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;

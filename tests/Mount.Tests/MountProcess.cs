@@ -23,17 +23,10 @@ internal sealed class MountProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public static string CliDll => Path.Combine(AppContext.BaseDirectory, "bucketmount.dll");
-
     public static async Task<MountProcess> StartAsync(string remote, string mountPoint, string cacheDirectory, params string[] extra)
     {
         Directory.CreateDirectory(mountPoint);
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in new[] { CliDll, "mount", remote, mountPoint, "--cache-dir", cacheDirectory }.Concat(extra))
-        {
-            info.ArgumentList.Add(argument);
-        }
-
+        var info = Cli.StartInfo(new[] { "mount", remote, mountPoint, "--cache-dir", cacheDirectory }.Concat(extra));
         var process = Process.Start(info) ?? throw new InvalidOperationException("the mount process did not start");
         var mount = new MountProcess(process, mountPoint);
         for (var i = 0; i < 300; i++)
@@ -59,7 +52,7 @@ internal sealed class MountProcess : IAsyncDisposable
     /// <summary>`bucketmount unmount`: waits for every pending upload, then the process exits.</summary>
     public async Task<string> UnmountAsync()
     {
-        var output = await Shell.MustAsync($"dotnet '{CliDll}' unmount '{MountPoint}'", timeout: TimeSpan.FromMinutes(5));
+        var output = await Shell.MustAsync($"{Cli.Shell} unmount '{MountPoint}'", timeout: TimeSpan.FromMinutes(5));
         await WaitForExitAsync(TimeSpan.FromMinutes(1));
         Assert.AreEqual(0, _process.ExitCode, await _errors);
         Assert.IsFalse(IsMounted(MountPoint));

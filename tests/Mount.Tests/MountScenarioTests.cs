@@ -79,7 +79,7 @@ public abstract class MountScenarioTests
             var (streamed, done) = (0L, 0L);
             for (var i = 0; i < 120 && done < 3; i++)
             {
-                using var json = System.Text.Json.JsonDocument.Parse(await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' status '{MountPoint}' --json"));
+                using var json = System.Text.Json.JsonDocument.Parse(await Shell.MustAsync($"{Cli.Shell} status '{MountPoint}' --json"));
                 var statistics = json.RootElement[0].GetProperty("statistics");
                 (streamed, done) = (statistics.GetProperty("StreamedUploads").GetInt64(), statistics.GetProperty("UploadsDone").GetInt64());
                 await Task.Delay(500);
@@ -263,7 +263,7 @@ public abstract class MountScenarioTests
         // Default settings here: the store's listing is all ls -l needs.
         await using var mount = await MountProcess.StartAsync(remote, MountPoint, Cache);
         var lines = (await Shell.MustAsync("ls -l many | tail -n +2 | wc -l", MountPoint)).Trim();
-        var status = await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' status '{MountPoint}' --json");
+        var status = await Shell.MustAsync($"{Cli.Shell} status '{MountPoint}' --json");
 
         Assert.AreEqual("2000", lines);
         using var json = System.Text.Json.JsonDocument.Parse(status);
@@ -308,7 +308,7 @@ public abstract class MountScenarioTests
 
     private async Task<long> MemoryCacheHitsAsync()
     {
-        using var json = System.Text.Json.JsonDocument.Parse(await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' status '{MountPoint}' --json"));
+        using var json = System.Text.Json.JsonDocument.Parse(await Shell.MustAsync($"{Cli.Shell} status '{MountPoint}' --json"));
         return json.RootElement[0].GetProperty("statistics").GetProperty("MemoryCacheHits").GetInt64();
     }
 
@@ -334,18 +334,18 @@ public abstract class MountScenarioTests
         var remote = await CreateRemoteAsync(_root);
         Directory.CreateDirectory(MountPoint);
         var extra = string.Join(' ', StoreMountArguments.Select(a => $"'{a}'"));
-        await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' mount '{remote}' '{MountPoint}' --cache-dir '{Cache}' --daemon --write-back-delay 3600 {extra}", timeout: TimeSpan.FromMinutes(2));
+        await Shell.MustAsync($"{Cli.Shell} mount '{remote}' '{MountPoint}' --cache-dir '{Cache}' --daemon --write-back-delay 3600 {extra}", timeout: TimeSpan.FromMinutes(2));
         var pid = 0;
         try
         {
             Assert.IsTrue(MountProcess.IsMounted(MountPoint), "mounted when --daemon returned");
-            using (var status = System.Text.Json.JsonDocument.Parse(await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' status '{MountPoint}' --json")))
+            using (var status = System.Text.Json.JsonDocument.Parse(await Shell.MustAsync($"{Cli.Shell} status '{MountPoint}' --json")))
             {
                 pid = status.RootElement[0].GetProperty("pid").GetInt32();
             }
 
             await Shell.MustAsync("echo daemon > d.txt", MountPoint);
-            StringAssert.Contains(await Shell.MustAsync($"dotnet '{MountProcess.CliDll}' unmount '{MountPoint}'"), "every change is in the store");
+            StringAssert.Contains(await Shell.MustAsync($"{Cli.Shell} unmount '{MountPoint}'"), "every change is in the store");
             Assert.IsFalse(MountProcess.IsMounted(MountPoint));
         }
         finally
@@ -412,5 +412,16 @@ public sealed class LocalStoreMountTests : MountScenarioTests
         var store = Path.Combine(root, "store");
         Directory.CreateDirectory(store);
         return Task.FromResult("file://" + store);
+    }
+}
+
+/// <summary>The scenarios on Azurite, through the Blob REST client (Shared Key from AZURE_STORAGE_KEY, set for the whole run).</summary>
+[TestClass]
+public sealed class AzuriteMountTests : MountScenarioTests
+{
+    protected override async Task<string> CreateRemoteAsync(string root)
+    {
+        var options = await AzuriteContainers.CreateAsync(CancellationToken.None);
+        return $"az://{options.Account}/{options.Container}/mounted?endpoint={options.Endpoint}";
     }
 }

@@ -1,11 +1,10 @@
 using System.Net;
 using BucketMount.Backends.Azure;
-using BucketMount.TestSupport;
 
-namespace BucketMount.Backends.Tests.Azure;
+namespace BucketMount.TestSupport;
 
 /// <summary>Creates a fresh container on Azurite for each test (Create Container over REST, signed with the dev key).</summary>
-internal static class AzuriteContainers
+public static class AzuriteContainers
 {
     public static async Task<AzureBlobStoreOptions> CreateAsync(CancellationToken cancellationToken)
     {
@@ -17,7 +16,11 @@ internal static class AzuriteContainers
         request.Headers.Add("x-ms-version", "2021-12-02");
         new SharedKeySigner(options.Account, options.AccountKey!).Sign(request);
         using var response = await http.SendAsync(request, cancellationToken);
-        Assert.AreEqual(HttpStatusCode.Created, response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"Azurite did not create container {options.Container}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        }
+
         return options;
     }
 }

@@ -1,5 +1,6 @@
 using BucketMount.Backends.Azure;
 using BucketMount.Backends.Remotes;
+using BucketMount.TestSupport;
 
 namespace BucketMount.Backends.Tests.Azure;
 
