@@ -10,9 +10,6 @@ internal static class Cli
 {
     private static readonly string? Native = Environment.GetEnvironmentVariable("BUCKETMOUNT_CLI") is { Length: > 0 } path ? path : null;
 
-    /// <summary>True when the tests run the native executable.</summary>
-    public static bool IsNative => Native is not null;
-
     /// <summary>The command as a shell word list, e.g. for `{Cli.Shell} status /mnt`.</summary>
     public static string Shell => Native is { } native ? $"'{Existing(native)}'" : $"dotnet '{Dll}'";
 

