@@ -9,6 +9,9 @@ namespace BucketMount.Backends.Memory;
 /// </summary>
 public sealed class MemoryObjectStore : IObjectStore
 {
+    /// <summary>How much a streamed read writes (and counts) at a time, like a network read's buffer.</summary>
+    private const int StreamChunkBytes = 64 * 1024;
+
     private readonly object _gate = new();
     private readonly SortedList<string, StoredObject> _objects = new(KeyOrder.Instance);
 
@@ -122,9 +125,17 @@ public sealed class MemoryObjectStore : IObjectStore
             return 0;
         }
 
+        // Sent and counted a chunk at a time, as a network store's bytes are: a reader that stops partway (a broken
+        // or ended stream) has been sent, and is billed for, only what it took.
         var count = (int)Math.Min(length ?? long.MaxValue, data.Length - offset);
-        await destination.WriteAsync(data.AsMemory((int)offset, count), cancellationToken).ConfigureAwait(false);
-        Counters.AddDownloaded(count);
+        for (var sent = 0; sent < count;)
+        {
+            var chunk = Math.Min(StreamChunkBytes, count - sent);
+            await destination.WriteAsync(data.AsMemory((int)offset + sent, chunk), cancellationToken).ConfigureAwait(false);
+            Counters.AddDownloaded(chunk);
+            sent += chunk;
+        }
+
         return count;
     }
 
