@@ -34,6 +34,7 @@ public sealed unsafe class DokanMountHost : IMountHost, IDisposable
     private readonly Thread _waiter;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _unmounted;
+    private int _closed;
 
     private DokanMountHost(MountEngine engine, string mountPoint, DokanMountOptions options, ILogger logger)
     {
@@ -86,23 +87,39 @@ public sealed unsafe class DokanMountHost : IMountHost, IDisposable
         return new DokanMountHost(engine, mountPoint, options, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
     }
 
-    /// <summary>Removes the mount point, waits for dokan2 to release the file system, then frees what it pointed at.</summary>
-    public void Unmount()
+    /// <summary>
+    /// Removes the mount point and waits for dokan2 to release the file system. Windows has no lazy unmount: handles
+    /// programs still hold fail from then on, so there is no one left to name.
+    /// </summary>
+    public IReadOnlyList<MountHolder> Detach()
     {
         if (Interlocked.Exchange(ref _unmounted, 1) != 0)
         {
-            return;
+            return [];
         }
 
         DokanNative.DokanRemoveMountPoint((char*)_mountPointString);
         DokanNative.DokanCloseHandle(_instance);
         _waiter.Join(TimeSpan.FromSeconds(30));
-        _dispatcher.ReleaseAllAsync().GetAwaiter().GetResult();
-        FreeNative();
         _stopped.TrySetResult();
+        return [];
     }
 
-    public void Dispose() => Unmount();
+    /// <summary>Releases what dokan2 left open and frees what it pointed at.</summary>
+    public IReadOnlyList<string> Close()
+    {
+        Detach();
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return [];
+        }
+
+        _dispatcher.ReleaseAllAsync().GetAwaiter().GetResult();
+        FreeNative();
+        return [];
+    }
+
+    public void Dispose() => Close();
 
     private static uint Flags(DokanMountOptions options, string mountPoint)
     {

@@ -28,6 +28,10 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
     private const int MaxRememberedVersions = 100_000;
 
     private readonly ConcurrentDictionary<ulong, FileHandle> _handles = new();
+
+    // Handles written since their program last closed a descriptor of them (a FLUSH): at a forced end these hold
+    // changes nobody finished, which must not be uploaded as if complete.
+    private readonly ConcurrentDictionary<ulong, byte> _writtenSinceFlush = new();
     private readonly ConcurrentDictionary<string, string> _versionLastOpened = new(StringComparer.Ordinal);
     private readonly uint _uid = options.Uid ?? FuseNative.GetUid();
     private readonly uint _gid = options.Gid ?? FuseNative.GetGid();
@@ -118,7 +122,9 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
     public int Write(FuseFileInfo* info, byte* buffer, nuint size, long offset)
     {
         using var memory = new LentBuffer(buffer, (int)size);
-        Wait(Handle(info).WriteAsync(offset, memory.Memory, CancellationToken.None));
+        var handle = Handle(info);
+        _writtenSinceFlush[info->Fh] = 0;
+        Wait(handle.WriteAsync(offset, memory.Memory, CancellationToken.None));
         return (int)size;
     }
 
@@ -128,6 +134,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         if (handle.CanWrite)
         {
             Wait(handle.FlushAsync(CancellationToken.None));
+            _writtenSinceFlush.TryRemove(info->Fh, out _);
         }
 
         return 0;
@@ -135,6 +142,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     public int Release(FuseFileInfo* info)
     {
+        _writtenSinceFlush.TryRemove(info->Fh, out _);
         if (_handles.TryRemove(info->Fh, out var handle))
         {
             Wait(handle.ReleaseAsync(CancellationToken.None));
@@ -282,17 +290,36 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         return 0;
     }
 
-    /// <summary>Releases every handle the kernel left open (at unmount).</summary>
-    public void ReleaseAll()
+    /// <summary>
+    /// At the end of the mount, handles the kernel never released: one its program closed (the kernel sent FLUSH
+    /// after its last write, but the RELEASE was lost with the connection) is released as closed; one written since
+    /// is a change nobody finished, so it is dropped without being uploaded. Returns the dropped files' paths.
+    /// </summary>
+    public IReadOnlyList<string> CloseAll()
     {
+        var dropped = new List<string>();
         foreach (var id in _handles.Keys)
         {
-            if (_handles.TryRemove(id, out var handle))
+            if (!_handles.TryRemove(id, out var handle))
             {
-                Wait(handle.ReleaseAsync(CancellationToken.None));
+                continue;
             }
+
+            if (_writtenSinceFlush.TryRemove(id, out _))
+            {
+                dropped.Add(handle.Path);
+                continue;
+            }
+
+            Wait(handle.ReleaseAsync(CancellationToken.None));
         }
+
+        return dropped;
     }
+
+    /// <summary>Paths of files written through a handle their program has not closed since.</summary>
+    public IReadOnlyList<string> WrittenAndOpen() =>
+        [.. _writtenSinceFlush.Keys.Select(id => _handles.TryGetValue(id, out var handle) ? handle.Path : null).OfType<string>().Distinct()];
 
     private static void AddEntry(nint buffer, delegate* unmanaged<nint, byte*, Stat*, long, int, int> filler, string name, Stat* stat)
     {

@@ -21,7 +21,8 @@ public sealed unsafe class FuseMountHost : IMountHost, IDisposable
     private readonly nint _fuse;
     private readonly Thread _loopThread;
     private readonly TaskCompletionSource<int> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _unmounted;
+    private int _detached;
+    private int _closed;
 
     private FuseMountHost(MountEngine engine, string mountPoint, FuseMountOptions options)
     {
@@ -78,41 +79,80 @@ public sealed unsafe class FuseMountHost : IMountHost, IDisposable
 
     internal static void ReportUnexpected(Exception error) => s_unexpected?.Invoke(error);
 
-    /// <summary>Detaches the mount (no new operations) and waits for libfuse's loop to end.</summary>
-    public void Unmount()
+    /// <summary>
+    /// Unmounts; when programs still use the mount (EBUSY), names them and detaches it lazily, so they keep working
+    /// in it and the loop keeps serving them until the last lets go. The loop ends by itself once the kernel drops
+    /// the connection (<see cref="Stopped"/>); libfuse's exit flag is not used, since it would stop serving
+    /// programs that are still inside.
+    /// </summary>
+    public IReadOnlyList<MountHolder> Detach()
     {
-        if (Interlocked.Exchange(ref _unmounted, 1) != 0)
+        if (Interlocked.Exchange(ref _detached, 1) != 0 || _stopped.Task.IsCompleted)
         {
-            return;
+            return [];
         }
 
-        FuseNative.FuseExit(_fuse);
-        Detach(MountPoint);
-        if (!_loopThread.Join(TimeSpan.FromSeconds(30)))
+        if (TryUnmount(MountPoint, lazy: false))
         {
-            throw new TimeoutException($"the FUSE loop for '{MountPoint}' did not stop within 30 s of unmounting.");
+            return [];
         }
 
-        _fileSystem.ReleaseAll();
-        FuseNative.FuseDestroy(_fuse);
-        FreeNative();
+        var holders = MountHolders.Find(MountPoint);
+        TryUnmount(MountPoint, lazy: true);
+        return holders;
     }
 
-    public void Dispose() => Unmount();
-
-    private static void Detach(string mountPoint)
+    /// <summary>
+    /// Once the loop has ended, releases what the kernel left open (see <see cref="FuseFileSystem.CloseAll"/>) and
+    /// frees the native state. Before that (a forced end while programs are still inside) it only reports the files
+    /// written and never closed: the loop's threads still use the native state, and the process is about to exit.
+    /// </summary>
+    public IReadOnlyList<string> Close()
     {
-        if (FuseNative.GetUid() == 0 && FuseNative.Umount2(mountPoint, FuseNative.MntDetach) == 0)
+        if (!_stopped.Task.IsCompleted)
         {
-            return;
+            return _fileSystem.WrittenAndOpen();
         }
 
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("fusermount3", ["-u", "-z", mountPoint])
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
         {
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        });
-        process?.WaitForExit(10_000);
+            return [];
+        }
+
+        var dropped = _fileSystem.CloseAll();
+        FuseNative.FuseDestroy(_fuse);
+        FreeNative();
+        return dropped;
+    }
+
+    public void Dispose()
+    {
+        Detach();
+        if (_stopped.Task.Wait(TimeSpan.FromSeconds(30)))
+        {
+            Close();
+        }
+    }
+
+    /// <summary>umount2 as root, fusermount3 otherwise; false when the kernel refused (busy, or already gone).</summary>
+    internal static bool TryUnmount(string mountPoint, bool lazy)
+    {
+        if (FuseNative.GetUid() == 0)
+        {
+            return FuseNative.Umount2(mountPoint, lazy ? FuseNative.MntDetach : 0) == 0;
+        }
+
+        var info = new System.Diagnostics.ProcessStartInfo("fusermount3") { RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(lazy ? "-uz" : "-u");
+        info.ArgumentList.Add(mountPoint);
+        using var process = System.Diagnostics.Process.Start(info);
+        if (process is null)
+        {
+            return false;
+        }
+
+        process.StandardError.ReadToEnd();
+        return process.WaitForExit(10_000) && process.ExitCode == 0;
     }
 
     private void RunLoop()

@@ -22,17 +22,31 @@ internal static class ControlCommands
             var replies = new List<MountStatus>();
             foreach (var socket in sockets)
             {
-                if (await AskAsync(socket, new ControlRequest("status"), ct) is { Status: { } status })
+                if (await AskAsync(socket, new ControlRequest("status"), null, ct) is { Status: { } status })
                 {
                     replies.Add(status);
                 }
+            }
+
+            // Mounts whose process died: the kernel still lists them, and every call there fails until they are detached.
+            var stale = OperatingSystem.IsLinux() ? Fuse.MountTable.Stale() : [];
+            if (parse.GetValue(mountPoint) is { } asked)
+            {
+                stale = [.. stale.Where(s => s == Path.TrimEndingDirectorySeparator(Path.GetFullPath(asked)))];
+            }
+
+            foreach (var dead in stale)
+            {
+                await Console.Error.WriteLineAsync(
+                    $"Stale mount: {dead} (its bucketmount process died; every call there fails with \"Transport endpoint is not connected\"). " +
+                    $"Mount the same remote there again to detach it and finish what its cache's journal holds, or detach it with `fusermount3 -u -z {dead}`.");
             }
 
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(replies, CliJson.Indented.ListMountStatus));
             }
-            else if (replies.Count == 0)
+            else if (replies.Count == 0 && stale.Count == 0)
             {
                 Console.WriteLine("No running mounts.");
             }
@@ -49,11 +63,15 @@ internal static class ControlCommands
     public static Command Unmount()
     {
         var mountPoint = new Argument<string>("mountpoint") { Description = "The mount to end." };
-        var force = new Option<bool>("--force") { Description = "Do not wait for pending uploads; they finish at the next mount with the same cache." };
-        var command = new Command("unmount", "Upload what is pending, then unmount (waits until done).") { mountPoint, force };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Do not wait: closed files not yet uploaded stay only in the cache's journal (the next mount with that cache uploads them), and unfinished changes of files still open are lost. It says which.",
+        };
+        var command = new Command("unmount", "Upload what is pending and wait for files being written, then unmount. Exit code 0 means every change is in the store.") { mountPoint, force };
         command.SetAction(async (parse, ct) =>
         {
-            var reply = await AskAsync(ControlPaths.SocketFor(parse.GetValue(mountPoint)!), new ControlRequest("unmount", parse.GetValue(force)), ct);
+            var reply = await AskAsync(ControlPaths.SocketFor(parse.GetValue(mountPoint)!), new ControlRequest("unmount", parse.GetValue(force)),
+                progress => Console.Error.Write($"\r  {progress}   "), ct);
             if (reply is null)
             {
                 await Console.Error.WriteLineAsync($"bucketmount: no running mount at {parse.GetValue(mountPoint)}.");
@@ -66,7 +84,8 @@ internal static class ControlCommands
         return command;
     }
 
-    private static async Task<ControlReply?> AskAsync(string socketPath, ControlRequest request, CancellationToken cancellationToken)
+    /// <summary>Sends one request and returns the final reply, passing progress lines that come before it to <paramref name="progress"/>.</summary>
+    internal static async Task<ControlReply?> AskAsync(string socketPath, ControlRequest request, Action<string>? progress, CancellationToken cancellationToken)
     {
         if (!File.Exists(socketPath))
         {
@@ -87,7 +106,25 @@ internal static class ControlCommands
         await using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true };
         using var reader = new StreamReader(stream, Encoding.UTF8);
         await writer.WriteLineAsync(JsonSerializer.Serialize(request, CliJson.Default.ControlRequest));
-        var line = await reader.ReadLineAsync(cancellationToken);
-        return line is null ? null : JsonSerializer.Deserialize(line, CliJson.Default.ControlReply);
+        var printedProgress = false;
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            var reply = JsonSerializer.Deserialize(line, CliJson.Default.ControlReply);
+            if (reply?.Progress is { } text)
+            {
+                progress?.Invoke(text);
+                printedProgress = true;
+                continue;
+            }
+
+            if (printedProgress)
+            {
+                Console.Error.WriteLine();
+            }
+
+            return reply;
+        }
+
+        return null;
     }
 }

@@ -29,7 +29,10 @@ internal static class MountCommand
             command.Options.Add(option);
         }
 
-        command.SetAction(async (parse, ct) =>
+        command.SetAction(async (parse, ct) => ReportExit(await RunAsync(parse, ct)));
+        return command;
+
+        async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
         {
             var (remoteText, mountPoint) = parse.GetValue(second) is { } mp ? (parse.GetValue(first), mp) : (null, parse.GetValue(first)!);
             try
@@ -40,6 +43,7 @@ internal static class MountCommand
                 if (host is FuseHostFactory)
                 {
                     mountPoint = Path.GetFullPath(mountPoint);
+                    await MountPointGuard.CheckAsync(mountPoint, ct);
                 }
 
                 if (parse.GetValue(daemon))
@@ -67,56 +71,108 @@ internal static class MountCommand
                 await Console.Error.WriteLineAsync("bucketmount: " + e.Message);
                 return 2;
             }
-        });
-        return command;
+        }
     }
 
-    /// <summary>Starts this same command in the background without --daemon and waits until the mount shows up.</summary>
+    /// <summary>A background mount's exit code, for the `mount --daemon` that started it to report.</summary>
+    private static int ReportExit(int code)
+    {
+        if (Environment.GetEnvironmentVariable(ExitStatusVariable) is { Length: > 0 } path)
+        {
+            File.WriteAllText(path, code.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return code;
+    }
+
+    /// <summary>How long a background mount may take to come up before `mount --daemon` stops waiting.</summary>
+    private static readonly TimeSpan DaemonStartLimit = TimeSpan.FromSeconds(120);
+
+    /// <summary>
+    /// Starts this same command in the background without --daemon and waits until that process answers on its
+    /// control socket (mounted and ready), or exits: then its own message and exit code are reported at once.
+    /// </summary>
     private static async Task<int> DaemonAsync(string mountPoint, CancellationToken cancellationToken)
     {
         var log = Path.Combine(ControlPaths.Folder(), Path.GetFileNameWithoutExtension(ControlPaths.SocketFor(mountPoint)) + ".log");
+        var status = log + ".exit";
+        File.Delete(status);
+        var logStart = File.Exists(log) ? new FileInfo(log).Length : 0;
         var args = Environment.GetCommandLineArgs().Skip(1).Where(a => a != "--daemon").ToList();
-        var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardError = false, RedirectStandardOutput = false };
+        var program = new List<string> { Environment.ProcessPath! };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
             // Run through `dotnet`: the program is the assembly beside this one (the native build is its own executable).
-            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, typeof(MountCommand).Assembly.GetName().Name + ".dll"));
+            program.Add(Path.Combine(AppContext.BaseDirectory, typeof(MountCommand).Assembly.GetName().Name + ".dll"));
         }
 
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["BUCKETMOUNT_LOG"] = log;
-        var shell = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        // The child writes its exit code where this process can read it: it is the shell's child, not ours.
+        var shell = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true };
         shell.ArgumentList.Add("-c");
-        shell.ArgumentList.Add("exec \"$0\" \"$@\" </dev/null >>\"$BUCKETMOUNT_LOG\" 2>&1 &");
-        shell.ArgumentList.Add(info.FileName);
-        foreach (var arg in info.ArgumentList)
+        shell.ArgumentList.Add("exec \"$0\" \"$@\" </dev/null >>\"$BUCKETMOUNT_LOG\" 2>&1 & echo $!");
+        foreach (var arg in program.Concat(args))
         {
             shell.ArgumentList.Add(arg);
         }
 
         shell.Environment["BUCKETMOUNT_LOG"] = log;
+        shell.Environment[ExitStatusVariable] = status;
+        int pid;
         using (var starter = Process.Start(shell)!)
         {
+            var output = await starter.StandardOutput.ReadToEndAsync(cancellationToken);
             await starter.WaitForExitAsync(cancellationToken);
+            pid = int.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
         }
 
         var socket = ControlPaths.SocketFor(mountPoint);
-        for (var i = 0; i < 600; i++)
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < DaemonStartLimit)
         {
-            if (File.Exists(socket) && MountTable.IsMounted(mountPoint))
+            if (!IsAlive(pid))
             {
-                Console.Error.WriteLine($"Mounted at {mountPoint} in the background (log: {log}).");
+                var code = File.Exists(status) && int.TryParse(File.ReadAllText(status).Trim(), out var written) ? written : 1;
+                await Console.Error.WriteAsync(ReadFrom(log, logStart));
+                await Console.Error.WriteLineAsync($"bucketmount: the background mount exited with code {code} before it was ready (log: {log}).");
+                return code == 0 ? 1 : code;
+            }
+
+            if (await ControlCommands.AskAsync(socket, new ControlRequest("status"), null, cancellationToken) is { Status.Pid: var running } && running == pid
+                && MountTable.IsMounted(mountPoint))
+            {
+                Console.Error.WriteLine($"Mounted at {mountPoint} in the background (pid {pid}, log: {log}).");
                 return 0;
             }
 
             await Task.Delay(100, cancellationToken);
         }
 
-        await Console.Error.WriteLineAsync($"bucketmount: the background mount did not come up within 60 s; see {log}.");
+        await Console.Error.WriteLineAsync($"bucketmount: the background mount (pid {pid}) is not ready after {DaemonStartLimit.TotalSeconds} s; it keeps trying (log: {log}; stop it with kill {pid}).");
         return 2;
+    }
+
+    /// <summary>Set for a background mount: where it writes its exit code, which its starter reports.</summary>
+    internal const string ExitStatusVariable = "BUCKETMOUNT_EXIT_STATUS_FILE";
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            // A zombie (exited, not yet reaped by whoever adopted it) is gone for our purpose.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z') is false;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static string ReadFrom(string path, long offset)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        file.Seek(Math.Min(offset, file.Length), SeekOrigin.Begin);
+        using var reader = new StreamReader(file);
+        return reader.ReadToEnd();
     }
 }

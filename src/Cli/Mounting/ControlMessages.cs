@@ -21,4 +21,5 @@ internal sealed record MountStatus(
 internal sealed record ControlReply(
     [property: JsonPropertyName("ok")] bool Ok,
     [property: JsonPropertyName("message")] string? Message = null,
-    [property: JsonPropertyName("status")] MountStatus? Status = null);
+    [property: JsonPropertyName("status")] MountStatus? Status = null,
+    [property: JsonPropertyName("progress")] string? Progress = null);

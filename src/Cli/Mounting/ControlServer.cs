@@ -118,7 +118,7 @@ internal sealed class ControlServer : IDisposable
                 reply = request?.Command switch
                 {
                     "status" => new ControlReply(true, Status: Status()),
-                    "unmount" => await UnmountAsync(request.Force),
+                    "unmount" => await UnmountAsync(request.Force, writer),
                     _ => new ControlReply(false, "unknown command; use status or unmount"),
                 };
             }
@@ -127,15 +127,55 @@ internal sealed class ControlServer : IDisposable
                 reply = new ControlReply(false, e.Message);
             }
 
-            await writer.WriteLineAsync(JsonSerializer.Serialize(reply, CliJson.Default.ControlReply));
+            try
+            {
+                await writer.WriteLineAsync(JsonSerializer.Serialize(reply, CliJson.Default.ControlReply));
+            }
+            catch (IOException)
+            {
+                // The asker went away before the answer: nothing to tell anyone.
+            }
         }
     }
 
-    private async Task<ControlReply> UnmountAsync(bool force)
+    /// <summary>
+    /// Passes the unmount's progress lines on while it drains, then answers once the mount is detached (programs
+    /// still inside are served on; the answer names them), or, forced, once it has ended.
+    /// </summary>
+    private async Task<ControlReply> UnmountAsync(bool force, StreamWriter writer)
     {
-        _session.RequestStop(force);
-        var code = await _session.Finished;
-        return new ControlReply(code == 0, code == 0 ? "unmounted; every change is in the store" : "unmounted; some uploads failed and stay queued for the next mount");
+        var lines = System.Threading.Channels.Channel.CreateBounded<string>(new System.Threading.Channels.BoundedChannelOptions(1)
+        {
+            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
+        });
+        void Relay(string line) => lines.Writer.TryWrite(line);
+        _session.Progress += Relay;
+        try
+        {
+            _session.RequestStop(force);
+            var outcome = force ? _session.Ended : _session.Detached;
+            while (!outcome.IsCompleted)
+            {
+                var next = lines.Reader.WaitToReadAsync(_stop.Token).AsTask();
+                if (await Task.WhenAny(outcome, next) == next && lines.Reader.TryRead(out var line))
+                {
+                    await writer.WriteLineAsync(JsonSerializer.Serialize(new ControlReply(true, Progress: line), CliJson.Default.ControlReply));
+                }
+            }
+
+            var result = await outcome;
+            return new ControlReply(result.ExitCode == 0, result.Message);
+        }
+        catch (IOException)
+        {
+            // The asker went away (Ctrl+C on `unmount`): the unmount goes on regardless.
+            var result = await _session.Detached;
+            return new ControlReply(result.ExitCode == 0, result.Message);
+        }
+        finally
+        {
+            _session.Progress -= Relay;
+        }
     }
 
     private MountStatus Status()

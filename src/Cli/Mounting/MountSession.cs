@@ -10,17 +10,22 @@ namespace BucketMount.Cli.Mounting;
 
 /// <summary>
 /// The CLI's running mount: a <see cref="MountedBucket"/> plus its control socket and signal handling. It ends on
-/// SIGINT/SIGTERM, an unmount request on the control socket, or an unmount from outside; then it uploads
-/// everything pending with a live progress line.
+/// SIGINT/SIGTERM, an unmount request on the control socket, or an unmount from outside. Then, as a careful user
+/// would: it uploads everything pending and waits for files being written while still mounted, detaches (lazily
+/// when programs are still inside, serving them until they leave), and uploads what they wrote. A second signal, or
+/// a forced unmount, stops the waiting and says exactly what stays where.
 /// </summary>
 internal sealed class MountSession : IAsyncDisposable
 {
     private readonly TaskCompletionSource<bool> _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<int> _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<UnmountOutcome> _detached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<UnmountOutcome> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _force = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private ControlServer? _control;
     private MountedBucket _mount = null!;
-    private bool _force;
+    private UnmountOutcome? _lastOutcome;
 
     public RemoteUri Remote => _mount.Remote;
 
@@ -32,6 +37,18 @@ internal sealed class MountSession : IAsyncDisposable
 
     /// <summary>Completes with the exit code once the session has shut down.</summary>
     public Task<int> Finished => _finished.Task;
+
+    /// <summary>
+    /// Completes once unmounting has gone as far as it can for whoever asked: everything drained and the mount
+    /// detached (programs still inside are served on), or given up. What an `unmount` request answers with.
+    /// </summary>
+    public Task<UnmountOutcome> Detached => _detached.Task;
+
+    /// <summary>Completes once the process is about to exit, with the last word on what is in the store.</summary>
+    public Task<UnmountOutcome> Ended => _ended.Task;
+
+    /// <summary>Progress lines while unmount waits, for unmount requests to pass on.</summary>
+    public event Action<string>? Progress;
 
     public static async Task<MountSession> StartAsync(string? remote, string mountPoint, MountedBucketOptions options, CancellationToken cancellationToken)
     {
@@ -51,10 +68,17 @@ internal sealed class MountSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Asks the session to end (as Ctrl+C does); forced, it leaves pending uploads for the next mount.</summary>
+    /// <summary>
+    /// Asks the session to end (as Ctrl+C does). Forced, or asked again while it already ends, it stops waiting for
+    /// uploads and programs and leaves what is pending in the cache's journal.
+    /// </summary>
     public void RequestStop(bool force = false)
     {
-        _force |= force;
+        if (force || _stop.Task.IsCompleted)
+        {
+            _force.Cancel();
+        }
+
         _stop.TrySetResult(true);
     }
 
@@ -65,6 +89,9 @@ internal sealed class MountSession : IAsyncDisposable
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         await Task.WhenAny(_stop.Task, _mount.Stopped);
         var code = await ShutdownAsync();
+        var last = _lastOutcome ?? new UnmountOutcome(code, $"Unmounted {MountPoint}.");
+        _detached.TrySetResult(last);
+        _ended.TrySetResult(last with { ExitCode = code });
         _finished.TrySetResult(code);
         return code;
     }
@@ -79,26 +106,72 @@ internal sealed class MountSession : IAsyncDisposable
 
     private async Task<int> ShutdownAsync()
     {
-        if (_force)
+        var cacheDirectory = Engine.Options.CacheDirectory;
+        var progress = new UnmountProgressLine(Console.Error, line => Progress?.Invoke(line));
+        if (!_force.IsCancellationRequested)
         {
-            await _mount.UnmountAsync(null, force: true, CancellationToken.None);
-            Console.Error.WriteLine($"Unmounted {MountPoint} without waiting for uploads (--force); pending ones finish at the next mount of this cache.");
-            return 0;
+            Console.Error.WriteLine($"Unmounting {MountPoint}; uploading what is pending (Ctrl+C again to stop waiting)…");
         }
 
-        Console.Error.WriteLine($"Unmounting {MountPoint}; uploading what is pending…");
-        var progress = new ProgressLine(Console.Error);
+        // Drain while still mounted: a program writing a file must be able to finish it.
+        var code = 0;
         try
         {
-            await _mount.UnmountAsync(progress, force: false, CancellationToken.None);
-            progress.Finish("all changes are in the store.");
-            return 0;
+            await _mount.DrainAsync(progress, _force.Token);
+        }
+        catch (OperationCanceledException) when (_force.IsCancellationRequested)
+        {
+            return await AbandonAsync(progress, cacheDirectory);
         }
         catch (FileSystemException e)
         {
-            progress.Finish("some uploads failed: " + e.Message + " They stay in the cache's journal and are retried at the next mount.");
-            return 1;
+            code = Report(progress, 1, UnmountText.Failed(MountPoint, cacheDirectory, e.Message));
         }
+
+        var holders = _mount.Detach();
+        if (code == 0)
+        {
+            Report(progress, 0, UnmountText.Detached(MountPoint, holders));
+        }
+
+        try
+        {
+            var dropped = await _mount.FinishAsync(new DrainToUploads(progress), _force.Token);
+            if (dropped.Count > 0)
+            {
+                return Report(progress, 1, $"The connection to {MountPoint} was cut while files were being written; their unfinished changes were not uploaded: {string.Join(", ", dropped)}.");
+            }
+
+            if (holders.Count > 0 && code == 0)
+            {
+                Report(progress, 0, $"The last program left {MountPoint}: every change is in the store.");
+            }
+
+            return code;
+        }
+        catch (OperationCanceledException) when (_force.IsCancellationRequested)
+        {
+            return await AbandonAsync(progress, cacheDirectory);
+        }
+        catch (FileSystemException e)
+        {
+            return Report(progress, 1, UnmountText.Failed(MountPoint, cacheDirectory, e.Message));
+        }
+    }
+
+    private async Task<int> AbandonAsync(UnmountProgressLine progress, string cacheDirectory)
+    {
+        var result = await _mount.AbandonAsync();
+        return Report(progress, result.Complete ? 0 : 1, UnmountText.Abandoned(MountPoint, cacheDirectory, result));
+    }
+
+    /// <summary>Prints the message and answers unmount requests with it (the first answer counts).</summary>
+    private int Report(UnmountProgressLine progress, int code, string message)
+    {
+        progress.Finish(message);
+        _lastOutcome = new UnmountOutcome(code, message);
+        _detached.TrySetResult(_lastOutcome);
+        return code;
     }
 
     private void OnSignal(PosixSignalContext context)
@@ -107,33 +180,11 @@ internal sealed class MountSession : IAsyncDisposable
         RequestStop();
     }
 
-    /// <summary>The unmount progress line: files and bytes left, uploaded so far, and the rate.</summary>
-    private sealed class ProgressLine(TextWriter output) : IProgress<UploadProgress>
+    private sealed class DrainToUploads(IProgress<DrainProgress> progress) : IProgress<UploadProgress>
     {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private long _firstUploaded = -1;
-
-        public void Report(UploadProgress value)
-        {
-            if (_firstUploaded < 0)
-            {
-                _firstUploaded = value.BytesUploaded;
-            }
-
-            var rate = (value.BytesUploaded - _firstUploaded) / 1e6 / Math.Max(_clock.Elapsed.TotalSeconds, 0.001);
-            lock (output)
-            {
-                output.Write($"\r  {value.FilesPending} file(s), {value.BytesPending / 1e6:F1} MB left; {value.FilesUploaded} uploaded; {rate:F1} MB/s   ");
-            }
-        }
-
-        public void Finish(string message)
-        {
-            lock (output)
-            {
-                output.WriteLine();
-                output.WriteLine(message);
-            }
-        }
+        public void Report(UploadProgress value) => progress.Report(new DrainProgress(value, []));
     }
 }
+
+/// <summary>What an unmount request is answered with: 0 only when every change is in the store.</summary>
+internal sealed record UnmountOutcome(int ExitCode, string Message);

@@ -11,11 +11,25 @@ public interface IMountHost
     /// <summary>Where the mount is, as the host reports it (a directory, or a drive such as <c>X:\</c>).</summary>
     string MountPoint { get; }
 
-    /// <summary>Completes once the mount is gone, unmounted here or from outside.</summary>
+    /// <summary>
+    /// Completes once the host serves no more requests: the mount is gone (detached here or from outside) and the
+    /// last program that still used it has let go.
+    /// </summary>
     Task Stopped { get; }
 
-    /// <summary>Detaches the mount and waits until no host thread calls the engine any more.</summary>
-    void Unmount();
+    /// <summary>
+    /// Removes the mount from the directory tree. When programs still use it (a shell's working directory, an open
+    /// file), it is detached lazily: they keep working in it and the host keeps serving them until they let go, then
+    /// <see cref="Stopped"/> completes. Returns those programs; empty when the mount was free.
+    /// </summary>
+    IReadOnlyList<MountHolder> Detach();
+
+    /// <summary>
+    /// Ends the host. Once <see cref="Stopped"/>, handles the programs closed are released to the engine as closed.
+    /// A handle with writes its program never closed (a forced unmount, a connection cut from outside) is not: its
+    /// changes are dropped rather than uploaded as if complete, and its path is returned.
+    /// </summary>
+    IReadOnlyList<string> Close();
 }
 
 /// <summary>How one kind of host mounts an engine, and what it needs checked before the store is touched.</summary>

@@ -28,11 +28,10 @@ public sealed record MountedBucketOptions
 /// A bucket mounted at a directory, for programs that embed bucketmount (a sandbox orchestrator, a test harness):
 /// the equivalent of a sandbox SDK's <c>mountBucket()</c>. Disposing it unmounts and uploads everything pending.
 /// </summary>
-public sealed class MountedBucket : IAsyncDisposable
+public sealed partial class MountedBucket : IAsyncDisposable
 {
     private readonly IObjectStore _store;
     private readonly IMountHost _host;
-    private int _unmounted;
 
     private MountedBucket(RemoteUri remote, IObjectStore store, MountEngine engine, IMountHost host)
     {
@@ -107,32 +106,31 @@ public sealed class MountedBucket : IAsyncDisposable
         Engine.WaitForUploadsAsync(progress, cancellationToken);
 
     /// <summary>
-    /// Detaches the mount, then uploads everything pending (unless <paramref name="force"/>: then the uploads stay
-    /// in the cache's journal for the next mount). Throws <see cref="FileSystemException"/> when uploads failed;
-    /// they stay journaled too.
+    /// Unmounts as a careful user would: uploads everything pending and waits for files being written to be closed
+    /// while still mounted (<see cref="DrainAsync"/>), detaches, waits for programs still inside to let go, and
+    /// uploads what they wrote meanwhile (<see cref="FinishAsync"/>). Forced, it does none of the waiting and returns
+    /// what it left behind. Throws <see cref="FileSystemException"/> when uploads failed for good; they stay journaled.
     /// </summary>
-    public async Task UnmountAsync(IProgress<UploadProgress>? progress, bool force, CancellationToken cancellationToken)
+    public async Task<UnmountResult> UnmountAsync(IProgress<UploadProgress>? progress, bool force, CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _unmounted, 1) != 0)
+        if (force)
         {
-            return;
+            return await AbandonAsync().ConfigureAwait(false);
         }
 
-        _host.Unmount();
-        try
-        {
-            if (!force)
-            {
-                await Engine.ShutdownAsync(progress, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            await _store.DisposeAsync().ConfigureAwait(false);
-        }
+        await DrainAsync(progress is null ? null : new DrainToUploadProgress(progress), cancellationToken).ConfigureAwait(false);
+        var holders = Detach();
+        var dropped = await FinishAsync(progress, cancellationToken).ConfigureAwait(false);
+        return new UnmountResult(holders, [], dropped);
     }
 
-    public ValueTask DisposeAsync() => new(UnmountAsync(null, force: false, CancellationToken.None));
+    public async ValueTask DisposeAsync()
+    {
+        if (!_finished)
+        {
+            await UnmountAsync(null, force: false, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>One cheap listing, so a wrong endpoint, credentials or bucket fails the mount now, not at the first ls.</summary>
     private static async Task ProbeAsync(IObjectStore store, RemoteUri remote, CancellationToken cancellationToken)
