@@ -10,14 +10,31 @@ namespace BucketMount.Mount.Tests;
 internal sealed class MountProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly System.Text.StringBuilder _errorText = new();
     private readonly Task<string> _errors;
 
     private MountProcess(Process process, string mountPoint)
     {
         _process = process;
         MountPoint = mountPoint;
-        _errors = process.StandardError.ReadToEndAsync();
+        _errors = CollectErrorsAsync();
     }
+
+    /// <summary>What the mount printed on standard error so far (its progress lines and messages).</summary>
+    public string ErrorsSoFar
+    {
+        get
+        {
+            lock (_errorText)
+            {
+                return _errorText.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
 
     public string MountPoint { get; }
 
@@ -25,7 +42,12 @@ internal sealed class MountProcess : IAsyncDisposable
 
     public static async Task<MountProcess> StartAsync(string remote, string mountPoint, string cacheDirectory, params string[] extra)
     {
-        Directory.CreateDirectory(mountPoint);
+        if (!IsMounted(mountPoint))
+        {
+            // A dead mount left by a killed one is not created again: the mount is to detach it itself.
+            Directory.CreateDirectory(mountPoint);
+        }
+
         var info = Cli.StartInfo(new[] { "mount", remote, mountPoint, "--cache-dir", cacheDirectory }.Concat(extra));
         var process = Process.Start(info) ?? throw new InvalidOperationException("the mount process did not start");
         var mount = new MountProcess(process, mountPoint);
@@ -36,7 +58,8 @@ internal sealed class MountProcess : IAsyncDisposable
                 Assert.Fail($"bucketmount mount exited with {process.ExitCode} before mounting:\n{await mount._errors}");
             }
 
-            if (IsMounted(mountPoint))
+            // A dead mount a killed process left is listed too, but answers nothing: wait for the live one.
+            if (IsMounted(mountPoint) && Directory.Exists(mountPoint))
             {
                 return mount;
             }
@@ -86,10 +109,47 @@ internal sealed class MountProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    /// <summary>Waits (bounded) until the mount has printed <paramref name="text"/>; fails with its output otherwise.</summary>
+    public async Task WaitForErrorOutputAsync(string text, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        while (!ErrorsSoFar.Contains(text, StringComparison.Ordinal))
+        {
+            if (cancel.IsCancellationRequested || _process.HasExited)
+            {
+                await Task.Delay(200);
+                Assert.Fail($"the mount did not print '{text}' within {timeout.TotalSeconds} s (exited: {_process.HasExited}):\n{ErrorsSoFar}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Waits (bounded) for the process to exit by itself and returns its exit code and everything it printed.</summary>
+    public async Task<(int Code, string Errors)> ExitAsync(TimeSpan timeout)
+    {
+        await WaitForExitAsync(timeout);
+        return (_process.ExitCode, await _errors);
+    }
+
     public static bool IsMounted(string mountPoint)
     {
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(mountPoint));
         return File.ReadLines("/proc/self/mountinfo").Any(line => line.Split(' ') is { Length: > 4 } fields && fields[4] == full);
+    }
+
+    private async Task<string> CollectErrorsAsync()
+    {
+        var buffer = new char[4096];
+        while (await _process.StandardError.ReadAsync(buffer) is var read && read > 0)
+        {
+            lock (_errorText)
+            {
+                _errorText.Append(buffer, 0, read);
+            }
+        }
+
+        return ErrorsSoFar;
     }
 
     private async Task WaitForExitAsync(TimeSpan timeout)

@@ -108,10 +108,12 @@ internal sealed class MountSession : IAsyncDisposable
     {
         var cacheDirectory = Engine.Options.CacheDirectory;
         var progress = new UnmountProgressLine(Console.Error, line => Progress?.Invoke(line));
-        if (!_force.IsCancellationRequested)
+        if (_force.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"Unmounting {MountPoint}; uploading what is pending (Ctrl+C again to stop waiting)…");
+            return await AbandonAsync(progress, cacheDirectory);
         }
+
+        Console.Error.WriteLine($"Unmounting {MountPoint}; uploading what is pending (Ctrl+C again to stop waiting)…");
 
         // Drain while still mounted: a program writing a file must be able to finish it.
         var code = 0;

@@ -33,6 +33,8 @@ public sealed partial class MountedBucket
     {
         while (true)
         {
+            // Checked first: a drain cancelled before it begins must not schedule a single upload.
+            cancellationToken.ThrowIfCancellationRequested();
             var beingWritten = BeingWritten();
             await Engine.WaitForUploadsAsync(progress is null ? null : new UploadToDrainProgress(progress, beingWritten), cancellationToken).ConfigureAwait(false);
             // A file closed by its writer but still open elsewhere (a reader) is journaled and uploads at its last
