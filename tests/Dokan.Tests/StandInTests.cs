@@ -179,7 +179,7 @@ public sealed class StandInTests
         StringAssert.EndsWith(summary, " 0 failed");
         Assert.AreEqual(11, lines.Count(l => l.StartsWith("RAN ", StringComparison.Ordinal)), "every scenario ran");
         Assert.AreEqual(0, code, "the CLI exit code after the file system closed:\n" + output);
-        StringAssert.Contains(output, "all changes are in the store");
+        StringAssert.Contains(output, "every change is in the store");
     }
 
     /// <summary>What the replay left must be in the store itself, byte for byte, with Windows attributes in metadata.</summary>

@@ -241,7 +241,7 @@ public abstract class MountScenarioTests
         {
             await Shell.MustAsync("echo pending > late.txt", MountPoint);
             var errors = await mount.TerminateAsync();
-            StringAssert.Contains(errors, "all changes are in the store");
+            StringAssert.Contains(errors, "every change is in the store");
         }
 
         Directory.Delete(Cache, recursive: true);

@@ -9,7 +9,12 @@ namespace BucketMount.Cli.Mounting;
 /// </summary>
 internal sealed class UnmountProgressLine(TextWriter output, Action<string> relay) : IProgress<DrainProgress>
 {
+    /// <summary>A log (a background mount's, or a container's) gets a whole line this often, not a line rewritten in place.</summary>
+    private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(5);
+
+    private readonly bool _terminal = !Console.IsErrorRedirected;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private TimeSpan _lastLogged = -LogInterval;
     private long _firstUploaded = -1;
 
     public void Report(DrainProgress value)
@@ -23,7 +28,15 @@ internal sealed class UnmountProgressLine(TextWriter output, Action<string> rela
         var line = UnmountText.Progress(value, rate);
         lock (output)
         {
-            output.Write($"\r  {line}   ");
+            if (_terminal)
+            {
+                output.Write($"\r  {line}   ");
+            }
+            else if (_clock.Elapsed - _lastLogged >= LogInterval)
+            {
+                _lastLogged = _clock.Elapsed;
+                output.WriteLine($"  {line}");
+            }
         }
 
         relay(line);
@@ -33,7 +46,11 @@ internal sealed class UnmountProgressLine(TextWriter output, Action<string> rela
     {
         lock (output)
         {
-            output.WriteLine();
+            if (_terminal)
+            {
+                output.WriteLine();
+            }
+
             output.WriteLine(message);
         }
     }
