@@ -2,6 +2,7 @@ using BucketMount.Backends;
 using BucketMount.Engine.Caching;
 using BucketMount.Engine.Files;
 using BucketMount.Engine.Namespace;
+using BucketMount.Engine.Writing;
 
 namespace BucketMount.Engine;
 
@@ -47,5 +48,30 @@ public sealed partial class MountEngine
         }
 
         throw RegistryBusy(path);
+    }
+
+    /// <summary>
+    /// Copies <paramref name="current"/> onto itself with new metadata. The copy carries an upload id of its own, so
+    /// that a retry whose first answer was lost, refused because the first try changed the ETag (S3 for objects
+    /// uploaded in parts, Azure), is recognised as our own copy rather than failing the chmod.
+    /// </summary>
+    private async Task<ObjectInfo> SelfCopyAsync(string key, ObjectInfo current, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
+    {
+        var copyId = UploadIds.New();
+        try
+        {
+            return await _store.CopyAsync(key, key, new CopyOptions { ReplaceMetadata = UploadIds.With(metadata, copyId), SourceIfMatch = current.ETag }, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
+        {
+            var now = await _store.HeadAsync(key, cancellationToken).ConfigureAwait(false);
+            if (UploadIds.IsUpload(now, copyId, current.Size))
+            {
+                return now!;
+            }
+
+            throw;
+        }
     }
 }

@@ -421,9 +421,7 @@ public sealed partial class MountEngine
     {
         var attributes = new KnownAttributes(changes.ModifiedTime ?? node.ModifiedTime, changes.Mode ?? node.Mode, changes.Uid ?? node.Uid, changes.Gid ?? node.Gid,
             changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime);
-        var metadata = ObjectMetadata.Build(attributes);
-        var copied = await StoreCallAsync(path, () => _store.CopyAsync(key, key,
-            new CopyOptions { ReplaceMetadata = metadata, SourceIfMatch = current.ETag }, cancellationToken)).ConfigureAwait(false);
+        var copied = await StoreCallAsync(path, () => SelfCopyAsync(key, current, ObjectMetadata.Build(attributes), cancellationToken)).ConfigureAwait(false);
         _cache.SetAttributes(key, copied.ETag, attributes);
         _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), copied));
         return copied;
