@@ -228,6 +228,51 @@ public sealed class ConflictTruthTests
         Assert.IsEmpty(Directory.GetFiles(Path.Combine(run.CacheDirectory, "staging")), "nothing is left pending in the cache");
     }
 
+    [TestMethod]
+    public async Task Uploads_that_landed_just_before_a_crash_are_not_conflicts_when_the_next_mount_sends_them_again()
+    {
+        // The mount was killed after the store took its uploads but before their answers came: the journal still
+        // holds the files, and the next mount sends them again (If-None-Match: *), finding its own objects there.
+        var root = Directory.CreateTempSubdirectory("bucketmount-crash-").FullName;
+        var storeFolder = Path.Combine(root, "store");
+        var cacheFolder = Path.Combine(root, "cache");
+        Directory.CreateDirectory(storeFolder);
+        try
+        {
+            await CrashRecoveryTests.RunChildUntilClosedThenKillAsync(storeFolder, cacheFolder, Token);
+            var store = new LocalFolderStore(storeFolder);
+            var pending = Directory.GetFiles(Path.Combine(cacheFolder, "journal"), "*.log").Order(StringComparer.Ordinal)
+                .SelectMany(JournalLog.Read)
+                .Where(e => e.Kind is JournalLog.Kind.Pending or JournalLog.Kind.PendingWithContent)
+                .Select(e => System.Text.Json.JsonDocument.Parse(e.Json).RootElement)
+                .Select(r => (Path: r.GetProperty("path").GetString()!, UploadId: r.TryGetProperty("uploadId", out var id) ? id.GetString() : null))
+                .ToList();
+            Assert.IsNotEmpty(pending);
+            foreach (var (path, uploadId) in pending)
+            {
+                var i = int.Parse(path["/work/file".Length..^".bin".Length], System.Globalization.CultureInfo.InvariantCulture);
+                var metadata = new Dictionary<string, string> { ["mtime"] = "1600000000" };
+                if (uploadId is not null)
+                {
+                    metadata[UploadIds.MetadataKey] = uploadId;
+                }
+
+                await store.PutAsync(path[1..], new MemoryStream(CrashChild.CrashChildData.For(i)), new PutOptions { Metadata = metadata }, Token);
+            }
+
+            await using (var run = new Run(store, o => o with { CacheDirectory = cacheFolder, ConflictPolicy = ConflictPolicy.KeepBoth }))
+            {
+                Assert.HasCount(pending.Count, run.Engine.RecoveredPaths);
+                await run.Engine.WaitForUploadsAsync(null, Token);
+                await AssertNoConflictAsync(run, store);
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     private static async Task AssertNoConflictAsync(Run run, IObjectStore store)
     {
         Assert.IsEmpty(await ConflictCopiesAsync(store), "no conflict copy of a file nobody else touched");
@@ -263,17 +308,20 @@ public sealed class ConflictTruthTests
     private sealed class Run : IAsyncDisposable, ILoggerFactory, ILogger
     {
         private readonly ConcurrentQueue<string> _warnings = new();
+        private readonly string _folder;
 
         public Run(IObjectStore store, Func<EngineOptions, EngineOptions> configure)
         {
-            CacheDirectory = Directory.CreateTempSubdirectory("bucketmount-engine-").FullName;
-            Engine = MountEngine.Start(store, configure(new EngineOptions
+            _folder = Directory.CreateTempSubdirectory("bucketmount-engine-").FullName;
+            var options = configure(new EngineOptions
             {
-                CacheDirectory = CacheDirectory,
+                CacheDirectory = _folder,
                 WriteBackDelay = TimeSpan.Zero,
                 MemoryCacheBytes = 16L * 1024 * 1024,
                 DiskCacheBytes = 64L * 1024 * 1024,
-            }), loggers: this);
+            });
+            CacheDirectory = options.CacheDirectory;
+            Engine = MountEngine.Start(store, options, loggers: this);
         }
 
         public MountEngine Engine { get; }
@@ -312,7 +360,7 @@ public sealed class ConflictTruthTests
             await Engine.ShutdownAsync(null, CancellationToken.None);
             try
             {
-                Directory.Delete(CacheDirectory, recursive: true);
+                Directory.Delete(_folder, recursive: true);
             }
             catch (IOException)
             {
