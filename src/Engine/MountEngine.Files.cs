@@ -314,43 +314,52 @@ public sealed partial class MountEngine
         await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            lock (file.State)
-            {
-                if (!file.Dirty && file.Handles == 0)
-                {
-                    return false;
-                }
-
-                Apply(file, changes);
-                if (!file.Dirty)
-                {
-                    // Only attributes changed on a clean open file: its upload will carry them.
-                    file.Dirty = true;
-                    _counters.AddDirty(file.Size);
-                    file.Staging ??= StagingFile.Open(StagingPath(file));
-                }
-
-                file.Generation++;
-            }
-
-            await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
-            if (file.Handles == 0)
-            {
-                await _writeBack.MakeDurableLockedAsync(file, cancellationToken).ConfigureAwait(false);
-                _writeBack.Schedule(file);
-            }
-
-            lock (file.State)
-            {
-                _cache.OnChanged(file.Path, file.ToNode());
-            }
-
-            return true;
+            return await ChangeLocalAttributesLockedAsync(file, changes, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             file.ContentLock.Release();
         }
+    }
+
+    /// <summary><see cref="ChangeLocalAttributesAsync"/> for a caller holding the content lock.</summary>
+    private async Task<bool> ChangeLocalAttributesLockedAsync(OpenFile file, AttributeChanges changes, CancellationToken cancellationToken)
+    {
+        // First let an upload that may have landed finish as the version it sent, as a write does: changed
+        // under it, it would not record the ETag it got, and the next upload, conditioned on the version
+        // before, would take our own upload for someone else's change.
+        await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
+        lock (file.State)
+        {
+            if (!file.Dirty && file.Handles == 0)
+            {
+                return false;
+            }
+
+            Apply(file, changes);
+            if (!file.Dirty)
+            {
+                // Only attributes changed on a clean open file: its upload will carry them.
+                file.Dirty = true;
+                _counters.AddDirty(file.Size);
+                file.Staging ??= StagingFile.Open(StagingPath(file));
+            }
+
+            file.Generation++;
+        }
+
+        if (file.Handles == 0)
+        {
+            await _writeBack.MakeDurableLockedAsync(file, cancellationToken).ConfigureAwait(false);
+            _writeBack.Schedule(file);
+        }
+
+        lock (file.State)
+        {
+            _cache.OnChanged(file.Path, file.ToNode());
+        }
+
+        return true;
     }
 
     private static void Apply(OpenFile file, AttributeChanges changes)
@@ -369,25 +378,52 @@ public sealed partial class MountEngine
         var key = _keys.ToKey(path);
         var current = await StoreCallAsync(path, () => _store.HeadAsync(key, cancellationToken)).ConfigureAwait(false) ?? throw StoreErrors.NotFound(path);
         var node = _namespace.ToNodeWithMetadata(FsPath.Name(path), current);
-        var attributes = new KnownAttributes(changes.ModifiedTime ?? node.ModifiedTime, changes.Mode ?? node.Mode, changes.Uid ?? node.Uid, changes.Gid ?? node.Gid,
-            changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime);
-        var metadata = ObjectMetadata.Build(attributes);
-        var copied = await StoreCallAsync(path, () => _store.CopyAsync(key, key,
-            new CopyOptions { ReplaceMetadata = metadata, SourceIfMatch = current.ETag }, cancellationToken)).ConfigureAwait(false);
-        _cache.SetAttributes(key, copied.ETag, attributes);
-        _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), copied));
-        if (_registry.Find(path) is { Deleted: false } closed)
+        if (node.Kind != NodeKind.File)
         {
-            lock (closed.State)
+            await CopyWithAttributesAsync(path, key, current, node, changes, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // The copy is made holding the file's content lock, registered for it: no upload of the file can start
+        // meanwhile, and a program that opens it to write waits until the file stands for the copy. Else an upload
+        // could be based on the version before the copy (and take the copy for someone else's change), or the copy's
+        // answer, coming after an upload, would set the file and the cache back to the older version.
+        var file = await LockForAttributeCopyAsync(path, key, current, node, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (await ChangeLocalAttributesLockedAsync(file, changes, cancellationToken).ConfigureAwait(false))
             {
-                // A closed file whose upload has just finished can still be registered, and lookups answer from it:
-                // it must show the new attributes and stand for the copy.
-                if (!closed.Dirty && closed.Handles == 0)
+                return; // Opened or changed since: the change travels with its upload.
+            }
+
+            var copied = await CopyWithAttributesAsync(path, key, current, node, changes, cancellationToken).ConfigureAwait(false);
+            lock (file.State)
+            {
+                Apply(file, changes);
+                if (file.Remote?.ETag == current.ETag)
                 {
-                    Apply(closed, changes);
-                    closed.Remote = new ObjectVersion(key, copied.ETag, copied.Size);
+                    // The copy holds the same bytes as the version the file stands for: it stands for the copy now.
+                    file.Remote = new ObjectVersion(key, copied.ETag, copied.Size);
                 }
+
+                _cache.OnChanged(path, file.ToNode());
             }
         }
+        finally
+        {
+            file.ContentLock.Release();
+            _writeBack.ReleaseIfIdle(file);
+        }
+    }
+
+    private async Task<ObjectInfo> CopyWithAttributesAsync(string path, string key, ObjectInfo current, NodeInfo node, AttributeChanges changes,
+        CancellationToken cancellationToken)
+    {
+        var attributes = new KnownAttributes(changes.ModifiedTime ?? node.ModifiedTime, changes.Mode ?? node.Mode, changes.Uid ?? node.Uid, changes.Gid ?? node.Gid,
+            changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime);
+        var copied = await StoreCallAsync(path, () => SelfCopyAsync(key, current, ObjectMetadata.Build(attributes), cancellationToken)).ConfigureAwait(false);
+        _cache.SetAttributes(key, copied.ETag, attributes);
+        _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), copied));
+        return copied;
     }
 }

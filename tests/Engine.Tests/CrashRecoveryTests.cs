@@ -53,7 +53,7 @@ public sealed class CrashRecoveryTests
         }
     }
 
-    private static async Task RunChildUntilClosedThenKillAsync(string storeFolder, string cacheFolder, CancellationToken token)
+    internal static async Task RunChildUntilClosedThenKillAsync(string storeFolder, string cacheFolder, CancellationToken token)
     {
         var child = Path.Combine(AppContext.BaseDirectory, "BucketMount.Engine.CrashChild.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

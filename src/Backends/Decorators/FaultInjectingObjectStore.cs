@@ -13,6 +13,7 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
     private readonly Random _random;
     private readonly Queue<ObjectStoreErrorKind> _scripted = new();
     private long _injected;
+    private int _writeResponsesToLose;
 
     public FaultInjectingObjectStore(IObjectStore inner, FaultOptions options)
         : base(inner)
@@ -37,6 +38,15 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
         }
     }
 
+    /// <summary>
+    /// Loses the answer to each of the next <paramref name="count"/> calls that write an object (put, upload, copy,
+    /// completion of an upload in parts) after the store acted, as a connection cut at the wrong time does.
+    /// </summary>
+    public void LoseNextWriteResponses(int count) => Interlocked.Add(ref _writeResponsesToLose, count);
+
+    /// <summary>How many of those answers are still to be lost.</summary>
+    public int WriteResponsesToLose => Volatile.Read(ref _writeResponsesToLose);
+
     public override Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken) =>
         RunAsync(key, ct => Inner.HeadAsync(key, ct), cancellationToken);
 
@@ -50,10 +60,10 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
         RunAsync(key, ct => Inner.ReadToAsync(key, offset, length, destination, options, ct), cancellationToken);
 
     public override Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options, CancellationToken cancellationToken) =>
-        RunAsync(key, ct => Inner.PutAsync(key, content, options, ct), cancellationToken);
+        RunAsync(key, ct => Inner.PutAsync(key, content, options, ct), cancellationToken, writes: true);
 
     public override Task<ObjectInfo> UploadAsync(string key, IUploadSource source, UploadOptions? options, CancellationToken cancellationToken) =>
-        RunAsync(key, ct => Inner.UploadAsync(key, source, options, ct), cancellationToken);
+        RunAsync(key, ct => Inner.UploadAsync(key, source, options, ct), cancellationToken, writes: true);
 
     public override async Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken) =>
         await RunAsync(key, ct => Inner.BeginPartUploadAsync(key, options, ct), cancellationToken).ConfigureAwait(false) is { } upload
@@ -68,7 +78,7 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
         }, cancellationToken);
 
     public override Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken) =>
-        RunAsync(destinationKey, ct => Inner.CopyAsync(sourceKey, destinationKey, options, ct), cancellationToken);
+        RunAsync(destinationKey, ct => Inner.CopyAsync(sourceKey, destinationKey, options, ct), cancellationToken, writes: true);
 
     public override Task DeleteAsync(string key, CancellationToken cancellationToken) =>
         RunAsync(key, async ct =>
@@ -96,11 +106,11 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
         }
     }
 
-    private async Task<T> RunAsync<T>(string? key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    private async Task<T> RunAsync<T>(string? key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken, bool writes = false)
     {
         await BeforeCallAsync(key, cancellationToken).ConfigureAwait(false);
         var result = await call(cancellationToken).ConfigureAwait(false);
-        if (Roll(_options.LostResponseRate))
+        if ((writes && TakeWriteResponseToLose()) || Roll(_options.LostResponseRate))
         {
             throw Inject(ObjectStoreErrorKind.Transient, key, "the response was lost after the store acted");
         }
@@ -135,6 +145,23 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
         }
     }
 
+    private bool TakeWriteResponseToLose()
+    {
+        while (true)
+        {
+            var left = Volatile.Read(ref _writeResponsesToLose);
+            if (left <= 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _writeResponsesToLose, left - 1, left) == left)
+            {
+                return true;
+            }
+        }
+    }
+
     private bool Roll(double rate)
     {
         if (rate <= 0)
@@ -165,6 +192,6 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
             }, cancellationToken);
 
         public override Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken) =>
-            store.RunAsync(Key, ct => Inner.CompleteAsync(length, ct), cancellationToken);
+            store.RunAsync(Key, ct => Inner.CompleteAsync(length, ct), cancellationToken, writes: true);
     }
 }

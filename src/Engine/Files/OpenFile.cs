@@ -73,6 +73,25 @@ internal sealed class OpenFile(long id, string path)
     /// </summary>
     public bool ReplaceUnconditionally { get; set; }
 
+    /// <summary>
+    /// The id the upload of the journaled generation carries in its metadata (<see cref="UploadIds"/>): a new one for
+    /// each journaled generation, the same for every retry of it.
+    /// </summary>
+    public string? UploadId { get; set; }
+
+    /// <summary>
+    /// Ids of uploads of earlier generations (and streams) whose outcome was never confirmed: one of them may stand
+    /// in the store as our own version. Cleared once an upload is confirmed.
+    /// </summary>
+    public HashSet<string> UnconfirmedUploadIds { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The version this file was partly rewritten on changed in the store before the rest of its bytes were fetched,
+    /// so our version cannot be rebuilt: the rest was taken from theirs, and the upload goes beside the original as a
+    /// conflict copy, whatever the conflict policy.
+    /// </summary>
+    public bool KeepAsConflictCopy { get; set; }
+
     /// <summary>Set once the file was deleted: late uploads and handles must not resurrect it.</summary>
     public bool Deleted { get; set; }
 

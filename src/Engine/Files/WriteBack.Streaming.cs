@@ -37,7 +37,11 @@ internal sealed partial class WriteBack
                 store.Capabilities.PartUploads && newSize >= PartsBeforeStreaming * options.UploadPartSize)
             {
                 // The content lock keeps other writes out; attributes may still change, which the finish checks.
-                begin = (keys.ToKey(file.Path), UploadOptionsFor(file));
+                // The stream's id is its own: it may land (and its answer be lost) whatever becomes of the file.
+                var streamId = UploadIds.New();
+                var streamOptions = UploadOptionsFor(file);
+                begin = (keys.ToKey(file.Path), streamOptions with { Metadata = UploadIds.With(streamOptions.Metadata, streamId) });
+                file.UnconfirmedUploadIds.Add(streamId);
             }
         }
 
@@ -102,7 +106,7 @@ internal sealed partial class WriteBack
         ObjectInfo completed;
         try
         {
-            completed = await stream.FinishAsync(staging, size, beforeCommit, cancellationToken).ConfigureAwait(false);
+            completed = await FinishStreamAsync(stream, key, staging, size, beforeCommit, cancellationToken).ConfigureAwait(false);
         }
         catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
         {
@@ -131,9 +135,32 @@ internal sealed partial class WriteBack
             .ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Completes the stream. A completion retried after its answer was lost finds the upload gone (S3's NoSuchUpload)
+    /// or, with a condition, the object changed: when the object is the stream's own upload, it completed.
+    /// </summary>
+    private async Task<ObjectInfo> FinishStreamAsync(PartStream stream, string key, StagingFile staging, long size, Action beforeCommit,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await stream.FinishAsync(staging, size, beforeCommit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e) when (e.Kind is ObjectStoreErrorKind.PreconditionFailed or ObjectStoreErrorKind.NotFound)
+        {
+            var current = await store.HeadAsync(key, cancellationToken).ConfigureAwait(false);
+            if (UploadIds.IsUpload(current, stream.Options.Metadata?.GetValueOrDefault(UploadIds.MetadataKey), size))
+            {
+                return current!;
+            }
+
+            throw;
+        }
+    }
+
+    // The upload ids differ (each upload has its own); the attributes decide whether a copy must correct them.
     private static bool SameMetadata(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b) =>
-        (a ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal)
-            .SequenceEqual((b ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal));
+        UploadIds.Attributes(a).SequenceEqual(UploadIds.Attributes(b));
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sending {Path} in parts while it is written")]
     private static partial void LogStreamBegun(ILogger logger, string path);

@@ -58,10 +58,7 @@ internal sealed partial class WriteBack(
             size = file.Size;
         }
 
-        foreach (var (start, end) in staging.Missing(0, size))
-        {
-            await FillAsync(staging, remote!.Value, start, end, cancellationToken).ConfigureAwait(false);
-        }
+        await FillMissingAsync(file, staging, remote, size, cancellationToken).ConfigureAwait(false);
 
         // A small file's bytes go into its journal record: one fsync (the journal's) makes it durable.
         byte[]? inline = null;
@@ -77,6 +74,8 @@ internal sealed partial class WriteBack(
 
         lock (file.State)
         {
+            // A new version of the content or attributes: its uploads carry a new id.
+            file.UploadId = UploadIds.New();
             journal.Write(new JournalRecord
             {
                 Id = file.Id,
@@ -90,6 +89,8 @@ internal sealed partial class WriteBack(
                 CreationTime = file.CreationTime,
                 BaseETag = file.Remote?.ETag,
                 StagingFile = staging.FilePath,
+                UploadId = file.UploadId,
+                KeepAsConflictCopy = file.KeepAsConflictCopy,
             }, inline);
             file.JournaledGeneration = file.Generation;
         }
@@ -270,6 +271,8 @@ internal sealed partial class WriteBack(
                 WindowsAttributes = record.WindowsAttributes,
                 CreationTime = record.CreationTime,
                 Remote = record.BaseETag is null ? null : new ObjectVersion(keys.ToKey(record.Path), record.BaseETag, -1),
+                UploadId = record.UploadId ?? UploadIds.New(),
+                KeepAsConflictCopy = record.KeepAsConflictCopy,
                 Dirty = true,
                 Generation = 1,
                 JournaledGeneration = 1,
@@ -453,6 +456,8 @@ internal sealed partial class WriteBack(
         StagingFile staging;
         PartStream? stream;
         PutOptions wanted;
+        string uploadId;
+        bool asConflictCopy;
         lock (file.State)
         {
             if (!file.Dirty || file.Deleted || file.Staging is null || file.JournaledGeneration != file.Generation)
@@ -464,7 +469,13 @@ internal sealed partial class WriteBack(
             generation = file.Generation;
             size = file.Size;
             staging = file.Staging;
+            uploadId = file.UploadId ??= UploadIds.New();
             wanted = UploadOptionsFor(file);
+            wanted = wanted with { Metadata = UploadIds.With(wanted.Metadata, uploadId) };
+            asConflictCopy = file.KeepAsConflictCopy;
+
+            // Until an answer confirms it, this upload may land unseen (a lost response): a later 412 may be it.
+            file.UnconfirmedUploadIds.Add(uploadId);
 
             // This upload takes the stream over: writes after it start content a new stream may send.
             stream = file.Stream;
@@ -474,31 +485,56 @@ internal sealed partial class WriteBack(
         var key = keys.ToKey(path);
         ObjectInfo uploaded;
         var oursMovedAside = false;
-        try
+        if (asConflictCopy)
         {
-            uploaded = (stream is null ? null : await TryFinishStreamAsync(stream, key, staging, size, wanted,
-                    () => OnLastByteRead(file, ticket), cancellationToken).ConfigureAwait(false))
-                ?? await _uploader.TransferAsync(key, staging, size, wanted.Metadata!, wanted.IfMatch, wanted.IfNoneMatch,
-                    () => OnLastByteRead(file, ticket), cancellationToken).ConfigureAwait(false);
+            stream?.Abandon();
+            (uploaded, oursMovedAside) = await KeepPartialRewriteBesideAsync(path, key, staging, size, wanted.Metadata!, uploadId, cancellationToken).ConfigureAwait(false);
         }
-        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
+        else
         {
-            (uploaded, oursMovedAside) = await ResolveConflictAsync(path, key, staging, size, wanted.Metadata!, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                uploaded = (stream is null ? null : await TryFinishStreamAsync(stream, key, staging, size, wanted,
+                        () => OnLastByteRead(file, ticket), cancellationToken).ConfigureAwait(false))
+                    ?? await _uploader.TransferAsync(key, staging, size, wanted.Metadata!, wanted.IfMatch, wanted.IfNoneMatch,
+                        () => OnLastByteRead(file, ticket), cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
+            {
+                (uploaded, oursMovedAside) = await AfterPreconditionFailedAsync(file, path, key, staging, size, wanted.Metadata!, uploadId, cancellationToken)
+                    .ConfigureAwait(false);
+            }
         }
 
         counters.UploadSucceeded(size);
         lock (file.State)
         {
             file.LastError = null;
-            if (file.Generation != generation || file.Deleted || file.Path != path)
+            file.UnconfirmedUploadIds.Clear();
+            if (file.Deleted || file.Path != path)
             {
                 return;
             }
 
             var wasVersion = file.Remote;
+            if (file.Generation != generation)
+            {
+                // Changed while the upload ran (an attribute change waits for an upload that may have landed): the
+                // store holds our upload now, so the next upload of the file must be conditioned on it, not on the
+                // version before, or our own upload would count as someone else's change. After a conflict that
+                // kept theirs under the name, the change is still based on ours: leave it to meet theirs again.
+                if (!oursMovedAside)
+                {
+                    file.Remote = new ObjectVersion(key, uploaded.ETag, uploaded.Size);
+                }
+
+                return;
+            }
+
             file.Remote = new ObjectVersion(key, uploaded.ETag, uploaded.Size);
             file.Dirty = false;
             file.ReplaceUnconditionally = false;
+            file.KeepAsConflictCopy = false;
             counters.AddDirty(-size);
             if (wasVersion is { } old)
             {
@@ -538,31 +574,6 @@ internal sealed partial class WriteBack(
             ticket.Cancellation.Token.ThrowIfCancellationRequested();
             ticket.Committing = true;
         }
-    }
-
-    /// <summary>Someone else changed the object since we opened it: apply the configured policy.</summary>
-    private async Task<(ObjectInfo Uploaded, bool OursMovedAside)> ResolveConflictAsync(string path, string key, StagingFile staging, long size,
-        IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
-    {
-        counters.Conflict();
-        if (options.ConflictPolicy == ConflictPolicy.KeepBoth)
-        {
-            var conflictKey = ConflictNames.For(key, DateTimeOffset.UtcNow);
-            LogConflictKeptBoth(logger, path, conflictKey);
-            await _uploader.TransferAsync(conflictKey, staging, size, metadata, null, ifNoneMatch: false, null, cancellationToken).ConfigureAwait(false);
-            cache.InvalidateListing(FsPath.Parent(path));
-            if (await store.HeadAsync(key, cancellationToken).ConfigureAwait(false) is { } theirs)
-            {
-                return (theirs, true);
-            }
-        }
-        else
-        {
-            LogConflictOverwritten(logger, path);
-        }
-
-        var ours = await _uploader.TransferAsync(key, staging, size, metadata, null, ifNoneMatch: false, null, cancellationToken).ConfigureAwait(false);
-        return (ours, false);
     }
 
     private void OnFailed(OpenFile file, UploadTicket ticket, Exception error)
@@ -629,12 +640,6 @@ internal sealed partial class WriteBack(
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "'{Path}' changed in the store since it was opened; our version replaced it (conflict policy: last writer wins)")]
-    private static partial void LogConflictOverwritten(ILogger logger, string path);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "'{Path}' changed in the store since it was opened; ours was kept as '{ConflictKey}' (conflict policy: keep both)")]
-    private static partial void LogConflictKeptBoth(ILogger logger, string path, string conflictKey);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "upload of '{Path}' failed and will be retried: {Reason}")]
     private static partial void LogUploadFailed(ILogger logger, string path, string reason);

@@ -41,6 +41,14 @@ public sealed record JournalRecord
 
     [JsonPropertyName("staging")]
     public required string StagingFile { get; init; }
+
+    /// <summary>The id the upload carries in its metadata (<see cref="UploadIds"/>); absent in records of older versions.</summary>
+    [JsonPropertyName("uploadId")]
+    public string? UploadId { get; init; }
+
+    /// <summary>Upload beside the original as a conflict copy (<see cref="Files.OpenFile.KeepAsConflictCopy"/>).</summary>
+    [JsonPropertyName("conflictCopy")]
+    public bool KeepAsConflictCopy { get; init; }
 }
 
 /// <summary>
