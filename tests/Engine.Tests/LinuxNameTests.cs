@@ -193,6 +193,30 @@ public sealed class LinuxNameTests
     }
 
     [TestMethod]
+    public void The_upload_journal_keeps_names_that_are_not_utf8_byte_for_byte()
+    {
+        var folder = Directory.CreateTempSubdirectory("bucketmount-names-journal-").FullName;
+        try
+        {
+            string[] paths = ["/d/" + Name((byte)'x', 0xFF), "/d/" + Name((byte)'x', 0xFE), "/plain", "/" + Text("QFF")];
+            using (var journal = new Writing.UploadJournal(Path.Combine(folder, "journal")))
+            {
+                for (var i = 0; i < paths.Length; i++)
+                {
+                    journal.Write(new Writing.JournalRecord { Id = i + 1, Path = paths[i], Size = 1, ModifiedTime = DateTimeOffset.UnixEpoch, StagingFile = Path.Combine(folder, $"{i}.data") }, [1]);
+                }
+            }
+
+            using var reopened = new Writing.UploadJournal(Path.Combine(folder, "journal"));
+            CollectionAssert.AreEqual(paths, reopened.Load().Files.OrderBy(f => f.Id).Select(f => f.Path).ToArray(), "after a crash each file goes back under its own name");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void A_name_of_255_bytes_that_are_not_utf8_is_not_too_long()
     {
         var keys = new KeyMapper(new NameEncoding(NamePlatform.Linux));
