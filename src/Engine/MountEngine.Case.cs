@@ -14,7 +14,8 @@ public sealed partial class MountEngine
     /// </summary>
     private async Task<string> ResolveAsync(string path, CancellationToken cancellationToken)
     {
-        path = FsPath.Normalize(path);
+        path = Normalize(path);
+        _keys.CheckPath(path);
         if (!_options.CaseInsensitive || FsPath.IsRoot(path))
         {
             return path;
@@ -48,6 +49,9 @@ public sealed partial class MountEngine
 
         return resolved;
     }
+
+    /// <summary>A host's path normalized; '\' separates only on the Windows host, on Linux it is part of a name.</summary>
+    private string Normalize(string path) => FsPath.Normalize(path, backslashSeparates: _keys.Encoding.Platform == NamePlatform.Windows);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "'{Path}' matches several names that differ only in case ({Names}); using '{Chosen}'. Open the others by their exact names.")]
     private static partial void LogCaseCollision(ILogger logger, string path, string names, string chosen);

@@ -8,6 +8,7 @@ public sealed partial class MountEngine
     public async Task CreateDirectoryAsync(string path, CancellationToken cancellationToken)
     {
         path = await PrepareNewNameAsync(path, cancellationToken).ConfigureAwait(false);
+        _keys.CheckPath(path, extraKeyBytes: 1);
 
         await StoreCallAsync(path, () => _store.PutAsync(_keys.ToDirectoryMarker(path), Stream.Null, null, cancellationToken)).ConfigureAwait(false);
         _cache.OnChanged(path, NodeInfo.Directory(FsPath.Name(path), DateTimeOffset.UtcNow));

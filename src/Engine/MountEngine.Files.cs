@@ -103,7 +103,8 @@ public sealed partial class MountEngine
         path = await PrepareNewNameAsync(path, cancellationToken).ConfigureAwait(false);
 
         var now = DateTimeOffset.UtcNow;
-        var bytes = System.Text.Encoding.UTF8.GetBytes(target);
+        // A target is bytes, like a name: one that is not UTF-8 is kept exactly.
+        var bytes = RawNames.ToBytes(target);
         var key = _keys.ToKey(path);
         var info = await StoreCallAsync(path, () => _store.PutAsync(key, new MemoryStream(bytes),
             new PutOptions { Metadata = ObjectMetadata.Build(now, SymlinkMode, null, null) }, cancellationToken)).ConfigureAwait(false);
@@ -123,7 +124,7 @@ public sealed partial class MountEngine
 
         using var target = new MemoryStream();
         await StoreCallAsync(path, () => _store.ReadToAsync(_keys.ToKey(path), 0, 4096, target, null, cancellationToken)).ConfigureAwait(false);
-        return System.Text.Encoding.UTF8.GetString(target.ToArray());
+        return RawNames.FromBytes(target.ToArray());
     }
 
     private async Task<OpenFile> FindOrCreateAsync(string path, OpenFlags flags, CancellationToken cancellationToken)

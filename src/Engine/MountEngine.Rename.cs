@@ -17,7 +17,7 @@ public sealed partial class MountEngine
     public async Task RenameAsync(string from, string to, bool noReplace, CancellationToken cancellationToken)
     {
         from = await ResolveAsync(from, cancellationToken).ConfigureAwait(false);
-        var asked = FsPath.Normalize(to);
+        var asked = Normalize(to);
         to = await ResolveAsync(to, cancellationToken).ConfigureAwait(false);
         if (to == from && asked != from && string.Equals(asked, from, StringComparison.OrdinalIgnoreCase))
         {

@@ -39,7 +39,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         _options = options;
         _logger = logger;
         _cacheLock = cacheLock;
-        _keys = new KeyMapper(new NameEncoding(platform), store.Capabilities.BackslashInKeys);
+        _keys = new KeyMapper(new NameEncoding(platform), store.Capabilities.BackslashInKeys, store.Capabilities.MaxKeyBytes);
         _cache = new MetadataCache(options.MetadataTtl, options.MetadataCacheEntries);
         _memoryBlocks = new MemoryBlockCache(options.MemoryCacheBytes, options.BlockSize);
         var diskBudget = store.Capabilities.OnLocalDisk ? 0 : options.DiskCacheBytes;
@@ -86,7 +86,7 @@ public sealed partial class MountEngine : IAsyncDisposable
 
     /// <summary>What is at <paramref name="path"/>; throws NotFound when nothing is.</summary>
     public async Task<NodeInfo> GetAttributesAsync(string path, CancellationToken cancellationToken) =>
-        await TryGetAttributesAsync(path, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(FsPath.Normalize(path));
+        await TryGetAttributesAsync(path, cancellationToken).ConfigureAwait(false) ?? throw StoreErrors.NotFound(Normalize(path));
 
     /// <summary>What is at <paramref name="path"/>, or null.</summary>
     public async Task<NodeInfo?> TryGetAttributesAsync(string path, CancellationToken cancellationToken) =>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using BucketMount.Engine;
 using BucketMount.Engine.Hosting;
+using BucketMount.Engine.Namespace;
 using BucketMount.Fuse.Interop;
 
 namespace BucketMount.Fuse;
@@ -214,7 +215,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     public int ReadLink(string path, byte* buffer, nuint size)
     {
-        var target = System.Text.Encoding.UTF8.GetBytes(Wait(engine.ReadSymlinkAsync(path, CancellationToken.None)));
+        var target = RawNames.ToBytes(Wait(engine.ReadSymlinkAsync(path, CancellationToken.None)));
         var length = (int)Math.Min((ulong)target.Length, size - 1);
         target.AsSpan(0, length).CopyTo(new Span<byte>(buffer, length));
         buffer[length] = 0;
@@ -324,10 +325,11 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
     private static void AddEntry(nint buffer, delegate* unmanaged<nint, byte*, Stat*, long, int, int> filler, string name, Stat* stat)
     {
         const int fillDirPlus = 2;
-        var bytes = System.Text.Encoding.UTF8.GetByteCount(name);
-        var native = stackalloc byte[bytes + 1];
-        System.Text.Encoding.UTF8.GetBytes(name, new Span<byte>(native, bytes));
-        native[bytes] = 0;
+        // The name's own bytes, which need not be UTF-8 (see RawNames).
+        var raw = RawNames.ToBytes(name);
+        var native = stackalloc byte[raw.Length + 1];
+        raw.CopyTo(new Span<byte>(native, raw.Length));
+        native[raw.Length] = 0;
         filler(buffer, native, stat, 0, fillDirPlus);
     }
 

@@ -95,7 +95,7 @@ public static class MetadataRules
         var bytes = Encoding.UTF8.GetByteCount(key);
         if (bytes > maxBytes)
         {
-            throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"the key is {bytes} UTF-8 bytes; this store accepts at most {maxBytes}.", location, key);
+            throw new ObjectStoreException(ObjectStoreErrorKind.KeyTooLong, $"the key is {bytes} UTF-8 bytes; this store accepts at most {maxBytes}.", location, key);
         }
     }
 }

@@ -21,6 +21,12 @@ public enum ObjectStoreErrorKind
     /// <summary>The request itself was wrong: a bad key, name, range or option. Never retried.</summary>
     InvalidArgument,
 
+    /// <summary>
+    /// The key, or a part of it the store keeps as one file name (the local store), is longer than the store takes.
+    /// Never retried; a file system says ENAMETOOLONG.
+    /// </summary>
+    KeyTooLong,
+
     /// <summary>The store cannot do this at all (see <see cref="StoreCapabilities"/>).</summary>
     NotSupported,
 }

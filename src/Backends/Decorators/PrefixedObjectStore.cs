@@ -15,9 +15,13 @@ public sealed class PrefixedObjectStore : ObjectStoreDecorator
     {
         _prefix = prefix.Trim('/') + "/";
         Description = inner.Description.TrimEnd('/') + "/" + _prefix;
+        // The store's key limit counts the prefix too: callers get what is left for their own keys.
+        Capabilities = inner.Capabilities with { MaxKeyBytes = Math.Max(0, inner.Capabilities.MaxKeyBytes - System.Text.Encoding.UTF8.GetByteCount(_prefix)) };
     }
 
     public override string Description { get; }
+
+    public override StoreCapabilities Capabilities { get; }
 
     public override async Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken) =>
         Strip(await Inner.HeadAsync(Full(key), cancellationToken).ConfigureAwait(false));

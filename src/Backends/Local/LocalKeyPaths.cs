@@ -40,7 +40,7 @@ internal static class LocalKeyPaths
             var escaped = EscapeSegment(segments[i], isTopLevel: i == 0);
             if (Encoding.UTF8.GetByteCount(escaped) > MaxSegmentBytes)
             {
-                throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument,
+                throw new ObjectStoreException(ObjectStoreErrorKind.KeyTooLong,
                     $"the key segment '{Shorten(segments[i])}' is longer than a file name may be ({MaxSegmentBytes} bytes once escaped); shorten it.",
                     location, key);
             }

@@ -32,6 +32,9 @@ internal static class S3ClientFactory
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
         }
 
+        // Before the client exists: the SDK builds its pipeline once, in the constructor.
+        S3ListingRepair.EnsureRegistered();
+
         // Without keys or a profile the SDK resolves the standard chain at the first request; a failure there
         // surfaces through S3Errors as AccessDenied naming the variables to set.
         var client = Credentials(options) is { } credentials ? new AmazonS3Client(credentials, config) : new AmazonS3Client(config);

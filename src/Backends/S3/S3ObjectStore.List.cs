@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Amazon.S3;
 using Amazon.S3.Model;
 using BucketMount.Backends.Internal;
 
@@ -30,17 +31,19 @@ public sealed partial class S3ObjectStore
         ListObjectsResponse response;
         try
         {
-            response = await _client.ListObjectsAsync(new ListObjectsRequest { BucketName = Bucket, Prefix = prefix, Delimiter = delimiter, Marker = marker }, cancellationToken).ConfigureAwait(false);
+            response = await _client.ListObjectsAsync(new ListObjectsRequest { BucketName = Bucket, Prefix = prefix, Delimiter = delimiter, Marker = marker, Encoding = EncodingType.Url }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             throw Fail(e, prefix);
         }
 
-        var entries = Merge(response.S3Objects, response.CommonPrefixes);
+        var decode = IsUrlEncoded(response.Encoding);
+        var entries = Merge(response.S3Objects, response.CommonPrefixes, decode);
 
         // V1 gives NextMarker only with a delimiter; without one the last key is the marker.
-        var next = response.IsTruncated == true ? response.NextMarker ?? entries.LastOrDefault()?.Key : null;
+        var nextMarker = response.NextMarker is { } encoded && decode ? UrlDecode(encoded) : response.NextMarker;
+        var next = response.IsTruncated == true ? nextMarker ?? entries.LastOrDefault()?.Key : null;
         return (entries, next);
     }
 
@@ -50,27 +53,37 @@ public sealed partial class S3ObjectStore
         ListObjectsV2Response response;
         try
         {
-            response = await _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix, Delimiter = delimiter, ContinuationToken = token }, cancellationToken).ConfigureAwait(false);
+            response = await _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix, Delimiter = delimiter, ContinuationToken = token, Encoding = EncodingType.Url }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             throw Fail(e, prefix);
         }
 
-        return (Merge(response.S3Objects, response.CommonPrefixes), response.IsTruncated == true ? response.NextContinuationToken : null);
+        // The continuation token is opaque: never URL-encoded, passed back as it came.
+        return (Merge(response.S3Objects, response.CommonPrefixes, IsUrlEncoded(response.Encoding)), response.IsTruncated == true ? response.NextContinuationToken : null);
     }
 
-    private static List<ListEntry> Merge(List<S3Object>? objects, List<string>? prefixes)
+    /// <summary>
+    /// True when the answer says its keys are URL-encoded. Only then are they decoded: a server that ignores
+    /// encoding-type=url sends keys as they are, and decoding those would turn a key "a%41" into "aA".
+    /// </summary>
+    private static bool IsUrlEncoded(EncodingType? encoding) => string.Equals(encoding?.Value, "url", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>S3 encodes a space as '+' (and a '+' as %2B), as botocore's unquote_plus expects.</summary>
+    private static string UrlDecode(string value) => Uri.UnescapeDataString(value.Replace('+', ' '));
+
+    private static List<ListEntry> Merge(List<S3Object>? objects, List<string>? prefixes, bool decode)
     {
         var entries = new List<ListEntry>((objects?.Count ?? 0) + (prefixes?.Count ?? 0));
         foreach (var o in objects ?? [])
         {
-            entries.Add(ListEntry.ForObject(new ObjectInfo(o.Key, o.Size ?? 0, o.ETag, ToTime(o.LastModified))));
+            entries.Add(ListEntry.ForObject(new ObjectInfo(decode ? UrlDecode(o.Key) : o.Key, o.Size ?? 0, o.ETag, ToTime(o.LastModified))));
         }
 
         foreach (var p in prefixes ?? [])
         {
-            entries.Add(ListEntry.ForPrefix(p));
+            entries.Add(ListEntry.ForPrefix(decode ? UrlDecode(p) : p));
         }
 
         entries.Sort((a, b) => KeyOrder.Instance.Compare(a.Key, b.Key));

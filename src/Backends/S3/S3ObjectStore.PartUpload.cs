@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using Amazon.S3;
 using Amazon.S3.Model;
 
 namespace BucketMount.Backends.S3;
@@ -48,6 +49,7 @@ public sealed partial class S3ObjectStore
                     Prefix = prefix,
                     KeyMarker = keyMarker,
                     UploadIdMarker = uploadIdMarker,
+                    Encoding = EncodingType.Url,
                 }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -55,14 +57,16 @@ public sealed partial class S3ObjectStore
                 throw Fail(e, prefix);
             }
 
+            // Keys come URL-encoded when the answer says so, as in object listings.
+            var decode = IsUrlEncoded(response.EncodingType);
             foreach (var upload in response.MultipartUploads ?? [])
             {
-                yield return new UnfinishedPartUpload(upload.Key, upload.UploadId, upload.Initiated is { } initiated ? new DateTimeOffset(initiated.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue);
+                yield return new UnfinishedPartUpload(decode ? UrlDecode(upload.Key) : upload.Key, upload.UploadId, upload.Initiated is { } initiated ? new DateTimeOffset(initiated.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue);
             }
 
             // A page that says it is truncated but gives no marker to go on from would loop forever: stop there.
             (keyMarker, uploadIdMarker) = response.IsTruncated == true && !string.IsNullOrEmpty(response.NextKeyMarker)
-                ? (response.NextKeyMarker, response.NextUploadIdMarker)
+                ? (decode ? UrlDecode(response.NextKeyMarker) : response.NextKeyMarker, response.NextUploadIdMarker)
                 : (null, null);
         }
         while (keyMarker is not null);

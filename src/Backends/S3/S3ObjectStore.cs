@@ -216,7 +216,15 @@ public sealed partial class S3ObjectStore : IObjectStore
             return await Transfers.DeleteEachAsync(this, keys, SingleDeleteParallelism, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var batch in keys.Chunk(Capabilities.MaxBatchDelete))
+        // The DeleteObjects body is XML 1.0, which cannot carry a key with U+0001 and the like (S3 answers
+        // MalformedXML for the whole batch): such keys go one by one, their key in the URL.
+        var xmlSafe = keys.Where(IsXmlSafe).ToList();
+        if (xmlSafe.Count < keys.Count)
+        {
+            failures.AddRange(await Transfers.DeleteEachAsync(this, keys.Where(k => !IsXmlSafe(k)).ToList(), SingleDeleteParallelism, cancellationToken).ConfigureAwait(false));
+        }
+
+        foreach (var batch in xmlSafe.Chunk(Capabilities.MaxBatchDelete))
         {
             Counters.CountRequest(RequestKind.Delete);
             var request = new DeleteObjectsRequest { BucketName = Bucket, Quiet = true, Objects = batch.Select(k => new KeyVersion { Key = k }).ToList() };
@@ -237,6 +245,23 @@ public sealed partial class S3ObjectStore : IObjectStore
         }
 
         return failures;
+    }
+
+    private static bool IsXmlSafe(string key)
+    {
+        for (var i = 0; i < key.Length; i++)
+        {
+            if (i + 1 < key.Length && System.Xml.XmlConvert.IsXmlSurrogatePair(key[i + 1], key[i]))
+            {
+                i++;
+            }
+            else if (!System.Xml.XmlConvert.IsXmlChar(key[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public ValueTask DisposeAsync()

@@ -10,6 +10,7 @@ internal static class StoreErrors
         ObjectStoreErrorKind.NotFound => FsError.NotFound,
         ObjectStoreErrorKind.AccessDenied => FsError.AccessDenied,
         ObjectStoreErrorKind.InvalidArgument => FsError.InvalidArgument,
+        ObjectStoreErrorKind.KeyTooLong => FsError.NameTooLong,
         ObjectStoreErrorKind.NotSupported => FsError.NotSupported,
         ObjectStoreErrorKind.Throttled or ObjectStoreErrorKind.Transient => FsError.Unavailable,
         _ => FsError.IoError,

@@ -8,15 +8,19 @@ public static class FsPath
 {
     public const string Root = "/";
 
-    /// <summary>Normalizes a host path: one leading '/', no trailing '/', no empty segments.</summary>
-    public static string Normalize(string path)
+    /// <summary>
+    /// Normalizes a host path: one leading '/', no trailing '/', no empty segments. Only where '\' separates
+    /// (<paramref name="backslashSeparates"/>, the Windows host) does it become '/'; on Linux it is an ordinary
+    /// character of a name, and "sub\victim" must never reach "sub/victim".
+    /// </summary>
+    public static string Normalize(string path, bool backslashSeparates = false)
     {
         if (string.IsNullOrEmpty(path) || path == Root)
         {
             return Root;
         }
 
-        var trimmed = path.Replace('\\', '/').Trim('/');
+        var trimmed = (backslashSeparates ? path.Replace('\\', '/') : path).Trim('/');
         if (trimmed.Contains("//", StringComparison.Ordinal))
         {
             trimmed = string.Join('/', trimmed.Split('/', StringSplitOptions.RemoveEmptyEntries));

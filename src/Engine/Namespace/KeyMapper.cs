@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace BucketMount.Engine.Namespace;
 
 /// <summary>
@@ -8,7 +6,10 @@ namespace BucketMount.Engine.Namespace;
 /// marker "dir/". Segments no path can name — empty (from "a//b"), "." and "..", or over 255 bytes once
 /// shown — are hidden, since no program could open them.
 /// </summary>
-public sealed class KeyMapper(NameEncoding encoding, bool backslashInKeys = true)
+/// <param name="encoding">How names map to key segments on this host.</param>
+/// <param name="backslashInKeys">False when the store turns '\' into '/' (Azure): no key there holds a '\'.</param>
+/// <param name="maxKeyBytes">The longest key, in UTF-8 bytes, the store takes below the mount's prefix.</param>
+public sealed class KeyMapper(NameEncoding encoding, bool backslashInKeys = true, int maxKeyBytes = int.MaxValue)
 {
     public const int MaxNameBytes = 255;
 
@@ -16,12 +17,15 @@ public sealed class KeyMapper(NameEncoding encoding, bool backslashInKeys = true
 
     public string ToKey(string path)
     {
+        var relative = path[1..];
         if (Encoding.Platform == NamePlatform.Linux)
         {
-            return path[1..];
+            // '/' is an ordinary character to the Linux mapping and ends every escape, so mapping the whole path
+            // at once is mapping each segment; without a quote or a non-UTF-8 byte it returns the path itself.
+            return LinuxNames.ToSegment(relative);
         }
 
-        return string.Join('/', path[1..].Split('/').Select(Encoding.ToSegment));
+        return string.Join('/', relative.Split('/').Select(Encoding.ToSegment));
     }
 
     /// <summary>The prefix under which a directory's children live ("" for the root).</summary>
@@ -38,8 +42,41 @@ public sealed class KeyMapper(NameEncoding encoding, bool backslashInKeys = true
             return null;
         }
 
-        var name = Encoding.ToName(segment);
-        return System.Text.Encoding.UTF8.GetByteCount(name) > MaxNameBytes ? null : name;
+        return Encoding.ToName(segment) is { } name && RawNames.ByteCount(name) <= MaxNameBytes ? name : null;
+    }
+
+    /// <summary>
+    /// Throws when no key can stand for <paramref name="path"/>: a component over 255 bytes or a key longer than the
+    /// store takes (ENAMETOOLONG, as a local file system answers even a lookup), or a '\' the store would turn
+    /// into '/' (which would reach another object). Checked for every path a program gives, before any request.
+    /// </summary>
+    public void CheckPath(string path, int extraKeyBytes = 0)
+    {
+        if (FsPath.IsRoot(path))
+        {
+            return;
+        }
+
+        foreach (var name in path[1..].Split('/'))
+        {
+            if (RawNames.ByteCount(name) > MaxNameBytes)
+            {
+                throw new FileSystemException(FsError.NameTooLong, path, $"the name '{Shorten(name)}' is longer than {MaxNameBytes} bytes.");
+            }
+        }
+
+        var key = ToKey(path);
+        var keyBytes = System.Text.Encoding.UTF8.GetByteCount(key) + extraKeyBytes;
+        if (keyBytes > maxKeyBytes)
+        {
+            throw new FileSystemException(FsError.NameTooLong, path,
+                $"the path makes a key of {keyBytes} bytes; this store takes at most {maxKeyBytes} below the mount's prefix.");
+        }
+
+        if (!backslashInKeys && key.Contains('\\', StringComparison.Ordinal))
+        {
+            throw new FileSystemException(FsError.InvalidName, path, "this store turns '\\' in names into '/'; choose a name without a backslash.");
+        }
     }
 
     /// <summary>Throws when a name given by a program cannot become a key segment.</summary>
@@ -51,14 +88,8 @@ public sealed class KeyMapper(NameEncoding encoding, bool backslashInKeys = true
             throw new FileSystemException(FsError.InvalidName, path, $"'{name}' cannot be a file name.");
         }
 
-        if (System.Text.Encoding.UTF8.GetByteCount(name) > MaxNameBytes)
-        {
-            throw new FileSystemException(FsError.NameTooLong, path, $"the name is longer than {MaxNameBytes} bytes.");
-        }
-
-        if (!backslashInKeys && name.Contains('\\', StringComparison.Ordinal))
-        {
-            throw new FileSystemException(FsError.InvalidName, path, "this store turns '\\' in names into '/'; choose a name without a backslash.");
-        }
+        CheckPath(path);
     }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }

@@ -5,7 +5,7 @@ namespace BucketMount.Engine.Namespace;
 /// <summary>Which names the host platform can show.</summary>
 public enum NamePlatform
 {
-    /// <summary>Any byte but '/' and NUL; at most 255 bytes.</summary>
+    /// <summary>Any byte but '/' and NUL; at most 255 bytes. Bytes that are not UTF-8 map to keys by <see cref="LinuxNames"/>.</summary>
     Linux,
 
     /// <summary>Also no <c>&lt; &gt; : " | ? * \</c>, control characters, trailing dot or space, or device names.</summary>
@@ -34,12 +34,12 @@ public sealed class NameEncoding(NamePlatform platform)
 
     public NamePlatform Platform { get; } = platform;
 
-    /// <summary>The name shown for a key segment.</summary>
-    public string ToName(string segment)
+    /// <summary>The name shown for a key segment, or null when no name stands for it.</summary>
+    public string? ToName(string segment)
     {
         if (Platform == NamePlatform.Linux)
         {
-            return segment;
+            return LinuxNames.ToName(segment);
         }
 
         var builder = new StringBuilder(segment.Length + 2);
@@ -87,7 +87,7 @@ public sealed class NameEncoding(NamePlatform platform)
     {
         if (Platform == NamePlatform.Linux)
         {
-            return name;
+            return LinuxNames.ToSegment(name);
         }
 
         var builder = new StringBuilder(name.Length);

@@ -12,6 +12,7 @@ public sealed record JournalRecord
     public required long Id { get; init; }
 
     [JsonPropertyName("path")]
+    [JsonConverter(typeof(RawPathJsonConverter))]
     public required string Path { get; init; }
 
     [JsonPropertyName("size")]

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using BucketMount.Engine;
+using BucketMount.Engine.Namespace;
 
 namespace BucketMount.Fuse.Interop;
 
@@ -42,7 +43,12 @@ internal static unsafe class FuseCallbacks
 
     private static FuseFileSystem Fs => (FuseFileSystem)GCHandle.FromIntPtr(FuseNative.FuseGetContext()->PrivateData).Target!;
 
-    private static string PathOf(byte* path) => Marshal.PtrToStringUTF8((nint)path) ?? "/";
+    /// <summary>
+    /// A path as the kernel gives it: bytes, not necessarily UTF-8. Decoding it as UTF-8 would turn "x\xff" and
+    /// "x\xfe" into the same "x\uFFFD"; <see cref="RawNames"/> keeps every byte.
+    /// </summary>
+    private static string PathOf(byte* path) =>
+        path is null ? "/" : RawNames.FromBytes(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(path));
 
     [UnmanagedCallersOnly]
     private static int GetAttr(byte* path, Stat* stat, FuseFileInfo* info)

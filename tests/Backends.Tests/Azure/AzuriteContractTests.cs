@@ -8,6 +8,8 @@ namespace BucketMount.Backends.Tests.Azure;
 [TestClass]
 public sealed class AzuriteContractTests : ObjectStoreContractTests
 {
+    protected override ContractGaps Gaps => ContractGaps.NoControlCharactersInKeys;
+
     protected override IEnumerable<string> KnownSecrets => [AzureBlobStoreOptions.DevelopmentKey];
 
     protected override async Task<IObjectStore> CreateStoreAsync(CancellationToken cancellationToken) =>

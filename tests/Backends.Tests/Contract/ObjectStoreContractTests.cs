@@ -96,4 +96,7 @@ public enum ContractGaps
     /// empty object listing. The S3 code is checked against a loopback responder instead (S3UploadListingTests).
     /// </summary>
     NoUploadListing = 256,
+
+    /// <summary>A key with a control character such as U+0001 is refused with 500 InternalError (Azurite).</summary>
+    NoControlCharactersInKeys = 512,
 }

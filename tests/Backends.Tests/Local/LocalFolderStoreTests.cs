@@ -77,7 +77,7 @@ public sealed class LocalFolderStoreTests
 
         var error = await Assert.ThrowsExactlyAsync<ObjectStoreException>(() => PutAsync(store, "dir/" + new string('n', 256), "x"));
 
-        Assert.AreEqual(ObjectStoreErrorKind.InvalidArgument, error.Kind);
+        Assert.AreEqual(ObjectStoreErrorKind.KeyTooLong, error.Kind);
         StringAssert.Contains(error.Message, "255 bytes");
     }
 

@@ -51,9 +51,50 @@ public sealed class S3UploadListingTests
         StringAssert.Contains(sent[1], "upload-id-marker=id-2");
     }
 
-    private static string Page(bool truncated, string? nextKey, string? nextUploadId, params (string Key, string Id, string Initiated)[] uploads)
+    [TestMethod]
+    public async Task Url_encoded_keys_and_key_markers_are_decoded()
+    {
+        var queries = new ConcurrentQueue<string>();
+        using var responder = LoopbackResponder.Start(request =>
+        {
+            var query = request.Url!.Query;
+            queries.Enqueue(query);
+            return query.Contains("key-marker=", StringComparison.Ordinal)
+                ? Page(truncated: false, null, null, encoded: true, ("dir/z%2B", "id-2", "2026-11-02T00:00:00.000Z"))
+                : Page(truncated: true, "dir/a%01b+c", "id-1", encoded: true, ("dir/a%01b+c", "id-1", "2026-11-01T10:20:30.000Z"));
+        });
+        await using var store = new S3ObjectStore(new S3StoreOptions
+        {
+            Bucket = "listing-bucket",
+            Endpoint = responder.Endpoint,
+            ForcePathStyle = true,
+            AccessKeyId = "AKIDLISTING",
+            SecretAccessKey = "listing-secret",
+        });
+
+        var listed = new List<UnfinishedPartUpload>();
+        await foreach (var upload in store.ListUnfinishedPartUploadsAsync("dir/", TestContext.CancellationTokenSource.Token))
+        {
+            listed.Add(upload);
+        }
+
+        CollectionAssert.AreEqual(new[] { "dir/a\u0001b c", "dir/z+" }, listed.Select(u => u.Key).ToArray());
+        var sent = queries.ToArray();
+        Assert.IsTrue(sent.All(q => q.Contains("encoding-type=url", StringComparison.Ordinal)), "every page asks for URL-encoded keys");
+        StringAssert.Contains(sent[1], "key-marker=dir%2Fa%01b%20c");
+    }
+
+    private static string Page(bool truncated, string? nextKey, string? nextUploadId, params (string Key, string Id, string Initiated)[] uploads) =>
+        Page(truncated, nextKey, nextUploadId, encoded: false, uploads);
+
+    private static string Page(bool truncated, string? nextKey, string? nextUploadId, bool encoded, params (string Key, string Id, string Initiated)[] uploads)
     {
         var xml = new StringBuilder("""<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>listing-bucket</Bucket>""");
+        if (encoded)
+        {
+            xml.Append("<EncodingType>url</EncodingType>");
+        }
+
         xml.Append($"<Prefix>dir/</Prefix><MaxUploads>2</MaxUploads><IsTruncated>{(truncated ? "true" : "false")}</IsTruncated>");
         if (nextKey is not null)
         {
@@ -66,59 +107,5 @@ public sealed class S3UploadListingTests
         }
 
         return xml.Append("</ListMultipartUploadsResult>").ToString();
-    }
-
-    /// <summary>An HTTP server on 127.0.0.1 that answers every request with the XML the handler returns.</summary>
-    private sealed class LoopbackResponder : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly Task _loop;
-
-        private LoopbackResponder(Func<HttpListenerRequest, string> handler)
-        {
-            var port = FreePort();
-            Endpoint = $"http://127.0.0.1:{port}";
-            _listener.Prefixes.Add(Endpoint + "/");
-            _listener.Start();
-            _loop = Task.Run(async () =>
-            {
-                while (_listener.IsListening)
-                {
-                    HttpListenerContext context;
-                    try
-                    {
-                        context = await _listener.GetContextAsync();
-                    }
-                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-                    {
-                        return;
-                    }
-
-                    var body = Encoding.UTF8.GetBytes(handler(context.Request));
-                    context.Response.ContentType = "application/xml";
-                    context.Response.ContentLength64 = body.Length;
-                    await context.Response.OutputStream.WriteAsync(body);
-                    context.Response.Close();
-                }
-            });
-        }
-
-        public string Endpoint { get; }
-
-        public static LoopbackResponder Start(Func<HttpListenerRequest, string> handler) => new(handler);
-
-        public void Dispose()
-        {
-            _listener.Stop();
-            _listener.Close();
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-
-        private static int FreePort()
-        {
-            using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            return ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
     }
 }
