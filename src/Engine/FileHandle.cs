@@ -56,6 +56,33 @@ public sealed class FileHandle : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// What the file is now, seen through this handle (fstat): its local size and attributes, also once its name
+    /// was unlinked or replaced, when no path leads to it any more.
+    /// </summary>
+    public NodeInfo Attributes
+    {
+        get
+        {
+            lock (File.State)
+            {
+                return File.ToNode();
+            }
+        }
+    }
+
+    /// <summary>True once the file's name was unlinked (or replaced by a rename) while this handle was open.</summary>
+    public bool Unlinked
+    {
+        get
+        {
+            lock (File.State)
+            {
+                return File.Deleted;
+            }
+        }
+    }
+
     /// <summary>Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/>; fewer only at the end of the file.</summary>
     public Task<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
     {
