@@ -25,8 +25,6 @@ public sealed class UnlinkedOpenFileTests
         var content = Bytes(3 * MiB + 123, seed: 1);
         await fx.Store.PutAsync("big.bin", new MemoryStream(content), null, Token);
         await using var handle = await fx.Engine.OpenAsync("/big.bin", OpenFlags.Read, Token);
-        var first = new byte[4096];
-        await handle.ReadAsync(0, first, Token);
 
         await fx.Engine.DeleteFileAsync("/big.bin", Token);
 
