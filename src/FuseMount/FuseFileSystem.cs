@@ -27,7 +27,13 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
     /// <summary>Paths remembered with the stored version they were last opened read-only at, at most this many.</summary>
     private const int MaxRememberedVersions = 100_000;
 
+    /// <summary>The name libfuse gives a file unlinked while open, followed by 16 hex digits.</summary>
+    private const string HiddenPrefix = ".fuse_hidden";
+
     private readonly ConcurrentDictionary<ulong, FileHandle> _handles = new();
+
+    // Files unlinked while open, by the hidden path libfuse keeps for them until their last release.
+    private readonly ConcurrentDictionary<string, FileHandle> _unlinked = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _versionLastOpened = new(StringComparer.Ordinal);
     private readonly uint _uid = options.Uid ?? FuseNative.GetUid();
     private readonly uint _gid = options.Gid ?? FuseNative.GetGid();
@@ -37,8 +43,21 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     public FuseMountOptions Options => options;
 
-    public int GetAttr(string path, Stat* stat)
+    public int GetAttr(string path, Stat* stat, FuseFileInfo* info)
     {
+        // An open file answers for itself: its path may name another file by now, or none.
+        if (info is not null && _handles.TryGetValue(info->Fh, out var handle))
+        {
+            Fill(handle.Attributes, stat);
+            return 0;
+        }
+
+        if (_unlinked.TryGetValue(path, out var unlinked))
+        {
+            Fill(unlinked.Attributes, stat);
+            return 0;
+        }
+
         var node = Wait(engine.GetAttributesAsync(path, CancellationToken.None));
         Fill(node, stat);
         return 0;
@@ -182,6 +201,12 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     public int Unlink(string path)
     {
+        // libfuse removing the hidden name of an unlinked file at its last release: the file is already gone.
+        if (_unlinked.TryRemove(path, out _))
+        {
+            return 0;
+        }
+
         Wait(engine.DeleteFileAsync(path, CancellationToken.None));
         return 0;
     }
@@ -194,8 +219,37 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
             return -Errno.EINVAL;
         }
 
+        if (UnlinkingOpenFile(from, to) is { } open)
+        {
+            // libfuse hiding a file unlinked (or about to be replaced) while open: an unlink for the engine, which
+            // keeps the file's local copy for its handles. The hidden name only answers getattr (fstat) from the
+            // handle until libfuse removes it at the last release; nothing of it reaches the store.
+            Wait(engine.DeleteFileAsync(from, CancellationToken.None));
+            _unlinked[to] = open;
+            return 0;
+        }
+
         Wait(engine.RenameAsync(from, to, (flags & RenameNoReplace) != 0, CancellationToken.None));
         return 0;
+    }
+
+    /// <summary>
+    /// A handle of <paramref name="from"/> when this rename is libfuse hiding an open file (a ".fuse_hidden" name
+    /// in the same directory, see hide_node in fuse.c); null for any other rename. Without a handle of ours it is
+    /// taken as an ordinary rename, which is still correct, just not free.
+    /// </summary>
+    private FileHandle? UnlinkingOpenFile(string from, string to)
+    {
+        var slash = to.LastIndexOf('/');
+        var name = to[(slash + 1)..];
+        if (name.Length != HiddenPrefix.Length + 16 || !name.StartsWith(HiddenPrefix, StringComparison.Ordinal) ||
+            name.AsSpan(HiddenPrefix.Length).ContainsAnyExcept("0123456789abcdef") || from.LastIndexOf('/') != slash ||
+            string.CompareOrdinal(from, 0, to, 0, slash) != 0)
+        {
+            return null;
+        }
+
+        return _handles.Values.FirstOrDefault(h => h.Path == from && !h.Unlinked);
     }
 
     public int Symlink(string target, string path)
@@ -266,7 +320,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         var handle = Handle(info);
         if ((mode & keepSize) == 0)
         {
-            var size = Wait(engine.GetAttributesAsync(handle.Path, CancellationToken.None)).Size;
+            var size = handle.Attributes.Size;
             if (offset + length > size)
             {
                 Wait(handle.TruncateAsync(offset + length, CancellationToken.None));
