@@ -83,6 +83,15 @@ public sealed class FileHandle : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Opens the file again through this handle (a program opening /proc/self/fd/N), which works also once its name
+    /// was unlinked. Fails with NotFound when the file's last handle was released meanwhile.
+    /// </summary>
+    public Task<FileHandle> ReopenAsync(OpenFlags flags, CancellationToken cancellationToken) => _engine.ReopenAsync(File, flags, cancellationToken);
+
+    /// <summary>fchmod, fchown, futimens, truncate through the handle; for a file unlinked while open they stay local.</summary>
+    public Task SetAttributesAsync(AttributeChanges changes, CancellationToken cancellationToken) => _engine.SetAttributesAsync(File, changes, cancellationToken);
+
     /// <summary>Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/>; fewer only at the end of the file.</summary>
     public Task<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
     {

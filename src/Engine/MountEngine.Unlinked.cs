@@ -2,6 +2,7 @@ using System.Buffers;
 using BucketMount.Backends;
 using BucketMount.Engine.Caching;
 using BucketMount.Engine.Files;
+using BucketMount.Engine.Reading;
 using BucketMount.Engine.Writing;
 
 namespace BucketMount.Engine;
@@ -9,6 +10,96 @@ namespace BucketMount.Engine;
 /// <summary>Files unlinked (or replaced by a rename) while open: they live on, nameless, in their local copy.</summary>
 public sealed partial class MountEngine
 {
+    /// <summary>
+    /// Another open of the file <paramref name="file"/> is (a program opening /proc/self/fd/N of a file it unlinked):
+    /// a handle on the same file, which no path leads to any more.
+    /// </summary>
+    internal async Task<FileHandle> ReopenAsync(OpenFile file, OpenFlags flags, CancellationToken cancellationToken)
+    {
+        string path;
+        lock (file.State)
+        {
+            path = file.Path;
+        }
+
+        if ((flags & (OpenFlags.Write | OpenFlags.Truncate)) != 0)
+        {
+            RequireWritable(path);
+        }
+
+        // A file whose last handle went meanwhile is gone (or a plain object again): it cannot be opened this way.
+        var reopened = AddHandleUnlessGone(file) ?? throw StoreErrors.NotFound(path);
+        var handle = new FileHandle(this, reopened, flags, new ReadAheadState(2L * _options.BlockSize, Math.Min(_options.MaxReadAhead, _options.MemoryCacheBytes / 4)));
+        if (flags.HasFlag(OpenFlags.Truncate) && flags.HasFlag(OpenFlags.Write))
+        {
+            try
+            {
+                await ChangeContentAsync(reopened, 0, null, truncateTo: 0, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await handle.ReleaseAsync(cancellationToken).ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        return handle;
+    }
+
+    /// <summary>
+    /// fchmod, fchown, futimens and truncate through a handle. A file with a name changes as by its path; one
+    /// unlinked while open changes only locally, for its handles, since it will never be uploaded.
+    /// </summary>
+    internal async Task SetAttributesAsync(OpenFile file, AttributeChanges changes, CancellationToken cancellationToken)
+    {
+        bool deleted;
+        string path;
+        lock (file.State)
+        {
+            deleted = file.Deleted;
+            path = file.Path;
+        }
+
+        if (!deleted)
+        {
+            await SetAttributesAsync(path, changes, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        RequireWritable(path);
+        if (changes.Size is { } size)
+        {
+            await ChangeContentAsync(file, 0, null, size, cancellationToken).ConfigureAwait(false);
+        }
+
+        await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (file.State)
+            {
+                Apply(file, changes);
+            }
+        }
+        finally
+        {
+            file.ContentLock.Release();
+        }
+    }
+
+    private static OpenFile? AddHandleUnlessGone(OpenFile file)
+    {
+        lock (file.State)
+        {
+            if (file.Released || file.Handles == 0)
+            {
+                return null;
+            }
+
+            file.Handles++;
+            return file;
+        }
+    }
+
     /// <summary>
     /// Fetches into the staging copy every byte of an open file that is still only in the store, before the object
     /// is deleted or replaced: afterwards its handles read exactly the bytes the file had, from the cache directory.

@@ -48,13 +48,13 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         // An open file answers for itself: its path may name another file by now, or none.
         if (info is not null && _handles.TryGetValue(info->Fh, out var handle))
         {
-            Fill(handle.Attributes, stat);
+            Fill(handle.Attributes, stat, handle.Unlinked);
             return 0;
         }
 
         if (_unlinked.TryGetValue(path, out var unlinked))
         {
-            Fill(unlinked.Attributes, stat);
+            Fill(unlinked.Attributes, stat, unlinked: true);
             return 0;
         }
 
@@ -83,7 +83,11 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
     public int Open(string path, FuseFileInfo* info, bool create, uint mode)
     {
         var flags = ToOpenFlags(info->Flags, create);
-        var handle = Wait(engine.OpenAsync(path, flags, CancellationToken.None));
+
+        // An unlinked file's hidden name is opened only through /proc/self/fd/N of a handle: a handle on that file.
+        var handle = !create && _unlinked.TryGetValue(path, out var unlinked)
+            ? Wait(unlinked.ReopenAsync(flags, CancellationToken.None))
+            : Wait(engine.OpenAsync(path, flags, CancellationToken.None));
         if (create)
         {
             var context = FuseNative.FuseGetContext();
@@ -181,7 +185,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         }
         else
         {
-            Wait(engine.SetAttributesAsync(path, new AttributeChanges { Size = size }, CancellationToken.None));
+            SetAttributes(path, new AttributeChanges { Size = size });
         }
 
         return 0;
@@ -230,6 +234,16 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         }
 
         Wait(engine.RenameAsync(from, to, (flags & RenameNoReplace) != 0, CancellationToken.None));
+
+        // libfuse moves the hidden names of unlinked files below a renamed directory along with it.
+        foreach (var hidden in _unlinked.Keys.Where(k => k.StartsWith(from + "/", StringComparison.Ordinal)))
+        {
+            if (_unlinked.TryRemove(hidden, out var moved))
+            {
+                _unlinked[to + hidden[from.Length..]] = moved;
+            }
+        }
+
         return 0;
     }
 
@@ -269,18 +283,18 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     public int Chmod(string path, uint mode)
     {
-        var node = Wait(engine.GetAttributesAsync(path, CancellationToken.None));
-        Wait(engine.SetAttributesAsync(path, new AttributeChanges { Mode = (int)(TypeBits(node) | (mode & 0xFFF)) }, CancellationToken.None));
+        var node = _unlinked.TryGetValue(path, out var unlinked) ? unlinked.Attributes : Wait(engine.GetAttributesAsync(path, CancellationToken.None));
+        SetAttributes(path, new AttributeChanges { Mode = (int)(TypeBits(node) | (mode & 0xFFF)) });
         return 0;
     }
 
     public int Chown(string path, uint uid, uint gid)
     {
-        Wait(engine.SetAttributesAsync(path, new AttributeChanges
+        SetAttributes(path, new AttributeChanges
         {
             Uid = uid == uint.MaxValue ? null : (int)uid,
             Gid = gid == uint.MaxValue ? null : (int)gid,
-        }, CancellationToken.None));
+        });
         return 0;
     }
 
@@ -289,7 +303,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         var modified = times is null ? DateTimeOffset.UtcNow : ToTime(times[1]);
         if (modified is { } time)
         {
-            Wait(engine.SetAttributesAsync(path, new AttributeChanges { ModifiedTime = time }, CancellationToken.None));
+            SetAttributes(path, new AttributeChanges { ModifiedTime = time });
         }
 
         return 0;
@@ -348,6 +362,12 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         }
     }
 
+    /// <summary>Attributes set by path; the hidden name of an unlinked file (fchmod, futimens…) changes it through its handle.</summary>
+    private void SetAttributes(string path, AttributeChanges changes) =>
+        Wait(_unlinked.TryGetValue(path, out var unlinked)
+            ? unlinked.SetAttributesAsync(changes, CancellationToken.None)
+            : engine.SetAttributesAsync(path, changes, CancellationToken.None));
+
     private static void AddEntry(nint buffer, delegate* unmanaged<nint, byte*, Stat*, long, int, int> filler, string name, Stat* stat)
     {
         const int fillDirPlus = 2;
@@ -365,12 +385,12 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         _ => FileType,
     };
 
-    private void Fill(NodeInfo node, Stat* stat)
+    private void Fill(NodeInfo node, Stat* stat, bool unlinked = false)
     {
         var defaultPermissions = node.IsDirectory ? 0x1FFu : 0x1B6u;
         var permissions = node.Mode is { } mode ? (uint)mode & 0xFFF : defaultPermissions & ~options.Umask;
         stat->Mode = TypeBits(node) | permissions;
-        stat->NLink = node.IsDirectory ? 2UL : 1UL;
+        stat->NLink = node.IsDirectory ? 2UL : unlinked ? 0UL : 1UL;
         stat->Uid = node.Uid is { } uid ? (uint)uid : _uid;
         stat->Gid = node.Gid is { } gid ? (uint)gid : _gid;
         stat->Size = node.Size;

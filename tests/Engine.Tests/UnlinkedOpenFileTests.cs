@@ -112,6 +112,32 @@ public sealed class UnlinkedOpenFileTests
     }
 
     [TestMethod]
+    public async Task An_unlinked_file_takes_attribute_changes_and_reopens_through_its_handle_only()
+    {
+        await using var fx = new EngineFixture();
+        await using var handle = await fx.Engine.OpenAsync("/swap", OpenFlags.ReadWrite | OpenFlags.Create, Token);
+        await handle.WriteAsync(0, "swap"u8.ToArray(), Token);
+        await fx.Engine.DeleteFileAsync("/swap", Token);
+        var time = new DateTimeOffset(2009, 2, 13, 23, 31, 30, TimeSpan.Zero);
+
+        await handle.SetAttributesAsync(new AttributeChanges { Mode = 0x8000 | 0x180, ModifiedTime = time }, Token);
+        await using var again = await handle.ReopenAsync(OpenFlags.Read, Token);
+        var buffer = new byte[4];
+        await again.ReadAsync(0, buffer, Token);
+
+        Assert.AreEqual(0x180, handle.Attributes.Mode & 0xFFF);
+        Assert.AreEqual(time, handle.Attributes.ModifiedTime);
+        CollectionAssert.AreEqual("swap"u8.ToArray(), buffer);
+        Assert.IsNull(await fx.Engine.TryGetAttributesAsync("/swap", Token), "changing attributes gives the name no file");
+        await handle.ReleaseAsync(Token);
+        Assert.AreEqual(4L, again.Attributes.Size, "the reopened handle keeps the file after the first one's close");
+        await again.ReleaseAsync(Token);
+        await fx.Engine.WaitForUploadsAsync(null, Token);
+        Assert.IsNull(await fx.Store.HeadAsync("swap", Token));
+        Assert.AreEqual(0L, fx.Engine.GetStatistics().DirtyBytes);
+    }
+
+    [TestMethod]
     public async Task A_crash_after_unlinking_an_open_journaled_file_does_not_bring_it_back()
     {
         await using var fx = new EngineFixture(configure: o => o with { WriteBackDelay = TimeSpan.FromHours(1) });

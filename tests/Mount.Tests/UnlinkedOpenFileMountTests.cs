@@ -51,6 +51,12 @@ public abstract class UnlinkedOpenFileMountTests
         expected = original[:10] + b"WRITTEN" + original[17:1000]
         check("fstat size after ftruncate", os.fstat(fd).st_size, 1000)
         check("bytes after write and ftruncate", os.pread(fd, 2000, 0), expected)
+        check("st_nlink of the unlinked file", os.fstat(fd).st_nlink, 0)
+        os.fchmod(fd, 0o600)
+        os.utime(fd, (1234567890, 1234567890))
+        check("fchmod and futimens of the unlinked file", (os.fstat(fd).st_mode & 0o777, int(os.fstat(fd).st_mtime)), (0o600, 1234567890))
+        with open(f"/proc/self/fd/{fd}", "rb") as again:
+            check("a reopen through /proc/self/fd", again.read(), expected)
         check("listing after writes to the unlinked file", sorted(os.listdir(mnt)), [])
         check("stat of the name after writes", gone(victim), True)
 
