@@ -43,7 +43,13 @@ public sealed partial class MountEngine
     /// Deletes a file (unlink). The name is gone at once; handles still open keep reading and writing a whole local
     /// copy (fetched before the object goes) until their last close, and nothing of it is uploaded again.
     /// </summary>
-    public async Task DeleteFileAsync(string path, CancellationToken cancellationToken)
+    public Task DeleteFileAsync(string path, CancellationToken cancellationToken) => DeleteFileAsync(path, keepForOpenHandles: true, cancellationToken);
+
+    /// <summary>
+    /// Deletes a file. Without <paramref name="keepForOpenHandles"/> nothing is fetched for handles still open: for a
+    /// host whose delete happens as the last handle closes (Windows), so deleting a large file downloads nothing.
+    /// </summary>
+    public async Task DeleteFileAsync(string path, bool keepForOpenHandles, CancellationToken cancellationToken)
     {
         path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
         RequireWritable(path);
@@ -55,7 +61,7 @@ public sealed partial class MountEngine
 
         if (await LockRegisteredAsync(path, CancellationToken.None).ConfigureAwait(false) is { } file)
         {
-            await ForgetLocalFileLockedAsync(file, cancellationToken).ConfigureAwait(false);
+            await ForgetLocalFileLockedAsync(file, cancellationToken, keepForOpenHandles).ConfigureAwait(false);
         }
 
         // Deleted even when we never uploaded it: a cancelled upload may still have landed.
@@ -292,7 +298,7 @@ public sealed partial class MountEngine
     /// SQLite's -shm, editors' swap files): its handles keep reading and writing a whole local copy, fetched here
     /// before the caller deletes or replaces the object, and nothing of it is ever uploaded or recovered again.
     /// </summary>
-    private async Task ForgetLocalFileLockedAsync(OpenFile file, CancellationToken cancellationToken)
+    private async Task ForgetLocalFileLockedAsync(OpenFile file, CancellationToken cancellationToken, bool keepForOpenHandles = true)
     {
         try
         {
@@ -303,7 +309,7 @@ public sealed partial class MountEngine
                 open = file.Handles > 0;
             }
 
-            if (open)
+            if (open && keepForOpenHandles)
             {
                 await KeepWholeContentLockedAsync(file, cancellationToken).ConfigureAwait(false);
             }

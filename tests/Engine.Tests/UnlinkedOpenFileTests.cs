@@ -138,6 +138,22 @@ public sealed class UnlinkedOpenFileTests
     }
 
     [TestMethod]
+    public async Task A_delete_at_the_last_close_as_windows_does_it_fetches_nothing_for_the_closing_handle()
+    {
+        await using var fx = new EngineFixture();
+        await fx.Store.PutAsync("large.bin", new MemoryStream(Bytes(3 * MiB, seed: 6)), null, Token);
+        var handle = await fx.Engine.OpenAsync("/large.bin", OpenFlags.Read, Token);
+        var gets = fx.Store.Counters.Requests(RequestKind.Get);
+
+        await fx.Engine.DeleteFileAsync("/large.bin", keepForOpenHandles: false, Token);
+        await handle.ReleaseAsync(Token);
+
+        Assert.AreEqual(gets, fx.Store.Counters.Requests(RequestKind.Get), "nothing fetched for a handle that is closing");
+        Assert.IsNull(await fx.Store.HeadAsync("large.bin", Token));
+        Assert.AreEqual(0L, fx.Engine.GetStatistics().DirtyBytes);
+    }
+
+    [TestMethod]
     public async Task A_crash_after_unlinking_an_open_journaled_file_does_not_bring_it_back()
     {
         await using var fx = new EngineFixture(configure: o => o with { WriteBackDelay = TimeSpan.FromHours(1) });
