@@ -123,6 +123,8 @@ public abstract class UnlinkedOpenFileMountTests
             await mount.UnmountAsync();
         }
 
+        Assert.IsEmpty(Directory.GetFiles(Path.Combine(_root, "cache", "staging")), "no copy of any file is left in the cache directory");
+
         await using var store = ObjectStoreFactory.Create(RemoteUri.Parse(remote));
         var keys = new List<string>();
         await foreach (var entry in store.ListAsync("", null, CancellationToken.None))
