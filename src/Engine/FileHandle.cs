@@ -56,6 +56,42 @@ public sealed class FileHandle : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// What the file is now, seen through this handle (fstat): its local size and attributes, also once its name
+    /// was unlinked or replaced, when no path leads to it any more.
+    /// </summary>
+    public NodeInfo Attributes
+    {
+        get
+        {
+            lock (File.State)
+            {
+                return File.ToNode();
+            }
+        }
+    }
+
+    /// <summary>True once the file's name was unlinked (or replaced by a rename) while this handle was open.</summary>
+    public bool Unlinked
+    {
+        get
+        {
+            lock (File.State)
+            {
+                return File.Deleted;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens the file again through this handle (a program opening /proc/self/fd/N), which works also once its name
+    /// was unlinked. Fails with NotFound when the file's last handle was released meanwhile.
+    /// </summary>
+    public Task<FileHandle> ReopenAsync(OpenFlags flags, CancellationToken cancellationToken) => _engine.ReopenAsync(File, flags, cancellationToken);
+
+    /// <summary>fchmod, fchown, futimens, truncate through the handle; for a file unlinked while open they stay local.</summary>
+    public Task SetAttributesAsync(AttributeChanges changes, CancellationToken cancellationToken) => _engine.SetAttributesAsync(File, changes, cancellationToken);
+
     /// <summary>Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/>; fewer only at the end of the file.</summary>
     public Task<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
     {

@@ -53,6 +53,11 @@ public sealed partial class MountEngine
 
             return length;
         }
+        catch (ObjectStoreException e) when (file.Deleted)
+        {
+            throw new FileSystemException(FsError.IoError, path,
+                "the file was deleted while open, and these bytes had changed in the store before they could be kept locally.", e);
+        }
         catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
         {
             _cache.Invalidate(path);
@@ -136,7 +141,12 @@ public sealed partial class MountEngine
                 }
 
                 file.Generation++;
-                _cache.OnChanged(file.Path, file.ToNode());
+
+                // A file unlinked while open has no name any more: what it shows must not bring one back.
+                if (!file.Deleted)
+                {
+                    _cache.OnChanged(file.Path, file.ToNode());
+                }
             }
 
             _writeBack.OnContentChanged(file, staging, oldSize, appended, newSize);
@@ -209,7 +219,7 @@ public sealed partial class MountEngine
 
         if (deleted)
         {
-            _writeBack.Discard(file);
+            _writeBack.Discard(file, deleted: true);
             return;
         }
 

@@ -39,8 +39,17 @@ public sealed partial class MountEngine
         return handle;
     }
 
-    /// <summary>Deletes a file (unlink). Handles still open keep reading what they had.</summary>
-    public async Task DeleteFileAsync(string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes a file (unlink). The name is gone at once; handles still open keep reading and writing a whole local
+    /// copy (fetched before the object goes) until their last close, and nothing of it is uploaded again.
+    /// </summary>
+    public Task DeleteFileAsync(string path, CancellationToken cancellationToken) => DeleteFileAsync(path, keepForOpenHandles: true, cancellationToken);
+
+    /// <summary>
+    /// Deletes a file. Without <paramref name="keepForOpenHandles"/> nothing is fetched for handles still open: for a
+    /// host whose delete happens as the last handle closes (Windows), so deleting a large file downloads nothing.
+    /// </summary>
+    public async Task DeleteFileAsync(string path, bool keepForOpenHandles, CancellationToken cancellationToken)
     {
         path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
         RequireWritable(path);
@@ -52,7 +61,7 @@ public sealed partial class MountEngine
 
         if (await LockRegisteredAsync(path, CancellationToken.None).ConfigureAwait(false) is { } file)
         {
-            await ForgetLocalFileLockedAsync(file).ConfigureAwait(false);
+            await ForgetLocalFileLockedAsync(file, cancellationToken, keepForOpenHandles).ConfigureAwait(false);
         }
 
         // Deleted even when we never uploaded it: a cancelled upload may still have landed.
@@ -284,12 +293,28 @@ public sealed partial class MountEngine
 
     private static FileSystemException Exists(string path) => new(FsError.Exists, path, "the file exists (O_EXCL).");
 
-    /// <summary>Cancels uploads and drops local state of a file being deleted or replaced; releases its content lock.</summary>
-    private async Task ForgetLocalFileLockedAsync(OpenFile file)
+    /// <summary>
+    /// Cancels uploads of a file being deleted or replaced and takes its name away; releases its content lock. A file
+    /// nobody has open is forgotten. One still open lives on without a name, as POSIX unlink wants (tmpfile(),
+    /// SQLite's -shm, editors' swap files): its handles keep reading and writing a whole local copy, fetched here
+    /// before the caller deletes or replaces the object, and nothing of it is ever uploaded or recovered again.
+    /// </summary>
+    private async Task ForgetLocalFileLockedAsync(OpenFile file, CancellationToken cancellationToken, bool keepForOpenHandles = true)
     {
         try
         {
             await _writeBack.StopUploadsForOldKeyLockedAsync(file).ConfigureAwait(false);
+            bool open;
+            lock (file.State)
+            {
+                open = file.Handles > 0;
+            }
+
+            if (open && keepForOpenHandles)
+            {
+                await KeepWholeContentLockedAsync(file, cancellationToken).ConfigureAwait(false);
+            }
+
             bool stillOpen;
             lock (file.State)
             {
@@ -298,9 +323,13 @@ public sealed partial class MountEngine
             }
 
             _registry.Remove(file);
-            if (!stillOpen)
+            if (stillOpen)
             {
-                _writeBack.Discard(file);
+                _writeBack.Orphan(file);
+            }
+            else
+            {
+                _writeBack.Discard(file, deleted: true);
             }
         }
         finally

@@ -81,10 +81,11 @@ public sealed partial class MountEngine
             return;
         }
 
-        // The replaced file's pending upload must not land after the rename and undo it.
+        // The replaced file's pending upload must not land after the rename and undo it; handles still open on it
+        // keep a whole local copy, fetched before the copy below replaces the object.
         if (await LockRegisteredAsync(to, CancellationToken.None).ConfigureAwait(false) is { } replaced)
         {
-            await ForgetLocalFileLockedAsync(replaced).ConfigureAwait(false);
+            await ForgetLocalFileLockedAsync(replaced, cancellationToken).ConfigureAwait(false);
         }
     }
 

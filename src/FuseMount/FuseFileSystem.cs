@@ -28,11 +28,16 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
     /// <summary>Paths remembered with the stored version they were last opened read-only at, at most this many.</summary>
     private const int MaxRememberedVersions = 100_000;
 
+    /// <summary>The name libfuse gives a file unlinked while open, followed by 16 hex digits.</summary>
+    private const string HiddenPrefix = ".fuse_hidden";
+
     private readonly ConcurrentDictionary<ulong, FileHandle> _handles = new();
 
     // Handles written since their program last closed a descriptor of them (a FLUSH): at a forced end these hold
     // changes nobody finished, which must not be uploaded as if complete.
     private readonly ConcurrentDictionary<ulong, byte> _writtenSinceFlush = new();
+    // Files unlinked while open, by the hidden path libfuse keeps for them until their last release.
+    private readonly ConcurrentDictionary<string, FileHandle> _unlinked = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _versionLastOpened = new(StringComparer.Ordinal);
     private readonly uint _uid = options.Uid ?? FuseNative.GetUid();
     private readonly uint _gid = options.Gid ?? FuseNative.GetGid();
@@ -42,8 +47,21 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     public FuseMountOptions Options => options;
 
-    public int GetAttr(string path, Stat* stat)
+    public int GetAttr(string path, Stat* stat, FuseFileInfo* info)
     {
+        // An open file answers for itself: its path may name another file by now, or none.
+        if (info is not null && _handles.TryGetValue(info->Fh, out var handle))
+        {
+            Fill(handle.Attributes, stat, handle.Unlinked);
+            return 0;
+        }
+
+        if (_unlinked.TryGetValue(path, out var unlinked))
+        {
+            Fill(unlinked.Attributes, stat, unlinked: true);
+            return 0;
+        }
+
         var node = Wait(engine.GetAttributesAsync(path, CancellationToken.None));
         Fill(node, stat);
         return 0;
@@ -69,7 +87,11 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
     public int Open(string path, FuseFileInfo* info, bool create, uint mode)
     {
         var flags = ToOpenFlags(info->Flags, create);
-        var handle = Wait(engine.OpenAsync(path, flags, CancellationToken.None));
+
+        // An unlinked file's hidden name is opened only through /proc/self/fd/N of a handle: a handle on that file.
+        var handle = !create && _unlinked.TryGetValue(path, out var unlinked)
+            ? Wait(unlinked.ReopenAsync(flags, CancellationToken.None))
+            : Wait(engine.OpenAsync(path, flags, CancellationToken.None));
         if (create)
         {
             var context = FuseNative.FuseGetContext();
@@ -171,7 +193,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         }
         else
         {
-            Wait(engine.SetAttributesAsync(path, new AttributeChanges { Size = size }, CancellationToken.None));
+            SetAttributes(path, new AttributeChanges { Size = size });
         }
 
         return 0;
@@ -191,6 +213,12 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     public int Unlink(string path)
     {
+        // libfuse removing the hidden name of an unlinked file at its last release: the file is already gone.
+        if (_unlinked.TryRemove(path, out _))
+        {
+            return 0;
+        }
+
         Wait(engine.DeleteFileAsync(path, CancellationToken.None));
         return 0;
     }
@@ -203,8 +231,47 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
             return -Errno.EINVAL;
         }
 
+        if (UnlinkingOpenFile(from, to) is { } open)
+        {
+            // libfuse hiding a file unlinked (or about to be replaced) while open: an unlink for the engine, which
+            // keeps the file's local copy for its handles. The hidden name only answers getattr (fstat) from the
+            // handle until libfuse removes it at the last release; nothing of it reaches the store.
+            Wait(engine.DeleteFileAsync(from, CancellationToken.None));
+            _unlinked[to] = open;
+            return 0;
+        }
+
         Wait(engine.RenameAsync(from, to, (flags & RenameNoReplace) != 0, CancellationToken.None));
+
+        // libfuse moves the hidden names of unlinked files below a renamed directory along with it.
+        foreach (var hidden in _unlinked.Keys.Where(k => k.StartsWith(from + "/", StringComparison.Ordinal)))
+        {
+            if (_unlinked.TryRemove(hidden, out var moved))
+            {
+                _unlinked[to + hidden[from.Length..]] = moved;
+            }
+        }
+
         return 0;
+    }
+
+    /// <summary>
+    /// A handle of <paramref name="from"/> when this rename is libfuse hiding an open file (a ".fuse_hidden" name
+    /// in the same directory, see hide_node in fuse.c); null for any other rename. Without a handle of ours it is
+    /// taken as an ordinary rename, which is still correct, just not free.
+    /// </summary>
+    private FileHandle? UnlinkingOpenFile(string from, string to)
+    {
+        var slash = to.LastIndexOf('/');
+        var name = to[(slash + 1)..];
+        if (name.Length != HiddenPrefix.Length + 16 || !name.StartsWith(HiddenPrefix, StringComparison.Ordinal) ||
+            name.AsSpan(HiddenPrefix.Length).ContainsAnyExcept("0123456789abcdef") || from.LastIndexOf('/') != slash ||
+            string.CompareOrdinal(from, 0, to, 0, slash) != 0)
+        {
+            return null;
+        }
+
+        return _handles.Values.FirstOrDefault(h => h.Path == from && !h.Unlinked);
     }
 
     public int Symlink(string target, string path)
@@ -224,18 +291,18 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     public int Chmod(string path, uint mode)
     {
-        var node = Wait(engine.GetAttributesAsync(path, CancellationToken.None));
-        Wait(engine.SetAttributesAsync(path, new AttributeChanges { Mode = (int)(TypeBits(node) | (mode & 0xFFF)) }, CancellationToken.None));
+        var node = _unlinked.TryGetValue(path, out var unlinked) ? unlinked.Attributes : Wait(engine.GetAttributesAsync(path, CancellationToken.None));
+        SetAttributes(path, new AttributeChanges { Mode = (int)(TypeBits(node) | (mode & 0xFFF)) });
         return 0;
     }
 
     public int Chown(string path, uint uid, uint gid)
     {
-        Wait(engine.SetAttributesAsync(path, new AttributeChanges
+        SetAttributes(path, new AttributeChanges
         {
             Uid = uid == uint.MaxValue ? null : (int)uid,
             Gid = gid == uint.MaxValue ? null : (int)gid,
-        }, CancellationToken.None));
+        });
         return 0;
     }
 
@@ -244,7 +311,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         var modified = times is null ? DateTimeOffset.UtcNow : ToTime(times[1]);
         if (modified is { } time)
         {
-            Wait(engine.SetAttributesAsync(path, new AttributeChanges { ModifiedTime = time }, CancellationToken.None));
+            SetAttributes(path, new AttributeChanges { ModifiedTime = time });
         }
 
         return 0;
@@ -275,7 +342,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         var handle = Handle(info);
         if ((mode & keepSize) == 0)
         {
-            var size = Wait(engine.GetAttributesAsync(handle.Path, CancellationToken.None)).Size;
+            var size = handle.Attributes.Size;
             if (offset + length > size)
             {
                 Wait(handle.TruncateAsync(offset + length, CancellationToken.None));
@@ -306,7 +373,8 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
                 continue;
             }
 
-            if (_writtenSinceFlush.TryRemove(id, out _))
+            // A file unlinked while open has no name to store under: it is discarded at release either way.
+            if (_writtenSinceFlush.TryRemove(id, out _) && !handle.Unlinked)
             {
                 dropped.Add(handle.Path);
                 continue;
@@ -320,7 +388,13 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     /// <summary>Paths of files written through a handle their program has not closed since.</summary>
     public IReadOnlyList<string> WrittenAndOpen() =>
-        [.. _writtenSinceFlush.Keys.Select(id => _handles.TryGetValue(id, out var handle) ? handle.Path : null).OfType<string>().Distinct()];
+        [.. _writtenSinceFlush.Keys.Select(id => _handles.TryGetValue(id, out var handle) && !handle.Unlinked ? handle.Path : null).OfType<string>().Distinct()];
+
+    /// <summary>Attributes set by path; the hidden name of an unlinked file (fchmod, futimens…) changes it through its handle.</summary>
+    private void SetAttributes(string path, AttributeChanges changes) =>
+        Wait(_unlinked.TryGetValue(path, out var unlinked)
+            ? unlinked.SetAttributesAsync(changes, CancellationToken.None)
+            : engine.SetAttributesAsync(path, changes, CancellationToken.None));
 
     private static void AddEntry(nint buffer, delegate* unmanaged<nint, byte*, Stat*, long, int, int> filler, string name, Stat* stat)
     {
@@ -340,12 +414,12 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         _ => FileType,
     };
 
-    private void Fill(NodeInfo node, Stat* stat)
+    private void Fill(NodeInfo node, Stat* stat, bool unlinked = false)
     {
         var defaultPermissions = node.IsDirectory ? 0x1FFu : 0x1B6u;
         var permissions = node.Mode is { } mode ? (uint)mode & 0xFFF : defaultPermissions & ~options.Umask;
         stat->Mode = TypeBits(node) | permissions;
-        stat->NLink = node.IsDirectory ? 2UL : 1UL;
+        stat->NLink = node.IsDirectory ? 2UL : unlinked ? 0UL : 1UL;
         stat->Uid = node.Uid is { } uid ? (uint)uid : _uid;
         stat->Gid = node.Gid is { } gid ? (uint)gid : _gid;
         stat->Size = node.Size;

@@ -62,7 +62,8 @@ internal sealed partial class NtfsFileSystem(MountEngine engine, NtfsVolumeOptio
                 }
                 else
                 {
-                    await engine.DeleteFileAsync(handle.Path, cancellationToken).ConfigureAwait(false);
+                    // The last handle is closing (its paging I/O reads nothing more): keep no copy for it.
+                    await engine.DeleteFileAsync(handle.Path, keepForOpenHandles: false, cancellationToken).ConfigureAwait(false);
                 }
             }
             else if (handle.File is { CanWrite: true } file)

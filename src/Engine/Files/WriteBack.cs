@@ -298,8 +298,11 @@ internal sealed partial class WriteBack(
         return recovered;
     }
 
-    /// <summary>Forgets a file's local state: journal record, staging file, dirty bytes, parts sent while it was written.</summary>
-    public void Discard(OpenFile file)
+    /// <summary>
+    /// Forgets a file's local state: journal record, staging file, dirty bytes, parts sent while it was written. For
+    /// a <paramref name="deleted"/> file the journal's mark is fsynced: a lost one would bring the file back.
+    /// </summary>
+    public void Discard(OpenFile file, bool deleted = false)
     {
         AbandonStream(file);
         StagingFile? staging;
@@ -315,8 +318,33 @@ internal sealed partial class WriteBack(
             file.Dirty = false;
         }
 
-        journal.Delete(file.Id);
+        journal.Delete(file.Id, durably: deleted);
         staging?.Delete();
+    }
+
+    /// <summary>
+    /// A file deleted (or replaced) while still open, its content whole in its staging copy: from now on that copy
+    /// is all there is. Its journal record goes now, fsynced, so neither a later upload nor the recovery after a
+    /// crash brings the file back; its staging file loses its name in the cache directory (the open copy keeps the
+    /// bytes, and the system frees them even if this process dies). It counts as dirty, since the cache must keep
+    /// it, until <see cref="Discard"/> at its last close.
+    /// </summary>
+    public void Orphan(OpenFile file)
+    {
+        AbandonStream(file);
+        StagingFile? staging;
+        lock (file.State)
+        {
+            staging = file.Staging;
+            if (!file.Dirty)
+            {
+                file.Dirty = true;
+                counters.AddDirty(file.Size);
+            }
+        }
+
+        journal.Delete(file.Id, durably: true);
+        staging?.Unlink();
     }
 
     public void Shutdown()

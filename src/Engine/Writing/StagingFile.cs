@@ -24,6 +24,7 @@ public sealed class StagingFile : IDisposable
     private SafeFileHandle? _handle;
     private byte[] _memory = [];
     private int _memoryLength;
+    private bool _nameless;
 
     private StagingFile(string path, SafeFileHandle? handle)
     {
@@ -224,12 +225,29 @@ public sealed class StagingFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes the copy's name away while it stays usable (a file deleted while open): a file on disk is unlinked now
+    /// and one that moves to disk later is unlinked as soon as it is created, so its bytes live only as long as the
+    /// copy, even if this process dies. Such a copy cannot be made durable or recovered (nothing needs it to be).
+    /// </summary>
+    public void Unlink()
+    {
+        lock (_gate)
+        {
+            _nameless = true;
+            if (_handle is not null)
+            {
+                TryDeleteName();
+            }
+        }
+    }
+
     public void Delete()
     {
         bool onDisk;
         lock (_gate)
         {
-            onDisk = _handle is not null;
+            onDisk = _handle is not null && !_nameless;
         }
 
         Dispose();
@@ -267,7 +285,24 @@ public sealed class StagingFile : IDisposable
         _handle = handle;
         _memory = [];
         _memoryLength = 0;
+        if (_nameless)
+        {
+            TryDeleteName();
+        }
+
         return handle;
+    }
+
+    private void TryDeleteName()
+    {
+        try
+        {
+            File.Delete(FilePath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left behind, it is only a stray file in the cache directory; the copy works either way.
+        }
     }
 
     private void Reserve(long end)

@@ -142,9 +142,14 @@ public sealed class UploadJournal : IDisposable
         }
     }
 
-    /// <summary>Marks an id's upload done (or its file gone). Ids the journal does not hold cost nothing.</summary>
-    public void Delete(long id)
+    /// <summary>
+    /// Marks an id's upload done (or its file gone). Ids the journal does not hold cost nothing. Not fsynced unless
+    /// <paramref name="durably"/>: a lost mark only repeats an upload, but for a file deleted it would bring the file
+    /// back, so a delete's mark is fsynced (sharing the fsync with closes, as theirs do).
+    /// </summary>
+    public void Delete(long id, bool durably = false)
     {
+        long end;
         lock (_gate)
         {
             // After shutdown a finishing upload's mark is simply not written: the next start repeats that upload.
@@ -164,6 +169,21 @@ public sealed class UploadJournal : IDisposable
 
             Untrack(id);
             DropUnusedSegments();
+            end = _appended;
+        }
+
+        if (!durably)
+        {
+            return;
+        }
+
+        try
+        {
+            FlushThrough(end);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // The mark is written; only a power cut before the cache disk recovers could lose it.
         }
     }
 

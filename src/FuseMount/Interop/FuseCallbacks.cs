@@ -55,7 +55,7 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.GetAttr(PathOf(path), stat);
+            return Fs.GetAttr(PathOf(path), stat, info);
         }
         catch (Exception e)
         {
@@ -317,7 +317,11 @@ internal static unsafe class FuseCallbacks
         try
         {
             var fs = Fs;
-            config->HardRemove = 1;
+            // libfuse hides a file unlinked (or replaced by a rename) while open under a ".fuse_hidden…" name
+            // until its last release, so that fstat, which the kernel sends without the file handle, still finds
+            // it by path. The file system takes that rename as the unlink it is (see FuseFileSystem.Rename); with
+            // hard_remove such an fstat failed with ESTALE.
+            config->HardRemove = 0;
             config->UseIno = 0;
             config->NullpathOk = 0;
             config->EntryTimeout = fs.Options.AttributeTimeout.TotalSeconds;
