@@ -39,14 +39,14 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     public int GetAttr(string path, Stat* stat)
     {
-        var node = Wait(engine.GetAttributesAsync(path, CancellationToken.None));
+        var node = WaitReading(ct => engine.GetAttributesAsync(path, ct));
         Fill(node, stat);
         return 0;
     }
 
     public int ReadDir(string path, nint buffer, delegate* unmanaged<nint, byte*, Stat*, long, int, int> filler)
     {
-        var entries = Wait(engine.ListDirectoryAsync(path, CancellationToken.None));
+        var entries = WaitReading(ct => engine.ListDirectoryAsync(path, ct));
         Stat stat = default;
         Fill(NodeInfo.Directory(".", DateTimeOffset.UnixEpoch), &stat);
         AddEntry(buffer, filler, ".", &stat);
@@ -64,7 +64,11 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
     public int Open(string path, FuseFileInfo* info, bool create, uint mode)
     {
         var flags = ToOpenFlags(info->Flags, create);
-        var handle = Wait(engine.OpenAsync(path, flags, CancellationToken.None));
+        // Only an open that changes nothing may be abandoned on interrupt; its late handle is released.
+        var handle = create || (flags & (OpenFlags.Write | OpenFlags.Truncate)) != 0
+            ? Wait(engine.OpenAsync(path, flags, CancellationToken.None))
+            : InterruptibleWait.Run(ct => engine.OpenAsync(path, flags, ct), options.OperationTimeout,
+                abandoned: late => _ = late.ReleaseAsync(CancellationToken.None));
         if (create)
         {
             var context = FuseNative.FuseGetContext();
@@ -112,7 +116,10 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
     public int Read(FuseFileInfo* info, byte* buffer, nuint size, long offset)
     {
         using var memory = new LentBuffer(buffer, (int)size);
-        return Wait(Handle(info).ReadAsync(offset, memory.Memory, CancellationToken.None));
+        var handle = Handle(info);
+
+        // The read fills libfuse's buffer: on interrupt it is cancelled and awaited before the buffer goes back.
+        return InterruptibleWait.Run(ct => handle.ReadAsync(offset, memory.Memory, ct), options.OperationTimeout, awaitAfterCancel: true);
     }
 
     public int Write(FuseFileInfo* info, byte* buffer, nuint size, long offset)
@@ -206,7 +213,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     public int ReadLink(string path, byte* buffer, nuint size)
     {
-        var target = System.Text.Encoding.UTF8.GetBytes(Wait(engine.ReadSymlinkAsync(path, CancellationToken.None)));
+        var target = System.Text.Encoding.UTF8.GetBytes(WaitReading(ct => engine.ReadSymlinkAsync(path, ct)));
         var length = (int)Math.Min((ulong)target.Length, size - 1);
         target.AsSpan(0, length).CopyTo(new Span<byte>(buffer, length));
         buffer[length] = 0;
@@ -278,7 +285,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     public int Access(string path)
     {
-        Wait(engine.GetAttributesAsync(path, CancellationToken.None));
+        WaitReading(ct => engine.GetAttributesAsync(path, ct));
         return 0;
     }
 
@@ -367,4 +374,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
     private T Wait<T>(Task<T> task) => task.WaitAsync(options.OperationTimeout).GetAwaiter().GetResult();
 
     private void Wait(Task task) => task.WaitAsync(options.OperationTimeout).GetAwaiter().GetResult();
+
+    /// <summary>The wait of a request that only looks: a signal to its caller answers EINTR at once (see <see cref="InterruptibleWait"/>).</summary>
+    private T WaitReading<T>(Func<CancellationToken, Task<T>> start) => InterruptibleWait.Run(start, options.OperationTimeout);
 }
