@@ -16,6 +16,7 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
     private long _injected;
     private long _callsWhileUnreachable;
     private volatile bool _unreachable;
+    private volatile bool _stalled;
 
     public FaultInjectingObjectStore(IObjectStore inner, FaultOptions options)
         : base(inner)
@@ -36,6 +37,16 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
     {
         get => _unreachable;
         set => _unreachable = value;
+    }
+
+    /// <summary>
+    /// While true every new call waits without an answer (until cancelled, or until this is lifted), as a store that
+    /// accepts connections but never answers.
+    /// </summary>
+    public bool Stalled
+    {
+        get => _stalled;
+        set => _stalled = value;
     }
 
     /// <summary>Calls refused because the store was <see cref="Unreachable"/>.</summary>
@@ -129,6 +140,11 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
         if (_options.Latency > TimeSpan.Zero)
         {
             await Task.Delay(_options.Latency, cancellationToken).ConfigureAwait(false);
+        }
+
+        while (_stalled)
+        {
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
         }
 
         if (_unreachable)

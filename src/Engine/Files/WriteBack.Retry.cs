@@ -64,8 +64,10 @@ internal sealed partial class WriteBack
                     }
                 }
 
-                var tickets = pending.Select(f => f.Upload?.Completion ?? Task.CompletedTask).ToArray();
-                await Task.WhenAny(Task.WhenAll(tickets), Task.Delay(DrainPollInterval, cancellationToken)).ConfigureAwait(false);
+                // Wakes when the running uploads end, or after a poll interval when none runs (all waiting to retry).
+                var running = pending.Select(f => f.Upload?.Completion).OfType<Task>().Where(t => !t.IsCompleted).ToArray();
+                var pause = Task.Delay(DrainPollInterval, cancellationToken);
+                await (running.Length == 0 ? pause : Task.WhenAny(Task.WhenAll(running), pause)).ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
 
                 var refused = pending.Where(f => FailedPermanentlySince(f, started)).ToList();
