@@ -11,8 +11,8 @@ namespace BucketMount.Backends.Decorators;
 /// already delivered, a listing after the last key it yielded, a put rewinds a seekable stream (a stream that
 /// cannot seek is not retried, since its bytes are gone). Each try of a request without a body is bounded by
 /// <see cref="RetryPolicy.MetadataAttemptTimeout"/>, and a download by <see cref="RetryPolicy.BodyStallTimeout"/>
-/// without a byte, so a store that accepts connections but never answers fails the request instead of holding its
-/// caller; such tries count as transient failures, at most <see cref="RetryPolicy.MaxTimedOutAttempts"/> of them.
+/// without a byte and a PUT or part by the same time without its body being read, so a store that accepts connections
+/// but never answers fails the request instead of holding its caller; such tries count as transient failures, at most <see cref="RetryPolicy.MaxTimedOutAttempts"/> of them.
 /// Retry warnings are rate-limited to one line per operation and kind of failure per interval.
 /// </summary>
 public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy? policy = null, ILogger? logger = null)
@@ -67,14 +67,15 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
         }
 
         var start = content.Position;
-        return RunAsync("PUT", key, ct =>
+        return RunAsync("PUT", key, ct => WatchedAsync("PUT", key, ct, watch =>
         {
             content.Position = start;
-            return Inner.PutAsync(key, content, options, ct);
-        }, cancellationToken);
+            return Inner.PutAsync(key, watch.Watch(content), options, watch.Token);
+        }), cancellationToken);
     }
 
     public override Task<ObjectInfo> UploadAsync(string key, IUploadSource source, UploadOptions? options, CancellationToken cancellationToken) =>
+        // Not stall-watched as a whole: completing a large upload in parts may legitimately take minutes without a read.
         RunAsync("UPLOAD", key, ct => Inner.UploadAsync(key, source, options, ct), cancellationToken);
 
     public override async Task<IPartUpload?> BeginPartUploadAsync(string key, PutOptions options, CancellationToken cancellationToken) =>
@@ -211,6 +212,20 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
         }
     }
 
+    /// <summary>One try of an upload, abandoned (as a transient failure) once its body has not been read for the stall timeout.</summary>
+    private async Task<T> WatchedAsync<T>(string operation, string key, CancellationToken cancellationToken, Func<StallWatch, Task<T>> call)
+    {
+        using var watch = new StallWatch(_policy.BodyStallTimeout, cancellationToken);
+        try
+        {
+            return await call(watch).ConfigureAwait(false);
+        }
+        catch (Exception e) when (watch.Stalled && !cancellationToken.IsCancellationRequested && e is OperationCanceledException or ObjectStoreException)
+        {
+            throw NoAnswer(operation, key, _policy.BodyStallTimeout, "no progress", e);
+        }
+    }
+
     /// <summary>A buffer read is bounded like a stalled download, plus the time its bytes take at a slow 256 KiB/s.</summary>
     private TimeSpan BoundForBuffer(int bytes) => _policy.BodyStallTimeout + TimeSpan.FromSeconds(bytes / (256.0 * 1024));
 
@@ -242,11 +257,11 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
     private sealed class RetryingPartUpload(IPartUpload inner, RetryingObjectStore store) : PartUploadDecorator(inner)
     {
         public override Task UploadPartAsync(int partNumber, IUploadSource source, long offset, long length, CancellationToken cancellationToken) =>
-            store.RunAsync("PART", Key, async ct =>
+            store.RunAsync("PART", Key, ct => store.WatchedAsync("PART", Key, ct, async watch =>
             {
-                await Inner.UploadPartAsync(partNumber, source, offset, length, ct).ConfigureAwait(false);
+                await Inner.UploadPartAsync(partNumber, watch.Watch(source), offset, length, watch.Token).ConfigureAwait(false);
                 return true;
-            }, cancellationToken);
+            }), cancellationToken);
 
         public override Task<ObjectInfo> CompleteAsync(long length, CancellationToken cancellationToken) =>
             store.RunAsync("COMPLETE", Key, ct => Inner.CompleteAsync(length, ct), cancellationToken);

@@ -76,6 +76,21 @@ public sealed class RetryTimeoutTests
     }
 
     [TestMethod]
+    public async Task A_put_the_store_takes_no_bytes_of_fails_after_the_stall_timeout_and_succeeds_once_it_answers()
+    {
+        var memory = new MemoryObjectStore();
+        var faults = new FaultInjectingObjectStore(memory, new FaultOptions()) { Stalled = true };
+        var store = new RetryingObjectStore(faults, ShortTimeouts);
+
+        var error = await Assert.ThrowsExactlyAsync<ObjectStoreException>(() => store.PutAsync("p", new MemoryStream([1, 2]), null, Token).WaitAsync(Bound, Token));
+        Assert.AreEqual(ObjectStoreErrorKind.Transient, error.Kind);
+        StringAssert.Contains(error.Message, "no progress");
+
+        faults.Stalled = false;
+        Assert.AreEqual(2, (await store.PutAsync("p", new MemoryStream([1, 2]), null, Token)).Size);
+    }
+
+    [TestMethod]
     public async Task Retry_warnings_during_an_outage_are_one_line_per_kind_per_interval()
     {
         var faults = new FaultInjectingObjectStore(new MemoryObjectStore(), new FaultOptions()) { Unreachable = true };
