@@ -170,6 +170,7 @@ public sealed class StoreOutageTests
         Assert.IsNull(await fx.Engine.TryGetAttributesAsync("/sub/absent", Token), "a name a known listing lacks does not exist");
 
         await fx.WriteFileAsync("/sub/new.txt", [7, 7], Token);
+        await fx.WriteFileAsync("/known.txt", [9], Token); // Replaced whole (O_TRUNC): none of its old bytes are needed.
         CollectionAssert.AreEqual(new[] { "inner.txt", "new.txt" }, (await fx.Engine.ListDirectoryAsync("/sub", Token)).Select(n => n.Name).ToArray());
 
         var unknown = await Assert.ThrowsExactlyAsync<FileSystemException>(() => fx.Engine.ListDirectoryAsync("/never-listed/deeper", Token));
@@ -179,6 +180,7 @@ public sealed class StoreOutageTests
         faulty.Unreachable = false;
         await fx.Engine.WaitForUploadsAsync(null, Token).WaitAsync(Bound, Token);
         Assert.AreEqual(2, (await memory.HeadAsync("sub/new.txt", Token))?.Size, "the file created during the outage reached the store");
+        Assert.AreEqual(1, (await memory.HeadAsync("known.txt", Token))?.Size, "the file replaced during the outage reached the store");
     }
 
     private static UploadProgress Last(List<UploadProgress> reports)
