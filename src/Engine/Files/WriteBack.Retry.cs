@@ -114,7 +114,8 @@ internal sealed partial class WriteBack
     {
         ObjectStoreException store => !store.IsRetryable,
         FileSystemException { InnerException: ObjectStoreException store } => !store.IsRetryable,
-        TimeoutException or HttpRequestException => false,
+        // A timeout inside a client that surfaced as a cancellation nobody asked for: the store did not answer.
+        TimeoutException or HttpRequestException or OperationCanceledException => false,
         _ => true,
     };
 

@@ -326,7 +326,7 @@ internal sealed partial class WriteBack(
 
             await UploadAsync(file, ticket, token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // Superseded by a change, a rename, a delete or shutdown: whoever cancelled takes over.
         }
