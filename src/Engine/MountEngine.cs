@@ -29,6 +29,7 @@ public sealed partial class MountEngine : IAsyncDisposable
     private readonly ObjectReader _reader;
     private readonly WriteBack _writeBack;
     private readonly EngineCounters _counters = new();
+    private readonly StoreHealth _health;
     private readonly FileStream _cacheLock;
     private readonly string _stagingFolder;
     private int _disposed;
@@ -41,6 +42,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         _cacheLock = cacheLock;
         _keys = new KeyMapper(new NameEncoding(platform), store.Capabilities.BackslashInKeys, store.Capabilities.MaxKeyBytes);
         _cache = new MetadataCache(options.MetadataTtl, options.MetadataCacheEntries);
+        _health = new StoreHealth(store, logger);
         _memoryBlocks = new MemoryBlockCache(options.MemoryCacheBytes, options.BlockSize);
         var diskBudget = store.Capabilities.OnLocalDisk ? 0 : options.DiskCacheBytes;
         _diskBlocks = new DiskBlockCache(Path.Combine(options.CacheDirectory, "blocks"), options.BlockSize, diskBudget);
@@ -48,11 +50,11 @@ public sealed partial class MountEngine : IAsyncDisposable
         _reader = new ObjectReader(fetcher, options.ReadAheadParallelism, options.ReadAheadRequestBytes / options.BlockSize, options.StreamSequentialReads,
             store.Capabilities.OnLocalDisk ? 0 : options.WholeFileReadBytes);
         // Over a local folder a read costs nothing to defer, so lookups there keep to plain HEADs.
-        _namespace = new NamespaceReader(store, _keys, _cache, options.ExactModificationTimes, store.Capabilities.OnLocalDisk ? null : fetcher.KeepWhole);
+        _namespace = new NamespaceReader(store, _keys, _cache, options.ExactModificationTimes, store.Capabilities.OnLocalDisk ? null : fetcher.KeepWhole, _health);
         _stagingFolder = Path.Combine(options.CacheDirectory, "staging");
         Directory.CreateDirectory(_stagingFolder);
         var journal = new UploadJournal(Path.Combine(options.CacheDirectory, "journal"));
-        _writeBack = new WriteBack(store, _registry, journal, _cache, _keys, _memoryBlocks, _diskBlocks, options, _counters, logger);
+        _writeBack = new WriteBack(store, _registry, journal, _cache, _keys, _memoryBlocks, _diskBlocks, options, _counters, _health, logger);
     }
 
     /// <summary>Files recovered from an earlier run's journal, uploading in the background.</summary>
@@ -182,6 +184,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         finally
         {
             _writeBack.Shutdown();
+            _health.Dispose();
             _cache.Dispose();
             await _cacheLock.DisposeAsync().ConfigureAwait(false);
         }
@@ -216,8 +219,8 @@ public sealed partial class MountEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs a store call and turns its typed failure into the filesystem's.</summary>
-    private static async Task<T> StoreCallAsync<T>(string path, Func<Task<T>> call)
+    /// <summary>Runs a store call and turns its typed failure into the filesystem's; a failure that may pass marks the store unreachable.</summary>
+    private async Task<T> StoreCallAsync<T>(string path, Func<Task<T>> call)
     {
         try
         {
@@ -225,11 +228,12 @@ public sealed partial class MountEngine : IAsyncDisposable
         }
         catch (ObjectStoreException e)
         {
+            _health.OnFailure(e);
             throw e.ToFileSystem(path);
         }
     }
 
-    private static async Task StoreCallAsync(string path, Func<Task> call)
+    private async Task StoreCallAsync(string path, Func<Task> call)
     {
         try
         {
@@ -237,6 +241,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         }
         catch (ObjectStoreException e)
         {
+            _health.OnFailure(e);
             throw e.ToFileSystem(path);
         }
     }

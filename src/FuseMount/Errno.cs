@@ -7,6 +7,7 @@ public static class Errno
 {
     public const int EPERM = 1;
     public const int ENOENT = 2;
+    public const int EINTR = 4;
     public const int EIO = 5;
     public const int EBADF = 9;
     public const int EAGAIN = 11;
@@ -40,7 +41,8 @@ public static class Errno
         FsError.NotSupported => EOPNOTSUPP,
         FsError.BadHandle => EBADF,
         FsError.IoError => EIO,
-        FsError.Unavailable => EAGAIN,
+        // EIO, not EAGAIN: programs retry EAGAIN at once in a loop; our retries are already spent.
+        FsError.Unavailable => EIO,
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, "an engine error without an errno: add it to Errno.From."),
     };
 }

@@ -62,14 +62,14 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
             return 0;
         }
 
-        var node = Wait(engine.GetAttributesAsync(path, CancellationToken.None));
+        var node = WaitReading(ct => engine.GetAttributesAsync(path, ct));
         Fill(node, stat);
         return 0;
     }
 
     public int ReadDir(string path, nint buffer, delegate* unmanaged<nint, byte*, Stat*, long, int, int> filler)
     {
-        var entries = Wait(engine.ListDirectoryAsync(path, CancellationToken.None));
+        var entries = WaitReading(ct => engine.ListDirectoryAsync(path, ct));
         Stat stat = default;
         Fill(NodeInfo.Directory(".", DateTimeOffset.UnixEpoch), &stat);
         AddEntry(buffer, filler, ".", &stat);
@@ -89,9 +89,13 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         var flags = ToOpenFlags(info->Flags, create);
 
         // An unlinked file's hidden name is opened only through /proc/self/fd/N of a handle: a handle on that file.
+        // Only an open that changes nothing may be abandoned on interrupt; its late handle is released.
         var handle = !create && _unlinked.TryGetValue(path, out var unlinked)
             ? Wait(unlinked.ReopenAsync(flags, CancellationToken.None))
-            : Wait(engine.OpenAsync(path, flags, CancellationToken.None));
+            : create || (flags & (OpenFlags.Write | OpenFlags.Truncate)) != 0
+                ? Wait(engine.OpenAsync(path, flags, CancellationToken.None))
+                : InterruptibleWait.Run(ct => engine.OpenAsync(path, flags, ct), options.OperationTimeout,
+                    abandoned: late => _ = late.ReleaseAsync(CancellationToken.None));
         if (create)
         {
             var context = FuseNative.FuseGetContext();
@@ -139,7 +143,10 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
     public int Read(FuseFileInfo* info, byte* buffer, nuint size, long offset)
     {
         using var memory = new LentBuffer(buffer, (int)size);
-        return Wait(Handle(info).ReadAsync(offset, memory.Memory, CancellationToken.None));
+        var handle = Handle(info);
+
+        // The read fills libfuse's buffer: on interrupt it is cancelled and awaited before the buffer goes back.
+        return InterruptibleWait.Run(ct => handle.ReadAsync(offset, memory.Memory, ct), options.OperationTimeout, awaitAfterCancel: true);
     }
 
     public int Write(FuseFileInfo* info, byte* buffer, nuint size, long offset)
@@ -282,7 +289,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     public int ReadLink(string path, byte* buffer, nuint size)
     {
-        var target = RawNames.ToBytes(Wait(engine.ReadSymlinkAsync(path, CancellationToken.None)));
+        var target = RawNames.ToBytes(WaitReading(ct => engine.ReadSymlinkAsync(path, ct)));
         var length = (int)Math.Min((ulong)target.Length, size - 1);
         target.AsSpan(0, length).CopyTo(new Span<byte>(buffer, length));
         buffer[length] = 0;
@@ -354,7 +361,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 
     public int Access(string path)
     {
-        Wait(engine.GetAttributesAsync(path, CancellationToken.None));
+        WaitReading(ct => engine.GetAttributesAsync(path, ct));
         return 0;
     }
 
@@ -470,4 +477,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
     private T Wait<T>(Task<T> task) => task.WaitAsync(options.OperationTimeout).GetAwaiter().GetResult();
 
     private void Wait(Task task) => task.WaitAsync(options.OperationTimeout).GetAwaiter().GetResult();
+
+    /// <summary>The wait of a request that only looks: a signal to its caller answers EINTR at once (see <see cref="InterruptibleWait"/>).</summary>
+    private T WaitReading<T>(Func<CancellationToken, Task<T>> start) => InterruptibleWait.Run(start, options.OperationTimeout);
 }

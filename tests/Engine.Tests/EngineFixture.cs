@@ -1,5 +1,6 @@
 using BucketMount.Backends;
 using BucketMount.Backends.Memory;
+using Microsoft.Extensions.Logging;
 
 namespace BucketMount.Engine.Tests;
 
@@ -8,8 +9,9 @@ internal sealed class EngineFixture : IAsyncDisposable
 {
     private readonly List<string> _folders = [];
 
-    public EngineFixture(IObjectStore? store = null, Func<EngineOptions, EngineOptions>? configure = null)
+    public EngineFixture(IObjectStore? store = null, Func<EngineOptions, EngineOptions>? configure = null, ILoggerFactory? loggers = null)
     {
+        Loggers = loggers;
         Store = store ?? new MemoryObjectStore();
         Configure = configure ?? (o => o);
         CacheDirectory = NewFolder();
@@ -17,6 +19,8 @@ internal sealed class EngineFixture : IAsyncDisposable
     }
 
     public IObjectStore Store { get; }
+
+    public ILoggerFactory? Loggers { get; }
 
     public MountEngine Engine { get; private set; }
 
@@ -85,7 +89,7 @@ internal sealed class EngineFixture : IAsyncDisposable
         }
     }
 
-    private MountEngine Start() => MountEngine.Start(Store, Options(CacheDirectory));
+    private MountEngine Start() => MountEngine.Start(Store, Options(CacheDirectory), loggers: Loggers);
 
     private string NewFolder()
     {

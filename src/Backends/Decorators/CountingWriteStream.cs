@@ -5,6 +5,9 @@ internal sealed class CountingWriteStream(Stream inner) : Stream
 {
     public long Written { get; private set; }
 
+    /// <summary>Called after each write: a stall watchdog re-arms its timer here.</summary>
+    public Action? Progressed { get; set; }
+
     public override bool CanRead => false;
 
     public override bool CanSeek => false;
@@ -19,18 +22,21 @@ internal sealed class CountingWriteStream(Stream inner) : Stream
     {
         inner.Write(buffer, offset, count);
         Written += count;
+        Progressed?.Invoke();
     }
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         inner.Write(buffer);
         Written += buffer.Length;
+        Progressed?.Invoke();
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         Written += buffer.Length;
+        Progressed?.Invoke();
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

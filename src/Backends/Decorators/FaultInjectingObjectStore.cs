@@ -5,7 +5,8 @@ namespace BucketMount.Backends.Decorators;
 /// <summary>
 /// Makes any store unreliable on purpose, for engine and retry tests: added latency, transient failures before a
 /// call reaches the store, lost responses after it did, and scripted failures of the next calls.
-/// Listings can also fail part-way through, as a broken connection on a later page would.
+/// Listings can also fail part-way through, as a broken connection on a later page would. An outage
+/// (<see cref="Unreachable"/>) makes every call fail as a store that went away would, until it is lifted.
 /// </summary>
 public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
 {
@@ -14,6 +15,9 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
     private readonly Queue<ObjectStoreErrorKind> _scripted = new();
     private long _injected;
     private int _writeResponsesToLose;
+    private long _callsWhileUnreachable;
+    private volatile bool _unreachable;
+    private volatile bool _stalled;
 
     public FaultInjectingObjectStore(IObjectStore inner, FaultOptions options)
         : base(inner)
@@ -25,6 +29,29 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
 
     /// <summary>How many failures this wrapper has injected so far.</summary>
     public long InjectedFaults => Interlocked.Read(ref _injected);
+
+    /// <summary>
+    /// While true every call fails at once as Transient ("the store is unreachable"), as when the network is cut or
+    /// the store is down; calls already past that check finish normally.
+    /// </summary>
+    public bool Unreachable
+    {
+        get => _unreachable;
+        set => _unreachable = value;
+    }
+
+    /// <summary>
+    /// While true every new call waits without an answer (until cancelled, or until this is lifted), as a store that
+    /// accepts connections but never answers.
+    /// </summary>
+    public bool Stalled
+    {
+        get => _stalled;
+        set => _stalled = value;
+    }
+
+    /// <summary>Calls refused because the store was <see cref="Unreachable"/>.</summary>
+    public long CallsWhileUnreachable => Interlocked.Read(ref _callsWhileUnreachable);
 
     /// <summary>Makes each of the next <paramref name="count"/> calls fail with <paramref name="kind"/>.</summary>
     public void FailNext(int count, ObjectStoreErrorKind kind)
@@ -123,6 +150,17 @@ public sealed class FaultInjectingObjectStore : ObjectStoreDecorator
         if (_options.Latency > TimeSpan.Zero)
         {
             await Task.Delay(_options.Latency, cancellationToken).ConfigureAwait(false);
+        }
+
+        while (_stalled)
+        {
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_unreachable)
+        {
+            Interlocked.Increment(ref _callsWhileUnreachable);
+            throw Inject(ObjectStoreErrorKind.Transient, key, "the store is unreachable (connection refused)");
         }
 
         ObjectStoreErrorKind? scripted = null;

@@ -18,6 +18,21 @@ public sealed record RetryPolicy
     /// <summary>Throttling waits longer: the store asked us to slow down.</summary>
     public double ThrottleMultiplier { get; init; } = 4;
 
+    /// <summary>
+    /// Longest wait for the answer to one try of a request without a body (HEAD, LIST page, DELETE, a small GET):
+    /// a store that accepts connections but never answers must not hold a reader for minutes.
+    /// </summary>
+    public TimeSpan MetadataAttemptTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Longest time a download may go without receiving a byte before the try is abandoned (and retried from where
+    /// it stopped). A stall timeout, not a whole-transfer one, so a large transfer on a slow link is never cut.
+    /// </summary>
+    public TimeSpan BodyStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Tries that ended without an answer, at most, before the request fails (each one costs a whole timeout).</summary>
+    public int MaxTimedOutAttempts { get; init; } = 2;
+
     public void Validate()
     {
         if (MaxAttempts < 1)
@@ -28,6 +43,11 @@ public sealed record RetryPolicy
         if (BaseDelay < TimeSpan.Zero || MaxDelay < BaseDelay)
         {
             throw new ArgumentOutOfRangeException(nameof(BaseDelay), BaseDelay, "retry delays must satisfy 0 <= base delay <= max delay.");
+        }
+
+        if (MetadataAttemptTimeout <= TimeSpan.Zero || BodyStallTimeout <= TimeSpan.Zero || MaxTimedOutAttempts < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MetadataAttemptTimeout), MetadataAttemptTimeout, "request timeouts must be positive and at least one timed-out try allowed.");
         }
     }
 

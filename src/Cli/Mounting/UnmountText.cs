@@ -62,6 +62,11 @@ internal static class UnmountText
         var uploads = progress.Uploads;
         var line = $"{uploads.FilesPending} file(s), {(uploads.BytesPending / 1e6).ToString("F1", CultureInfo.InvariantCulture)} MB left; " +
                    $"{uploads.FilesUploaded} uploaded; {megabytesPerSecond.ToString("F1", CultureInfo.InvariantCulture)} MB/s";
+        if (uploads.StoreUnreachable)
+        {
+            line += $"; the store is unreachable ({uploads.LastError ?? "no answer"}): retrying until it answers (a second Ctrl+C or `unmount --force` stops waiting)";
+        }
+
         if (progress.BeingWritten.Count > 0)
         {
             line += $"; waiting for {progress.BeingWritten.Count} file(s) still being written to be closed: {Names(progress.BeingWritten.Select(c => c.Path).ToList())}";

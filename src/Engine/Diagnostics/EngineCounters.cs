@@ -1,7 +1,14 @@
 namespace BucketMount.Engine.Diagnostics;
 
 /// <summary>Progress of pending uploads, for the unmount progress line.</summary>
-public sealed record UploadProgress(int FilesPending, long BytesPending, long FilesUploaded, long BytesUploaded);
+public sealed record UploadProgress(int FilesPending, long BytesPending, long FilesUploaded, long BytesUploaded)
+{
+    /// <summary>The store did not answer the last requests (network cut, outage, timeouts): uploads are being retried until it does.</summary>
+    public bool StoreUnreachable { get; init; }
+
+    /// <summary>Why the store is unreachable, or the last upload failure; null when nothing failed.</summary>
+    public string? LastError { get; init; }
+}
 
 /// <summary>Engine-level counters (atomics) and the last errors, feeding <see cref="EngineStatistics"/>.</summary>
 internal sealed class EngineCounters

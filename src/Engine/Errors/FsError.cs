@@ -48,6 +48,6 @@ public enum FsError
     /// <summary>The store failed even after retries, or an upload failed (EIO).</summary>
     IoError,
 
-    /// <summary>The store is unreachable or throttling beyond our retries (EAGAIN-like; EIO where none fits).</summary>
+    /// <summary>The store is unreachable or throttling beyond our retries, and the mount knows no answer of its own (EIO).</summary>
     Unavailable,
 }

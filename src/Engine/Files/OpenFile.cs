@@ -67,6 +67,18 @@ internal sealed class OpenFile(long id, string path)
     /// <summary>The last upload error, shown by status; cleared by a successful upload.</summary>
     public string? LastError { get; set; }
 
+    /// <summary>Uploads of this file that failed in a row; the pause before the next try grows with it. Reset by a success.</summary>
+    public int ConsecutiveFailures { get; set; }
+
+    /// <summary>The last failure was one retrying cannot fix by itself (access denied, invalid argument), not an outage.</summary>
+    public bool LastFailurePermanent { get; set; }
+
+    /// <summary>Orders failures: the drain at unmount counts only those that happened after it started.</summary>
+    public long LastFailureSequence { get; set; }
+
+    /// <summary>A retry after a failure is waiting for its pause (or the store's return): nobody else need schedule one.</summary>
+    public bool RetryPending { get; set; }
+
     /// <summary>
     /// Upload without If-Match / If-None-Match: the file was renamed onto its path by us, so whatever is there
     /// is ours to replace, not someone else's change.

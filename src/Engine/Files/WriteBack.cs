@@ -13,7 +13,7 @@ namespace BucketMount.Engine.Files;
 /// small file's bytes, or naming the staging file fsynced before it), then uploads it after the write-back delay,
 /// a few files at a time. A change, rename or delete cancels an upload that cannot have committed yet, or waits for
 /// one that may have, so an upload always reads a stable file and never lands after the change. Failed uploads
-/// stay in the journal and are retried with growing pauses; nothing is dropped.
+/// stay in the journal and are retried (see WriteBack.Retry.cs); nothing is dropped.
 /// </summary>
 internal sealed partial class WriteBack(
     IObjectStore store,
@@ -25,9 +25,9 @@ internal sealed partial class WriteBack(
     DiskBlockCache diskBlocks,
     EngineOptions options,
     EngineCounters counters,
+    StoreHealth health,
     ILogger logger)
 {
-    private static readonly TimeSpan MaxFailurePause = TimeSpan.FromMinutes(5);
     private readonly Uploader _uploader = new(store, options.UploadPartSize, options.UploadPartConcurrency, new PartUploadLedger(journal, registry, logger));
     private readonly SemaphoreSlim _uploadSlots = new(options.UploadConcurrency, options.UploadConcurrency);
 
@@ -175,45 +175,6 @@ internal sealed partial class WriteBack(
         AbandonStream(file);
     }
 
-    /// <summary>Uploads every closed dirty file now and waits until none is left (or only failing ones).</summary>
-    public async Task FlushAllAsync(IProgress<UploadProgress>? progress, CancellationToken cancellationToken)
-    {
-        _skipDelays = true;
-        await _leftoverSweep.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            for (var round = 0; ; round++)
-            {
-                var pending = registry.All().Where(f => IsPendingUpload(f)).ToList();
-                progress?.Report(counters.Progress(pending.Count, pending.Sum(f => f.Size)));
-                if (pending.Count == 0)
-                {
-                    return;
-                }
-
-                foreach (var file in pending)
-                {
-                    Schedule(file, immediately: true);
-                }
-
-                var tickets = pending.Select(f => f.Upload?.Completion ?? Task.CompletedTask).ToArray();
-                await Task.WhenAny(Task.WhenAll(tickets), Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken)).ConfigureAwait(false);
-                cancellationToken.ThrowIfCancellationRequested();
-
-                // Files that keep failing are reported, not waited on forever: they stay journaled for the next run.
-                if (pending.All(f => f.LastError is not null) && round > 0 && tickets.All(t => t.IsCompleted))
-                {
-                    throw new FileSystemException(FsError.IoError, pending[0].Path,
-                        $"{pending.Count} file(s) could not be uploaded and stay queued in the cache's journal: {pending[0].LastError}");
-                }
-            }
-        }
-        finally
-        {
-            _skipDelays = false;
-        }
-    }
-
     /// <summary>Waits for the file's upload (scheduling it now) and reports its error.</summary>
     public async Task WaitForUploadAsync(OpenFile file, CancellationToken cancellationToken)
     {
@@ -353,14 +314,6 @@ internal sealed partial class WriteBack(
         journal.Dispose();
     }
 
-    private static bool IsPendingUpload(OpenFile file)
-    {
-        lock (file.State)
-        {
-            return file.Dirty && !file.Deleted && file.Handles == 0;
-        }
-    }
-
     private async Task RunAsync(OpenFile file, UploadTicket ticket, TimeSpan delay)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ticket.Cancellation.Token, _shutdown.Token);
@@ -404,7 +357,7 @@ internal sealed partial class WriteBack(
 
             await UploadAsync(file, ticket, token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // Superseded by a change, a rename, a delete or shutdown: whoever cancelled takes over.
         }
@@ -535,10 +488,13 @@ internal sealed partial class WriteBack(
         }
 
         counters.UploadSucceeded(size);
+        OnSucceeded();
         lock (file.State)
         {
             file.LastError = null;
             file.UnconfirmedUploadIds.Clear();
+            file.ConsecutiveFailures = 0;
+            file.LastFailurePermanent = false;
             if (file.Deleted || file.Path != path)
             {
                 return;
@@ -604,43 +560,6 @@ internal sealed partial class WriteBack(
         }
     }
 
-    private void OnFailed(OpenFile file, UploadTicket ticket, Exception error)
-    {
-        var message = error is ObjectStoreException or FileSystemException ? error.Message : error.GetType().Name + ": " + error.Message;
-        int failures;
-        lock (file.State)
-        {
-            file.LastError = message;
-            failures = counters.UploadFailed(file.Path, message);
-        }
-
-        LogUploadFailed(logger, file.Path, message);
-        var pause = TimeSpan.FromSeconds(Math.Min(MaxFailurePause.TotalSeconds, 5 * Math.Pow(2, Math.Min(failures, 10))));
-        _ = RetryLaterAsync(file, ticket, pause);
-    }
-
-    private async Task RetryLaterAsync(OpenFile file, UploadTicket failed, TimeSpan pause)
-    {
-        try
-        {
-            await Task.Delay(pause, _shutdown.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-
-        lock (file.State)
-        {
-            if (file.Upload is not null && file.Upload != failed)
-            {
-                return;
-            }
-        }
-
-        Schedule(file, immediately: true);
-    }
-
     private async Task FillAsync(StagingFile staging, ObjectVersion remote, long start, long end, CancellationToken cancellationToken)
     {
         const int chunk = 4 * 1024 * 1024;
@@ -668,7 +587,4 @@ internal sealed partial class WriteBack(
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "upload of '{Path}' failed and will be retried: {Reason}")]
-    private static partial void LogUploadFailed(ILogger logger, string path, string reason);
 }

@@ -28,12 +28,38 @@ public sealed class MetadataCache : IDisposable
     public DirectoryListing? GetListing(string directory) =>
         _ttl > TimeSpan.Zero ? _cache.Get<DirectoryListing>("d:" + directory) : null;
 
+    /// <summary>
+    /// The last listing of <paramref name="directory"/> the mount had, however old, kept up to date with the engine's
+    /// own changes: what a listing answers while the store is unreachable.
+    /// </summary>
+    public DirectoryListing? GetLastKnownListing(string directory) =>
+        GetListing(directory) ?? _cache.Get<DirectoryListing>("sd:" + directory);
+
     public void SetListing(string directory, DirectoryListing listing)
     {
         if (_ttl > TimeSpan.Zero)
         {
             _cache.Set("d:" + directory, listing, Entry(1 + (listing.Count / 100)));
         }
+
+        _cache.Set("sd:" + directory, listing, LastKnownEntry(1 + (listing.Count / 100)));
+    }
+
+    /// <summary>True with the node (null: known not to exist) when the mount ever learnt what is at <paramref name="path"/>.</summary>
+    public bool TryGetLastKnownNode(string path, out NodeInfo? node)
+    {
+        if (TryGetNode(path, out node))
+        {
+            return true;
+        }
+
+        if (_cache.TryGetValue("sn:" + path, out var value))
+        {
+            node = value as NodeInfo;
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>True with the node (null for a cached "does not exist") when the lookup is cached.</summary>
@@ -55,6 +81,8 @@ public sealed class MetadataCache : IDisposable
         {
             _cache.Set("n:" + path, (object?)node ?? Negative, Entry(1));
         }
+
+        _cache.Set("sn:" + path, (object?)node ?? Negative, LastKnownEntry(1));
     }
 
     /// <summary>Counts an uncached lookup in <paramref name="directory"/> and returns how many there were within the TTL.</summary>
@@ -92,7 +120,10 @@ public sealed class MetadataCache : IDisposable
     {
         MarkChanged(path);
         SetNode(path, node);
-        GetListing(FsPath.Parent(path))?.Set(node);
+        foreach (var listing in ListingsOf(FsPath.Parent(path)))
+        {
+            listing.Set(node);
+        }
     }
 
     /// <summary>Records a child the engine just removed.</summary>
@@ -101,7 +132,26 @@ public sealed class MetadataCache : IDisposable
         MarkChanged(path);
         SetNode(path, null);
         _cache.Remove("d:" + path);
-        GetListing(FsPath.Parent(path))?.Remove(FsPath.Name(path));
+        _cache.Remove("sd:" + path);
+        foreach (var listing in ListingsOf(FsPath.Parent(path)))
+        {
+            listing.Remove(FsPath.Name(path));
+        }
+    }
+
+    /// <summary>The current and the last known listing of a directory (usually one object, or none).</summary>
+    private IEnumerable<DirectoryListing> ListingsOf(string directory)
+    {
+        var current = GetListing(directory);
+        if (current is not null)
+        {
+            yield return current;
+        }
+
+        if (_cache.Get<DirectoryListing>("sd:" + directory) is { } lastKnown && lastKnown != current)
+        {
+            yield return lastKnown;
+        }
     }
 
     /// <summary>Forgets what is known of a path (and its listing), so the store is asked again.</summary>
@@ -175,6 +225,9 @@ public sealed class MetadataCache : IDisposable
     public void Dispose() => _cache.Dispose();
 
     private MemoryCacheEntryOptions Entry(long size) => new() { Size = size, AbsoluteExpirationRelativeToNow = _ttl };
+
+    // Last known answers never expire, but go first when the cache is full: they only serve while the store is away.
+    private static MemoryCacheEntryOptions LastKnownEntry(long size) => new() { Size = size, Priority = CacheItemPriority.Low };
 }
 
 /// <summary>File attributes that live in object metadata, remembered for one version (ETag) of one key.</summary>

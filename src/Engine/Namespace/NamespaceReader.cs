@@ -11,9 +11,12 @@ namespace BucketMount.Engine.Namespace;
 /// has had <see cref="ListAfterLookupMisses"/> such lookups within the cache's TTL (tar, rsync, make and
 /// `git status` stat every file of a directory one by one), the next miss lists the directory instead, when it
 /// holds at most <see cref="LookupListingLimit"/> entries, and every later lookup there is answered from it.
+/// While the store is unreachable (<see cref="StoreHealth"/>), or when it fails for a passing reason, a listing or
+/// lookup the mount ever answered is answered again from what it last knew (kept up to date with its own changes):
+/// `ls`, `stat` and creating a new name in a known directory keep working through an outage.
 /// </summary>
 public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, MetadataCache cache, bool exactModificationTimes,
-    Action<ObjectVersion, byte[]>? keepSmallBody = null)
+    Action<ObjectVersion, byte[]>? keepSmallBody = null, StoreHealth? health = null)
 {
     /// <summary>
     /// Files up to this size that a lookup must fetch attributes for are fetched whole instead (one GET in place of
@@ -36,9 +39,25 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
 
     public async Task<DirectoryListing> ListAsync(string directory, CancellationToken cancellationToken)
     {
-        var listing = cache.GetListing(directory)
-            ?? await _listings.RunAsync(directory, () => ListFromStoreAsync(directory, int.MaxValue, cancellationToken)).ConfigureAwait(false)
-            ?? throw new InvalidOperationException("an unbounded listing cannot be abandoned");
+        var listing = cache.GetListing(directory);
+        if (listing is null && health?.IsUnreachable == true)
+        {
+            listing = cache.GetLastKnownListing(directory);
+        }
+
+        if (listing is null)
+        {
+            try
+            {
+                listing = await _listings.RunAsync(directory, () => ListFromStoreAsync(directory, int.MaxValue, cancellationToken)).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException("an unbounded listing cannot be abandoned");
+            }
+            catch (ObjectStoreException e) when (e.IsRetryable && cache.GetLastKnownListing(directory) is { } lastKnown)
+            {
+                health?.OnFailure(e);
+                listing = lastKnown;
+            }
+        }
 
         // From now on `ls -l` semantics hold: stats after a readdir are answered by the listing (store times for
         // files whose stored attributes are not known), as its own listing would have been.
@@ -106,6 +125,41 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             return cachedNode;
         }
 
+        if (health?.IsUnreachable == true && TryLastKnown(path, out var lastKnown))
+        {
+            return lastKnown;
+        }
+
+        try
+        {
+            return await LookupInStoreAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e) when (e.IsRetryable && TryLastKnown(path, out var known))
+        {
+            health?.OnFailure(e);
+            return known;
+        }
+    }
+
+    /// <summary>What the mount last knew of <paramref name="path"/>: its own lookup, or its parent's listing (absent there: null).</summary>
+    private bool TryLastKnown(string path, out NodeInfo? node)
+    {
+        if (cache.TryGetLastKnownNode(path, out node))
+        {
+            return true;
+        }
+
+        if (cache.GetLastKnownListing(FsPath.Parent(path)) is { } listing)
+        {
+            node = listing.Find(FsPath.Name(path));
+            return true;
+        }
+
+        return false;
+    }
+
+    private async Task<NodeInfo?> LookupInStoreAsync(string path, CancellationToken cancellationToken)
+    {
         var stamp = cache.Stamp();
         var name = FsPath.Name(path);
         var parent = FsPath.Parent(path);

@@ -380,6 +380,7 @@ internal static unsafe class FuseCallbacks
     private static int Fail(Exception error) => error switch
     {
         FileSystemException fs => -Errno.From(fs.Error),
+        RequestInterruptedException => -Errno.EINTR,
         TimeoutException => -Errno.ETIMEDOUT,
         _ => FailUnexpected(error),
     };

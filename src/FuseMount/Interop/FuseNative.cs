@@ -37,6 +37,10 @@ internal static unsafe partial class FuseNative
     [LibraryImport(Library, EntryPoint = "fuse_get_context")]
     public static partial FuseContext* FuseGetContext();
 
+    /// <summary>1 when the kernel interrupted the request this callback thread is serving (FUSE_INTERRUPT).</summary>
+    [LibraryImport(Library, EntryPoint = "fuse_interrupted")]
+    public static partial int FuseInterrupted();
+
     [LibraryImport(Library, EntryPoint = "fuse_opt_free_args")]
     public static partial void FuseOptFreeArgs(FuseArgs* args);
 

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using Amazon.S3;
+using Amazon.S3.Model;
+using BucketMount.TestSupport;
+
+namespace BucketMount.Mount.Tests;
+
+/// <summary>
+/// The store really goes away under a mount: s3rver behind a loopback proxy the test cuts (connection refused) or
+/// makes hang (connections accepted, nothing answered). Verdicts wait for conditions with generous bounds.
+/// </summary>
+[TestClass]
+public sealed class StoreOutageMountTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+    private string _root = null!;
+
+    public TestContext TestContext { get; set; } = null!;
+
+    private CancellationToken Token => TestContext.CancellationTokenSource.Token;
+
+    private string MountPoint => Path.Combine(_root, "mnt");
+
+    private string Cache => Path.Combine(_root, "cache");
+
+    [TestInitialize]
+    public void CreateRoot() => _root = Directory.CreateTempSubdirectory("bucketmount-outage-").FullName;
+
+    [TestCleanup]
+    public void DeleteRoot() => Directory.Delete(_root, recursive: true);
+
+    private static string Remote(string bucket, SwitchableTcpProxy proxy) =>
+        $"s3://{bucket}?endpoint=http://127.0.0.1:{proxy.Port}&path_style&list_version=1&conditional_writes=false&conditional_reads=false&batch_delete=false";
+
+    private static async Task<bool> ExistsAsync(AmazonS3Client s3, string bucket, string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await s3.GetObjectMetadataAsync(bucket, key, cancellationToken);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    [TestMethod]
+    public async Task While_the_store_is_away_ls_and_creating_files_work_and_the_files_reach_it_when_it_returns()
+    {
+        var emulator = await Emulators.S3rver;
+        var bucket = await S3Buckets.CreateBucketAsync(emulator, Token);
+        using var s3 = S3Buckets.AdminClient(emulator);
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "seed.txt", ContentBody = "seed" }, Token);
+        await using var proxy = SwitchableTcpProxy.Start(emulator.Port);
+
+        // Listings are trusted for one second only: every ls below the cut has to be answered without the store.
+        await using var mount = await MountProcess.StartAsync(Remote(bucket, proxy), MountPoint, Cache, "--metadata-ttl", "1");
+        StringAssert.Contains(await Shell.MustAsync($"ls '{MountPoint}'"), "seed.txt");
+
+        await proxy.RefuseAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2.5), Token); // Past the metadata and kernel attribute TTLs (a lower bound only).
+
+        StringAssert.Contains(await Shell.MustAsync($"ls '{MountPoint}'", timeout: Bound), "seed.txt");
+        await Shell.MustAsync($"touch '{MountPoint}/touched' && echo during-the-outage > '{MountPoint}/new.txt'", timeout: Bound);
+        Assert.AreEqual("during-the-outage\n", await Shell.MustAsync($"cat '{MountPoint}/new.txt'", timeout: Bound));
+        var listed = await Shell.MustAsync($"ls '{MountPoint}'", timeout: Bound);
+        StringAssert.Contains(listed, "new.txt");
+        StringAssert.Contains(listed, "touched");
+        Assert.IsFalse(await ExistsAsync(s3, bucket, "new.txt", Token), "the store was away: nothing reached it");
+
+        proxy.Resume();
+        var returned = Stopwatch.StartNew();
+        var deadline = DateTime.UtcNow + Bound;
+        while (!(await ExistsAsync(s3, bucket, "new.txt", Token) && await ExistsAsync(s3, bucket, "touched", Token)))
+        {
+            Assert.IsTrue(DateTime.UtcNow < deadline, $"the files written during the outage did not reach the store within {Bound.TotalSeconds} s of its return");
+            await Task.Delay(100, Token);
+        }
+
+        TestContext.WriteLine($"uploaded {returned.Elapsed.TotalSeconds:0.0} s after the store returned"); // A figure, not a verdict.
+
+        await mount.UnmountAsync();
+    }
+
+    [TestMethod]
+    public async Task A_reader_killed_while_the_store_never_answers_goes_away()
+    {
+        var emulator = await Emulators.S3rver;
+        var bucket = await S3Buckets.CreateBucketAsync(emulator, Token);
+        using var s3 = S3Buckets.AdminClient(emulator);
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "sub/inner.txt", ContentBody = "inner" }, Token);
+        await using var proxy = SwitchableTcpProxy.Start(emulator.Port);
+        await using var mount = await MountProcess.StartAsync(Remote(bucket, proxy), MountPoint, Cache);
+
+        // The mount knows nothing of sub/ yet: opening a file there needs lookups the kernel waits for, and a
+        // killed process waits for the answer in uninterruptible sleep (a page read would not hold it: that wait is killable).
+        proxy.Hang();
+        using var reader = Process.Start(new ProcessStartInfo("bash", ["-c", $"exec cat '{MountPoint}/sub/inner.txt' > /dev/null"]) { UseShellExecute = false })!;
+        try
+        {
+            var deadline = DateTime.UtcNow + Bound;
+            while (proxy.HeldChunks == 0)
+            {
+                Assert.IsTrue(DateTime.UtcNow < deadline, "the lookup never reached the store");
+                await Task.Delay(50, Token);
+            }
+
+            reader.Kill();
+            using var exited = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await reader.WaitForExitAsync(exited.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"the killed reader still waits for the mount 30 s later (state {State(reader.Id)}): the request was not interrupted");
+            }
+        }
+        finally
+        {
+            proxy.Answer();
+            if (!reader.HasExited)
+            {
+                reader.Kill();
+                await reader.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(6), CancellationToken.None);
+            }
+        }
+
+        await mount.UnmountAsync();
+    }
+
+    private static string State(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2];
+        }
+        catch (IOException)
+        {
+            return "gone";
+        }
+    }
+}
