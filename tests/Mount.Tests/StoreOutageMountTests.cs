@@ -141,4 +141,52 @@ public sealed class StoreOutageMountTests
             return "gone";
         }
     }
+
+    [TestMethod]
+    public async Task Unmount_during_an_outage_keeps_retrying_says_the_store_is_unreachable_and_finishes_when_it_returns()
+    {
+        var emulator = await Emulators.S3rver;
+        var bucket = await S3Buckets.CreateBucketAsync(emulator, Token);
+        using var s3 = S3Buckets.AdminClient(emulator);
+        await using var proxy = SwitchableTcpProxy.Start(emulator.Port);
+        await using var mount = await MountProcess.StartAsync(Remote(bucket, proxy), MountPoint, Cache, "--write-back-delay", "3600");
+        await Shell.MustAsync($"echo waited-for > '{MountPoint}/late.txt'");
+
+        await proxy.RefuseAsync();
+        var unmount = Shell.RunAsync($"{Cli.Shell} unmount '{MountPoint}'", timeout: TimeSpan.FromMinutes(3));
+        await mount.WaitForErrorOutputAsync("the store is unreachable", Bound);
+        Assert.IsFalse(unmount.IsCompleted, "unmount keeps waiting while the store is away");
+        Assert.IsFalse(await ExistsAsync(s3, bucket, "late.txt", Token));
+
+        proxy.Resume();
+        var (code, output, error) = await unmount;
+        Assert.AreEqual(0, code, error + output);
+        StringAssert.Contains(output, "every change is in the store");
+        Assert.IsTrue(await ExistsAsync(s3, bucket, "late.txt", Token), "the file reached the store once it answered");
+        Assert.AreEqual(0, (await mount.ExitAsync(Bound)).Code);
+    }
+
+    [TestMethod]
+    public async Task Ctrl_c_twice_during_an_outage_says_exactly_what_stays_in_the_journal()
+    {
+        var emulator = await Emulators.S3rver;
+        var bucket = await S3Buckets.CreateBucketAsync(emulator, Token);
+        using var s3 = S3Buckets.AdminClient(emulator);
+        await using var proxy = SwitchableTcpProxy.Start(emulator.Port);
+        await using var mount = await MountProcess.StartAsync(Remote(bucket, proxy), MountPoint, Cache, "--write-back-delay", "3600");
+        await Shell.MustAsync($"echo stranded > '{MountPoint}/stranded.txt'");
+
+        await proxy.RefuseAsync();
+        await Shell.MustAsync($"kill -INT {mount.Pid}");
+        await mount.WaitForErrorOutputAsync("the store is unreachable", Bound);
+        await Shell.MustAsync($"kill -INT {mount.Pid}");
+        var (code, errors) = await mount.ExitAsync(Bound);
+
+        Assert.AreEqual(1, code, errors);
+        StringAssert.Contains(errors, "NOT in the store: 1 closed file(s)");
+        StringAssert.Contains(errors, "/stranded.txt");
+        StringAssert.Contains(errors, Cache);
+        proxy.Resume();
+        Assert.IsFalse(await ExistsAsync(s3, bucket, "stranded.txt", Token));
+    }
 }
