@@ -13,7 +13,19 @@ public sealed class StagingCopyOnWriteTests
 
     public TestContext TestContext { get; set; } = null!;
 
+    private readonly List<string> _folders = [];
+
     private CancellationToken Token => TestContext.CancellationTokenSource.Token;
+
+    [TestCleanup]
+    public void DeleteFolders() => _folders.ForEach(f => Directory.Delete(f, recursive: true));
+
+    private string NewFolder()
+    {
+        var folder = Directory.CreateTempSubdirectory("bm-cow-").FullName;
+        _folders.Add(folder);
+        return folder;
+    }
 
     [TestMethod]
     public async Task Appends_past_the_pinned_bytes_stay_in_the_same_file()
@@ -72,7 +84,7 @@ public sealed class StagingCopyOnWriteTests
     [TestMethod]
     public async Task A_recovered_file_is_cut_to_its_record_and_pinned()
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("bm-cow-").FullName, "f.data");
+        var path = Path.Combine(NewFolder(), "f.data");
         var bytes = new byte[Size + 500];
         new Random(5).NextBytes(bytes);
         await File.WriteAllBytesAsync(path, bytes, Token);
@@ -89,7 +101,7 @@ public sealed class StagingCopyOnWriteTests
     /// <summary>A staging file on disk holding <see cref="Size"/> closed bytes, named by a durable journal record.</summary>
     private async Task<(string Folder, byte[] Closed, StagingFile Staging)> JournaledAsync()
     {
-        var folder = Directory.CreateTempSubdirectory("bm-cow-").FullName;
+        var folder = NewFolder();
         var closed = new byte[Size];
         new Random(3).NextBytes(closed);
         var staging = StagingFile.Open(Path.Combine(folder, "0000000000000000042.data"));
