@@ -112,6 +112,19 @@ public sealed partial class MountEngine
                     $"the cache holds {_counters.DirtyBytes:N0} bytes not yet uploaded, the most it may (MaxDirtyBytes); wait for uploads or raise the limit.");
             }
 
+            // A closed file waiting for its upload may be named by its journal record: a change to those bytes goes
+            // to a new staging file, so a crash still recovers what close returned for (StagingFile.Pinning.cs).
+            var writable = staging.ForChange(truncateTo ?? offset, truncateTo == 0);
+            if (writable != staging)
+            {
+                lock (file.State)
+                {
+                    file.Staging = writable;
+                }
+
+                staging = writable;
+            }
+
             if (truncateTo is { } length)
             {
                 staging.SetLength(oldSize, length);

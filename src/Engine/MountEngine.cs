@@ -60,6 +60,9 @@ public sealed partial class MountEngine : IAsyncDisposable
     /// <summary>Files recovered from an earlier run's journal, uploading in the background.</summary>
     public IReadOnlyList<string> RecoveredPaths { get; private set; } = [];
 
+    /// <summary>Staging files an earlier run left that no journal record owned, removed at start.</summary>
+    public LeftoverStaging RemovedLeftovers { get; private set; } = new(0, 0);
+
     public EngineOptions Options => _options;
 
     /// <summary>
@@ -82,7 +85,15 @@ public sealed partial class MountEngine : IAsyncDisposable
         }
 
         var engine = new MountEngine(store, options, platform, (loggers ?? NullLoggerFactory.Instance).CreateLogger("BucketMount.Engine"), cacheLock);
-        engine.RecoveredPaths = engine._writeBack.Recover().Select(f => f.Path).ToList();
+        var recovered = engine._writeBack.Recover();
+        engine.RecoveredPaths = recovered.Select(f => f.Path).ToList();
+        engine.RemovedLeftovers = StagingLeftovers.Remove(engine._stagingFolder, recovered.Select(f => f.Staging?.FilePath).OfType<string>());
+        if (engine.RemovedLeftovers.Files > 0)
+        {
+            engine._logger.LogInformation("Removed {Files} staging file(s), {Bytes} bytes, that an earlier run left in the cache and no pending upload needs: files it was writing, never closed, when it stopped.",
+                engine.RemovedLeftovers.Files, engine.RemovedLeftovers.Bytes);
+        }
+
         return engine;
     }
 

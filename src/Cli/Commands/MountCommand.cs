@@ -64,6 +64,11 @@ internal static class MountCommand
                     Console.Error.WriteLine($"Finishing {session.Engine.RecoveredPaths.Count} upload(s) an earlier run left in the cache.");
                 }
 
+                if (session.Engine.RemovedLeftovers is { Files: > 0 } leftovers)
+                {
+                    Console.Error.WriteLine($"Removed {leftovers.Files} local cop(ies) ({leftovers.Bytes:N0} bytes) an earlier run left in the cache that no pending upload needs: files it was writing, never closed, when it stopped.");
+                }
+
                 return await session.RunAsync();
             }
             catch (Exception e) when (e is ObjectStoreException or FileSystemException or ArgumentException or InvalidOperationException or DllNotFoundException or DirectoryNotFoundException or PlatformNotSupportedException)

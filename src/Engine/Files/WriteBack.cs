@@ -94,6 +94,8 @@ internal sealed partial class WriteBack(
             }, inline);
             file.JournaledGeneration = file.Generation;
         }
+
+        staging.OnJournaled(size, inline is not null);
     }
 
     /// <summary>Schedules the upload of a durable file after the write-back delay (now, when <paramref name="immediately"/>).</summary>
@@ -528,6 +530,7 @@ internal sealed partial class WriteBack(
         }
 
         journal.Delete(file.Id);
+        staging.Unpin();
         if (oursMovedAside)
         {
             // The path shows their version now; our bytes live under the conflict name.

@@ -4,7 +4,9 @@ namespace BucketMount.Engine.Writing;
 
 /// <summary>
 /// A closed file waiting for upload, written durably before close returns: enough to finish the upload after a
-/// crash. The staging file it names is whole (every byte present) and fsynced.
+/// crash. The staging file it names is whole (every byte present) and fsynced, and its first <see cref="Size"/>
+/// bytes stay as they are while the record is pending: a later change goes to a new staging file
+/// (<see cref="StagingFile.ForChange"/>), so a crash mid-rewrite recovers what close returned for.
 /// </summary>
 public sealed record JournalRecord
 {

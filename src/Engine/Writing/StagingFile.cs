@@ -12,7 +12,7 @@ namespace BucketMount.Engine.Writing;
 /// (ext4 inode allocation among recently deleted inodes, mostly). Past that it moves to a sparse file in the
 /// cache directory for good. Positional I/O only, so readers and the uploader never share a position.
 /// </summary>
-public sealed class StagingFile : IDisposable
+public sealed partial class StagingFile : IDisposable
 {
     /// <summary>How far into the file content may lie and stay in memory: the journal's inline limit.</summary>
     public const int MemoryLimit = UploadJournal.InlineContentBytes;
@@ -55,8 +55,27 @@ public sealed class StagingFile : IDisposable
             return new StagingFile(path, null);
         }
 
-        var staging = new StagingFile(path, File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete));
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+        try
+        {
+            // Writes past the record's size (appends after it was written) may have reached the file before the
+            // crash: they are not content, and must not show if the file grows again.
+            if (RandomAccess.GetLength(handle) > length)
+            {
+                RandomAccess.SetLength(handle, length);
+            }
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+
+        var staging = new StagingFile(path, handle);
         staging._present.Add(0, length);
+
+        // The journal record that brought it back names this file until its upload is done.
+        staging._pinnedLength = length;
         return staging;
     }
 
@@ -217,12 +236,16 @@ public sealed class StagingFile : IDisposable
 
     public void Dispose()
     {
+        StagingFile? replaced;
         lock (_gate)
         {
             _handle?.Dispose();
             _memory = [];
             _memoryLength = 0;
+            replaced = _replaced;
         }
+
+        replaced?.Dispose();
     }
 
     /// <summary>
@@ -235,11 +258,15 @@ public sealed class StagingFile : IDisposable
         lock (_gate)
         {
             _nameless = true;
+            _pinnedLength = 0;
             if (_handle is not null)
             {
                 TryDeleteName();
             }
         }
+
+        // No journal record names the copy this one replaced any more (the caller deleted it): it goes now.
+        ReleaseReplaced();
     }
 
     public void Delete()
@@ -250,6 +277,7 @@ public sealed class StagingFile : IDisposable
             onDisk = _handle is not null && !_nameless;
         }
 
+        ReleaseReplaced();
         Dispose();
         if (!onDisk)
         {
