@@ -16,17 +16,7 @@ public sealed partial class MountEngine
     {
         for (var attempt = 0; attempt < RegistryAttempts; attempt++)
         {
-            var file = _registry.GetOrAdd(path, () => new OpenFile(_registry.NextId(), path)
-            {
-                Remote = new ObjectVersion(key, current.ETag, current.Size),
-                Size = current.Size,
-                ModifiedTime = node.ModifiedTime,
-                Mode = node.Mode,
-                Uid = node.Uid,
-                Gid = node.Gid,
-                WindowsAttributes = node.WindowsAttributes,
-                CreationTime = node.CreationTime,
-            });
+            var file = _registry.GetOrAdd(path, () => OpenFile.FromStored(_registry.NextId(), path, new ObjectVersion(key, current.ETag, current.Size), node));
             if (!await TryLockUnreleasedAsync(file, cancellationToken).ConfigureAwait(false))
             {
                 continue;

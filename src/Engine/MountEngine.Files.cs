@@ -203,17 +203,7 @@ public sealed partial class MountEngine
             throw Exists(path);
         }
 
-        var existing = _registry.GetOrAdd(path, () => new OpenFile(_registry.NextId(), path)
-        {
-            Remote = new ObjectVersion(_keys.ToKey(path), node.ETag!, node.Size),
-            Size = node.Size,
-            ModifiedTime = node.ModifiedTime,
-            Mode = node.Mode,
-            Uid = node.Uid,
-            Gid = node.Gid,
-            WindowsAttributes = node.WindowsAttributes,
-            CreationTime = node.CreationTime,
-        });
+        var existing = _registry.GetOrAdd(path, () => OpenFile.FromStored(_registry.NextId(), path, new ObjectVersion(_keys.ToKey(path), node.ETag!, node.Size), node));
         return AddHandle(existing);
     }
 

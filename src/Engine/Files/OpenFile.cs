@@ -14,6 +14,19 @@ internal sealed class OpenFile(long id, string path)
 {
     public long Id { get; } = id;
 
+    /// <summary>A file as the store holds it: that version, and the attributes the store keeps with it.</summary>
+    public static OpenFile FromStored(long id, string path, ObjectVersion stored, NodeInfo node) => new(id, path)
+    {
+        Remote = stored,
+        Size = stored.Size,
+        ModifiedTime = node.ModifiedTime,
+        Mode = node.Mode,
+        Uid = node.Uid,
+        Gid = node.Gid,
+        WindowsAttributes = node.WindowsAttributes,
+        CreationTime = node.CreationTime,
+    };
+
     /// <summary>Serializes writes, truncates, renames and making the file durable.</summary>
     public SemaphoreSlim ContentLock { get; } = new(1, 1);
 
