@@ -109,6 +109,9 @@ public abstract class LifecycleTests
         var unmount = Shell.RunAsync($"{Cli.Shell} unmount '{MountPoint}'", timeout: TimeSpan.FromMinutes(3));
         await mount.WaitForErrorOutputAsync("still being written to be closed: /big.bin", TimeSpan.FromMinutes(2));
         Assert.IsFalse(unmount.IsCompleted, "unmount waits while the file is being written");
+
+        // An impatient second `unmount` waits along with the first; only --force gives up on the writer.
+        var again = Shell.RunAsync($"{Cli.Shell} unmount '{MountPoint}'", timeout: TimeSpan.FromMinutes(3));
         Assert.IsTrue(MountProcess.IsMounted(MountPoint), "still mounted while the writer works");
 
         await File.WriteAllTextAsync(Path.Combine(Flags, "finish"), "");
@@ -117,6 +120,8 @@ public abstract class LifecycleTests
         var (code, output, error) = await unmount;
         Assert.AreEqual(0, code, error + output);
         StringAssert.Contains(output, "every change is in the store");
+        var second = await again;
+        Assert.AreEqual(0, second.ExitCode, second.Error + second.Output);
         Assert.AreEqual(ExpectedSha(8, 24), await StoredShaAsync(remote, "big.bin"), "the whole file is stored");
         Assert.AreEqual(0, (await mount.ExitAsync(TimeSpan.FromMinutes(1))).Code);
     }

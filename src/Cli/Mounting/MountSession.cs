@@ -69,12 +69,12 @@ internal sealed class MountSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// Asks the session to end (as Ctrl+C does). Forced, or asked again while it already ends, it stops waiting for
-    /// uploads and programs and leaves what is pending in the cache's journal.
+    /// Asks the session to end (an `unmount` request). Forced, it stops waiting for uploads and programs and leaves
+    /// what is pending in the cache's journal; a second plain request just waits along with the first.
     /// </summary>
     public void RequestStop(bool force = false)
     {
-        if (force || _stop.Task.IsCompleted)
+        if (force)
         {
             _force.Cancel();
         }
@@ -176,10 +176,11 @@ internal sealed class MountSession : IAsyncDisposable
         return code;
     }
 
+    /// <summary>Ctrl+C or SIGTERM: the first starts the unmount, a second one while it waits forces it.</summary>
     private void OnSignal(PosixSignalContext context)
     {
         context.Cancel = true;
-        RequestStop();
+        RequestStop(force: _stop.Task.IsCompleted);
     }
 
     private sealed class DrainToUploads(IProgress<DrainProgress> progress) : IProgress<UploadProgress>
