@@ -147,9 +147,10 @@ public sealed class DiskBlockCache : IDisposable
                 AddLocked(name, block.Index);
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A full or failing cache disk costs speed, never correctness: the block is simply not cached.
+            // A full or failing cache disk costs speed, never correctness: the block is simply not cached, and its
+            // reserved room is given back.
             lock (_gate)
             {
                 _bytes -= _blockSize;
