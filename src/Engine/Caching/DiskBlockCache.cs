@@ -1,25 +1,32 @@
-using System.Buffers.Binary;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Win32.SafeHandles;
 
 namespace BucketMount.Engine.Caching;
 
 /// <summary>
-/// Clean blocks on local disk, surviving restarts: one sparse file per object version (named by a hash of key and
-/// ETag) holding its blocks at their offsets, and beside it a map of which blocks are present. When the cache
-/// outgrows its budget, the least recently used versions are removed whole. Dirty data never lives here (it is in
-/// staging files), so eviction can only ever drop clean, re-fetchable bytes.
+/// Clean blocks on local disk, surviving restarts: one file per cached block, named by a hash of the object version
+/// (key, ETag, size) and the block's index. The budget is a hard cap on those files: room for a block is made
+/// (least recently used blocks first, of any version, the one being read included) before its bytes are written,
+/// so reading an object far larger than the budget keeps the folder within it. Dirty data never lives here (it is
+/// in staging files), so eviction can only ever drop clean, re-fetchable bytes.
 /// </summary>
 public sealed class DiskBlockCache : IDisposable
 {
+    private const string BlockSuffix = ".block";
+    private const string PartialSuffix = ".partial";
+
     private readonly string _folder;
     private readonly int _blockSize;
     private readonly long _budgetBytes;
     private readonly object _gate = new();
-    private readonly Dictionary<string, CachedVersion> _versions = new(StringComparer.Ordinal);
+
+    // Every cached block, least recently used first, and the same nodes by version and index.
+    private readonly LinkedList<CachedBlock> _lru = new();
+    private readonly Dictionary<string, Dictionary<long, LinkedListNode<CachedBlock>>> _versions = new(StringComparer.Ordinal);
+
+    // Cached blocks plus blocks being written: a write reserves its room first, so this never exceeds the budget.
     private long _bytes;
-    private long _clock;
 
     public DiskBlockCache(string folder, int blockSize, long budgetBytes)
     {
@@ -55,20 +62,20 @@ public sealed class DiskBlockCache : IDisposable
         var name = FileName(block.Version);
         lock (_gate)
         {
-            if (!_versions.TryGetValue(name, out var version) || !version.Present.Contains(block.Index))
+            if (FindLocked(name, block.Index) is not { } node)
             {
                 return false;
             }
 
-            version.LastUse = ++_clock;
+            TouchLocked(node);
         }
 
-        // Read outside the lock: readers of different blocks never wait for each other's disk I/O. A version
-        // evicted meanwhile is either still readable through the open handle or gone, which is just a miss.
+        // Read outside the lock: readers of different blocks never wait for each other's disk I/O. A block evicted
+        // meanwhile is either still readable through the open handle or gone, which is just a miss.
         try
         {
-            using var handle = File.OpenHandle(DataPath(name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            return RandomAccess.Read(handle, destination, (block.Index * _blockSize) + from) == destination.Length;
+            using var handle = File.OpenHandle(BlockPath(name, block.Index), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return RandomAccess.Read(handle, destination, from) == destination.Length;
         }
         catch (IOException)
         {
@@ -87,11 +94,11 @@ public sealed class DiskBlockCache : IDisposable
         var name = FileName(block.Version);
         lock (_gate)
         {
-            return _versions.TryGetValue(name, out var version) && version.Present.Contains(block.Index);
+            return FindLocked(name, block.Index) is not null;
         }
     }
 
-    /// <summary>Stores a block just fetched from the store, evicting old versions to stay within budget.</summary>
+    /// <summary>Stores a block just fetched from the store, evicting the least recently used blocks to stay within budget.</summary>
     public void Write(BlockKey block, ReadOnlySpan<byte> data)
     {
         if (_budgetBytes < _blockSize)
@@ -100,51 +107,56 @@ public sealed class DiskBlockCache : IDisposable
         }
 
         var name = FileName(block.Version);
-        CachedVersion? version;
         lock (_gate)
         {
-            if (!_versions.TryGetValue(name, out version))
+            if (FindLocked(name, block.Index) is { } cached)
             {
-                version = new CachedVersion(name);
-                _versions[name] = version;
+                TouchLocked(cached);
+                return;
             }
 
-            version.LastUse = ++_clock;
-            if (version.Present.Contains(block.Index))
+            if (!TryReserveLocked())
             {
+                // Every byte of the budget is being written by other readers right now: this block goes uncached.
                 return;
             }
         }
 
-        // Written outside the lock, and marked present only once the bytes are on disk.
+        // Written outside the lock to a file of its own, and renamed into place (so marked present) only once its
+        // bytes are on disk: a crash leaves a partial file, which the next start deletes, never a torn block.
+        var path = BlockPath(name, block.Index);
+        var partial = $"{path}.{Guid.NewGuid():N}{PartialSuffix}";
         try
         {
-            using (var handle = File.OpenHandle(DataPath(name), FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+            using (var handle = File.OpenHandle(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                RandomAccess.Write(handle, data, block.Index * _blockSize);
+                RandomAccess.Write(handle, data, 0);
             }
 
-            Span<byte> record = stackalloc byte[8];
-            BinaryPrimitives.WriteInt64LittleEndian(record, block.Index);
-            using var map = new FileStream(MapPath(name), FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-            map.Write(record);
-        }
-        catch (IOException)
-        {
-            // A full or failing cache disk costs speed, never correctness: the block is simply not cached.
-            return;
-        }
-
-        lock (_gate)
-        {
-            if (_versions.GetValueOrDefault(name) != version || !version.Present.Add(block.Index))
+            lock (_gate)
             {
-                return;
+                if (FindLocked(name, block.Index) is not null)
+                {
+                    // Another reader cached the same block meanwhile.
+                    _bytes -= _blockSize;
+                    TryDelete(partial);
+                    return;
+                }
+
+                File.Move(partial, path, overwrite: true);
+                AddLocked(name, block.Index);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A full or failing cache disk costs speed, never correctness: the block is simply not cached, and its
+            // reserved room is given back.
+            lock (_gate)
+            {
+                _bytes -= _blockSize;
             }
 
-            version.Bytes += _blockSize;
-            _bytes += _blockSize;
-            EvictLocked(keep: name);
+            TryDelete(partial);
         }
     }
 
@@ -153,10 +165,12 @@ public sealed class DiskBlockCache : IDisposable
     {
         lock (_gate)
         {
-            var name = FileName(version);
-            if (_versions.Remove(name, out var cached))
+            if (_versions.TryGetValue(FileName(version), out var blocks))
             {
-                DeleteFilesLocked(cached);
+                foreach (var node in blocks.Values.ToList())
+                {
+                    EvictLocked(node);
+                }
             }
         }
     }
@@ -165,63 +179,98 @@ public sealed class DiskBlockCache : IDisposable
     {
     }
 
-    private void EvictLocked(string keep)
+    /// <summary>Makes room for one block, evicting from the least recently used end; false when it cannot.</summary>
+    private bool TryReserveLocked()
     {
-        while (_bytes > _budgetBytes)
+        while (_bytes + _blockSize > _budgetBytes && _lru.First is { } oldest)
         {
-            var oldest = _versions.Values.Where(v => v.Name != keep).MinBy(v => v.LastUse);
-            if (oldest is null)
-            {
-                return;
-            }
-
-            _versions.Remove(oldest.Name);
-            DeleteFilesLocked(oldest);
+            EvictLocked(oldest);
         }
+
+        if (_bytes + _blockSize > _budgetBytes)
+        {
+            return false;
+        }
+
+        _bytes += _blockSize;
+        return true;
     }
 
-    private void DeleteFilesLocked(CachedVersion version)
+    private LinkedListNode<CachedBlock>? FindLocked(string name, long index) =>
+        _versions.TryGetValue(name, out var blocks) && blocks.TryGetValue(index, out var node) ? node : null;
+
+    private void TouchLocked(LinkedListNode<CachedBlock> node)
     {
-        _bytes -= version.Bytes;
-        TryDelete(DataPath(version.Name));
-        TryDelete(MapPath(version.Name));
+        _lru.Remove(node);
+        _lru.AddLast(node);
+    }
+
+    /// <summary>Records a block whose room is already counted in <see cref="_bytes"/>.</summary>
+    private void AddLocked(string name, long index)
+    {
+        if (!_versions.TryGetValue(name, out var blocks))
+        {
+            blocks = [];
+            _versions[name] = blocks;
+        }
+
+        blocks[index] = _lru.AddLast(new CachedBlock(name, index));
+    }
+
+    private void EvictLocked(LinkedListNode<CachedBlock> node)
+    {
+        var block = node.Value;
+        _lru.Remove(node);
+        var blocks = _versions[block.Version];
+        blocks.Remove(block.Index);
+        if (blocks.Count == 0)
+        {
+            _versions.Remove(block.Version);
+        }
+
+        _bytes -= _blockSize;
+        TryDelete(BlockPath(block.Version, block.Index));
     }
 
     private void LoadExisting()
     {
-        // Oldest-written first, so the least recently used of the last run are evicted first.
-        foreach (var map in new DirectoryInfo(_folder).EnumerateFiles("*.map").OrderBy(f => f.LastWriteTimeUtc))
+        var folder = new DirectoryInfo(_folder);
+        foreach (var file in folder.EnumerateFiles())
         {
-            var name = Path.GetFileNameWithoutExtension(map.Name);
-            if (!File.Exists(DataPath(name)))
+            // Partial writes of a crashed run, and the one-sparse-file-per-version layout of earlier versions.
+            if (!file.Name.EndsWith(BlockSuffix, StringComparison.Ordinal))
             {
-                TryDelete(map.FullName);
-                continue;
+                TryDelete(file.FullName);
             }
-
-            var version = new CachedVersion(name) { LastUse = ++_clock };
-            var bytes = File.ReadAllBytes(map.FullName);
-            for (var i = 0; i + 8 <= bytes.Length; i += 8)
-            {
-                version.Present.Add(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(i)));
-            }
-
-            version.Bytes = (long)version.Present.Count * _blockSize;
-            _bytes += version.Bytes;
-            _versions[name] = version;
         }
 
+        // Oldest-written first, so the least recently used of the last run are evicted first.
         lock (_gate)
         {
-            EvictLocked(keep: "");
+            foreach (var file in folder.EnumerateFiles("*" + BlockSuffix).OrderBy(f => f.LastWriteTimeUtc))
+            {
+                var parts = file.Name[..^BlockSuffix.Length].Split('.');
+                if (parts.Length != 2 || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var index) || file.Length > _blockSize)
+                {
+                    TryDelete(file.FullName);
+                    continue;
+                }
+
+                _bytes += _blockSize;
+                AddLocked(parts[0], index);
+            }
+
+            // The budget may have shrunk since the last run.
+            while (_bytes > _budgetBytes && _lru.First is { } oldest)
+            {
+                EvictLocked(oldest);
+            }
         }
     }
 
     private int BlockLength(BlockKey block) => (int)Math.Min(_blockSize, block.Version.Size - (block.Index * _blockSize));
 
-    private string DataPath(string name) => Path.Combine(_folder, name + ".data");
-
-    private string MapPath(string name) => Path.Combine(_folder, name + ".map");
+    private string BlockPath(string name, long index) => Path.Combine(_folder, $"{name}.{index.ToString(CultureInfo.InvariantCulture)}{BlockSuffix}");
 
     // Readers ask about one version many times in a row (read-ahead checks every block of its window): the
     // last name each thread computed saves hashing again.
@@ -251,14 +300,5 @@ public sealed class DiskBlockCache : IDisposable
         }
     }
 
-    private sealed class CachedVersion(string name)
-    {
-        public string Name { get; } = name;
-
-        public HashSet<long> Present { get; } = [];
-
-        public long Bytes { get; set; }
-
-        public long LastUse { get; set; }
-    }
+    private sealed record CachedBlock(string Version, long Index);
 }

@@ -13,9 +13,11 @@ public sealed class MetadataCache : IDisposable
     private static readonly object Negative = new();
     private readonly MemoryCache _cache;
     private readonly TimeSpan _ttl;
+    private readonly ChangeMarkers _changes;
 
     // Counts the engine's own changes. A store answer is cached only if nothing it covers changed locally after the
     // query began: a HEAD or LIST sent just before our upload landed must not overwrite what the upload recorded.
+    // The markers live outside the size-limited cache (which drops entries when full) in _changes.
     private long _sequence;
     private long _clearedAt;
 
@@ -23,6 +25,10 @@ public sealed class MetadataCache : IDisposable
     {
         _ttl = ttl;
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = maxEntries, CompactionPercentage = 0.25 });
+
+        // Markers of the changes of the last TTL (a minute at least), up to as many as the cache has entries: older
+        // ones only matter to queries that ran longer than that, whose answers are then simply not cached.
+        _changes = new ChangeMarkers(Math.Max(maxEntries, 1024), ttl > TimeSpan.FromMinutes(1) ? ttl : TimeSpan.FromMinutes(1));
     }
 
     public DirectoryListing? GetListing(string directory) =>
@@ -205,17 +211,11 @@ public sealed class MetadataCache : IDisposable
 
     private void MarkListingChanged(string directory) => Mark("l:" + directory, Interlocked.Increment(ref _sequence));
 
-    private void Mark(string marker, long sequence)
-    {
-        if (_ttl > TimeSpan.Zero)
-        {
-            _cache.Set(marker, sequence, Entry(1));
-        }
-    }
+    // Marked even without a TTL: the last known answers, which never expire, must not take a stale answer either.
+    private void Mark(string marker, long sequence) => _changes.Mark(marker, sequence);
 
-    // A marker older than the TTL has expired, and so has any answer a query that old could have cached.
     private bool ChangedSince(string marker, long stamp) =>
-        Interlocked.Read(ref _clearedAt) > stamp || (_cache.TryGetValue(marker, out long changedAt) && changedAt > stamp);
+        Interlocked.Read(ref _clearedAt) > stamp || _changes.ChangedSince(marker, stamp);
 
     public KnownAttributes? GetAttributes(string key, string etag) => _cache.Get<KnownAttributes>("a:" + key + "\n" + etag);
 
