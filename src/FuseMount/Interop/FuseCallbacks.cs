@@ -199,7 +199,7 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Open(PathOf(path), info, create: false, 0);
+            return Fs.Open(PathOf(path), info);
         }
         catch (Exception e)
         {
@@ -212,7 +212,8 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Open(PathOf(path), info, create: true, mode);
+            var caller = FuseNative.FuseGetContext();
+            return Fs.Create(PathOf(path), info, mode, caller->Uid, caller->Gid);
         }
         catch (Exception e)
         {
