@@ -31,6 +31,8 @@ public static class NtStatus
     public const int NameTooLong = unchecked((int)0xC0000106);
     public const int CannotDelete = unchecked((int)0xC0000121);
     public const int IoDeviceError = unchecked((int)0xC0000185);
+    public const int TooManyOpenedFiles = unchecked((int)0xC000011F);
+    public const int InsufficientResources = unchecked((int)0xC000009A);
     public const int RetryableNetworkError = unchecked((int)0xC00000C4); // STATUS_UNEXPECTED_NETWORK_ERROR
 
     public static int From(FsError error) => error switch
@@ -50,6 +52,8 @@ public static class NtStatus
         FsError.BadHandle => InvalidHandle,
         FsError.IoError => IoDeviceError,
         FsError.Unavailable => RetryableNetworkError,
+        FsError.TooManyOpenFiles => TooManyOpenedFiles,
+        FsError.SystemTooManyOpenFiles => InsufficientResources,
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, "an engine error without an NTSTATUS: add it to NtStatus.From."),
     };
 

@@ -166,7 +166,7 @@ public sealed partial class MountEngine
         }
         catch (IOException e)
         {
-            throw new FileSystemException(FsError.NoSpace, file.Path, "the cache disk refused the write: " + e.Message, e);
+            throw CacheDiskError(file.Path, "the cache disk refused the write", e);
         }
         finally
         {
@@ -258,7 +258,7 @@ public sealed partial class MountEngine
         }
         catch (IOException e)
         {
-            throw new FileSystemException(FsError.NoSpace, file.Path, "the cache disk could not keep the file: " + e.Message, e);
+            throw CacheDiskError(file.Path, "the cache disk could not keep the file", e);
         }
     }
 }

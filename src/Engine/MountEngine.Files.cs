@@ -21,7 +21,17 @@ public sealed partial class MountEngine
             RequireWritable(path);
         }
 
-        var file = await FindOrCreateAsync(path, flags, cancellationToken).ConfigureAwait(false);
+        OpenFile file;
+        try
+        {
+            file = await FindOrCreateAsync(path, flags, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            // A new file's staging file could not be created: out of descriptors or of disk.
+            throw CacheDiskError(path, "the cache disk could not hold the new file", e);
+        }
+
         var handle = new FileHandle(this, file, flags, new ReadAheadState(2L * _options.BlockSize, Math.Min(_options.MaxReadAhead, _options.MemoryCacheBytes / 4)));
         if (flags.HasFlag(OpenFlags.Truncate) && flags.HasFlag(OpenFlags.Write))
         {

@@ -164,7 +164,7 @@ public sealed partial class MountEngine
         }
         catch (IOException e)
         {
-            throw new FileSystemException(FsError.NoSpace, path, "the cache disk could not keep the open file's copy: " + e.Message, e);
+            throw CacheDiskError(path, "the cache disk could not keep the open file's copy", e);
         }
         finally
         {

@@ -2,7 +2,11 @@ using BucketMount.Engine;
 
 namespace BucketMount.Fuse;
 
-/// <summary>The one mapping from engine errors to Linux errno values; a test walks every <see cref="FsError"/>.</summary>
+/// <summary>
+/// The one mapping from engine errors to Linux errno values; tests/FuseMount.Tests walks every <see cref="FsError"/>.
+/// An error this table does not know answers EIO (logged once per kind): it runs inside libfuse's callbacks, where
+/// an exception would end the whole process.
+/// </summary>
 public static class Errno
 {
     public const int EPERM = 1;
@@ -16,6 +20,8 @@ public static class Errno
     public const int ENOTDIR = 20;
     public const int EISDIR = 21;
     public const int EINVAL = 22;
+    public const int ENFILE = 23;
+    public const int EMFILE = 24;
     public const int ENOSPC = 28;
     public const int EROFS = 30;
     public const int ENAMETOOLONG = 36;
@@ -43,6 +49,14 @@ public static class Errno
         FsError.IoError => EIO,
         // EIO, not EAGAIN: programs retry EAGAIN at once in a loop; our retries are already spent.
         FsError.Unavailable => EIO,
-        _ => throw new ArgumentOutOfRangeException(nameof(error), error, "an engine error without an errno: add it to Errno.From."),
+        FsError.TooManyOpenFiles => EMFILE,
+        FsError.SystemTooManyOpenFiles => ENFILE,
+        _ => Unmapped(error),
     };
+
+    private static int Unmapped(FsError error)
+    {
+        FuseErrorLog.Once($"errno:{error}", $"the engine reported an error this mount has no errno for ({error}); programs see EIO (input/output error). Please report it.");
+        return EIO;
+    }
 }

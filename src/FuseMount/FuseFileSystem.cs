@@ -84,24 +84,42 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         return 0;
     }
 
-    public int Open(string path, FuseFileInfo* info, bool create, uint mode)
+    public int Open(string path, FuseFileInfo* info)
     {
-        var flags = ToOpenFlags(info->Flags, create);
+        var flags = ToOpenFlags(info->Flags, create: false);
 
         // An unlinked file's hidden name is opened only through /proc/self/fd/N of a handle: a handle on that file.
-        // Only an open that changes nothing may be abandoned on interrupt; its late handle is released.
-        var handle = !create && _unlinked.TryGetValue(path, out var unlinked)
-            ? Wait(unlinked.ReopenAsync(flags, CancellationToken.None))
-            : create || (flags & (OpenFlags.Write | OpenFlags.Truncate)) != 0
-                ? Wait(engine.OpenAsync(path, flags, CancellationToken.None))
-                : InterruptibleWait.Run(ct => engine.OpenAsync(path, flags, ct), options.OperationTimeout,
-                    abandoned: late => _ = late.ReleaseAsync(CancellationToken.None));
-        if (create)
+        // Only an open that changes nothing may be abandoned on interrupt; any open abandoned (interrupt or timeout)
+        // is cancelled, and a handle it still returns late is released: nobody will ever close it, and a file with
+        // an open handle is never uploaded.
+        var handle = _unlinked.TryGetValue(path, out var unlinked)
+            ? WaitForHandle(ct => unlinked.ReopenAsync(flags, ct), interruptible: false)
+            : WaitForHandle(ct => engine.OpenAsync(path, flags, ct), interruptible: (flags & (OpenFlags.Write | OpenFlags.Truncate)) == 0);
+        return Register(path, info, handle);
+    }
+
+    /// <summary>create(): the file and its mode and owner (the caller's <paramref name="uid"/> and <paramref name="gid"/>).</summary>
+    public int Create(string path, FuseFileInfo* info, uint mode, uint uid, uint gid)
+    {
+        var flags = ToOpenFlags(info->Flags, create: true);
+        var handle = WaitForHandle(ct => engine.OpenAsync(path, flags, ct), interruptible: false);
+        try
         {
-            var context = FuseNative.FuseGetContext();
-            Wait(engine.SetAttributesAsync(path, new AttributeChanges { Mode = (int)(FileType | (mode & 0xFFF)), Uid = (int)context->Uid, Gid = (int)context->Gid }, CancellationToken.None));
+            Wait(engine.SetAttributesAsync(path, new AttributeChanges { Mode = (int)(FileType | (mode & 0xFFF)), Uid = (int)uid, Gid = (int)gid }, CancellationToken.None));
+        }
+        catch
+        {
+            // The caller hears that create failed and never closes this handle: release it before answering, or the
+            // new file stays open for good and is never uploaded.
+            ReleaseAbandoned(handle);
+            throw;
         }
 
+        return Register(path, info, handle);
+    }
+
+    private int Register(string path, FuseFileInfo* info, FileHandle handle)
+    {
         if (KeepsPageCache(path, handle))
         {
             info->Bits |= FuseFileInfo.KeepCache;
@@ -112,6 +130,31 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         info->Fh = id;
         return 0;
     }
+
+    /// <summary>An open's wait: cancelled on timeout (and on interrupt when it changes nothing), a late handle released.</summary>
+    private FileHandle WaitForHandle(Func<CancellationToken, Task<FileHandle>> open, bool interruptible) =>
+        InterruptibleWait.Run(open, options.OperationTimeout, abandoned: ReleaseLate, interruptible: interruptible);
+
+    /// <summary>Releases a handle no program holds, here at the callback's entry; a failure is logged, not answered (the answer is already an error).</summary>
+    private void ReleaseAbandoned(FileHandle handle)
+    {
+        try
+        {
+            Wait(handle.ReleaseAsync(CancellationToken.None));
+        }
+        catch (Exception e)
+        {
+            LogFailedRelease(handle, e);
+        }
+    }
+
+    /// <summary>Releases the handle of an open that finished after its caller was answered (on a pool thread: no blocking).</summary>
+    private static void ReleaseLate(FileHandle handle) =>
+        _ = handle.ReleaseAsync(CancellationToken.None).ContinueWith(
+            t => LogFailedRelease(handle, t.Exception!.GetBaseException()), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    private static void LogFailedRelease(FileHandle handle, Exception error) =>
+        FuseErrorLog.Once("release-abandoned", $"{handle.Path}: releasing the handle of an open that had failed also failed: {error.Message}");
 
     /// <summary>
     /// True when the kernel may keep the file's page cache from the last open: a read-only open of the same stored

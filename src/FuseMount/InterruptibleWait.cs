@@ -19,39 +19,45 @@ internal static class InterruptibleWait
     private static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// Waits for <paramref name="start"/>'s task. On interrupt: cancels it; when <paramref name="awaitAfterCancel"/>
-    /// waits for it to stop (it writes into a lent buffer), else leaves it to finish alone and hands a late result
-    /// to <paramref name="abandoned"/> (to release a handle nobody will use).
+    /// Waits for <paramref name="start"/>'s task. On interrupt (when <paramref name="interruptible"/>) or timeout:
+    /// cancels it; when <paramref name="awaitAfterCancel"/> waits for it to stop (it writes into a lent buffer),
+    /// else leaves it to finish alone and hands a late result to <paramref name="abandoned"/> (to release a handle
+    /// nobody will use: the caller was told the call failed and will never close it).
     /// </summary>
-    public static T Run<T>(Func<CancellationToken, Task<T>> start, TimeSpan timeout, bool awaitAfterCancel = false, Action<T>? abandoned = null)
+    public static T Run<T>(Func<CancellationToken, Task<T>> start, TimeSpan timeout, bool awaitAfterCancel = false, Action<T>? abandoned = null, bool interruptible = true)
     {
         using var cancel = new CancellationTokenSource();
         var task = start(cancel.Token);
         var began = Stopwatch.GetTimestamp();
         while (!Finished(task, Slice))
         {
-            if (Interrupted())
+            if (interruptible && Interrupted())
             {
-                cancel.Cancel();
-                if (awaitAfterCancel)
-                {
-                    Finished(task, timeout);
-                }
-                else if (abandoned is not null)
-                {
-                    _ = task.ContinueWith(t => abandoned(t.Result), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-                }
-
+                GiveUp(task, cancel, timeout, awaitAfterCancel, abandoned);
                 throw new RequestInterruptedException();
             }
 
             if (Stopwatch.GetElapsedTime(began) > timeout)
             {
+                GiveUp(task, cancel, timeout, awaitAfterCancel, abandoned);
                 throw new TimeoutException($"the operation did not finish within {timeout.TotalSeconds:0} s.");
             }
         }
 
         return task.GetAwaiter().GetResult();
+    }
+
+    private static void GiveUp<T>(Task<T> task, CancellationTokenSource cancel, TimeSpan timeout, bool awaitAfterCancel, Action<T>? abandoned)
+    {
+        cancel.Cancel();
+        if (awaitAfterCancel)
+        {
+            Finished(task, timeout);
+        }
+        else if (abandoned is not null)
+        {
+            _ = task.ContinueWith(t => abandoned(t.Result), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
     }
 
     private static bool Finished(Task task, TimeSpan wait)

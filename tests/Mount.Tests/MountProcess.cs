@@ -40,7 +40,25 @@ internal sealed class MountProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public static async Task<MountProcess> StartAsync(string remote, string mountPoint, string cacheDirectory, params string[] extra)
+    public static Task<MountProcess> StartAsync(string remote, string mountPoint, string cacheDirectory, params string[] extra) =>
+        StartAsync(Cli.StartInfo(new[] { "mount", remote, mountPoint, "--cache-dir", cacheDirectory }.Concat(extra)), mountPoint);
+
+    /// <summary>The mount started as a shell with `ulimit -Sn <paramref name="softOpenFiles"/>` would start it (through prlimit).</summary>
+    public static Task<MountProcess> StartWithOpenFileLimitAsync(int softOpenFiles, string remote, string mountPoint, string cacheDirectory)
+    {
+        var cli = Cli.StartInfo(["mount", remote, mountPoint, "--cache-dir", cacheDirectory]);
+        var info = new ProcessStartInfo("prlimit") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add($"--nofile={softOpenFiles}:");
+        info.ArgumentList.Add(cli.FileName);
+        foreach (var argument in cli.ArgumentList)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        return StartAsync(info, mountPoint);
+    }
+
+    private static async Task<MountProcess> StartAsync(ProcessStartInfo info, string mountPoint)
     {
         if (!IsMounted(mountPoint))
         {
@@ -48,7 +66,6 @@ internal sealed class MountProcess : IAsyncDisposable
             Directory.CreateDirectory(mountPoint);
         }
 
-        var info = Cli.StartInfo(new[] { "mount", remote, mountPoint, "--cache-dir", cacheDirectory }.Concat(extra));
         var process = Process.Start(info) ?? throw new InvalidOperationException("the mount process did not start");
         var mount = new MountProcess(process, mountPoint);
         for (var i = 0; i < 300; i++)

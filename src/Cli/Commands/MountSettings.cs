@@ -68,7 +68,7 @@ internal sealed class MountSettings
         (parse.GetValue(Host) ?? (OperatingSystem.IsWindows() ? MountHostKind.Dokan : MountHostKind.Fuse)) switch
         {
             MountHostKind.Dokan => new DokanHostFactory(Dokan(parse), loggers),
-            _ => new FuseHostFactory(Fuse(parse)),
+            _ => new FuseHostFactory(Fuse(parse), loggers),
         };
 
     public DokanMountOptions Dokan(ParseResult parse) => new()

@@ -50,4 +50,10 @@ public enum FsError
 
     /// <summary>The store is unreachable or throttling beyond our retries, and the mount knows no answer of its own (EIO).</summary>
     Unavailable,
+
+    /// <summary>The mount process has every file descriptor its limit allows open (EMFILE): not a full disk.</summary>
+    TooManyOpenFiles,
+
+    /// <summary>The whole system's open-file table is full (ENFILE): not a full disk.</summary>
+    SystemTooManyOpenFiles,
 }

@@ -199,7 +199,7 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Open(PathOf(path), info, create: false, 0);
+            return Fs.Open(PathOf(path), info);
         }
         catch (Exception e)
         {
@@ -212,7 +212,8 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Open(PathOf(path), info, create: true, mode);
+            var caller = FuseNative.FuseGetContext();
+            return Fs.Create(PathOf(path), info, mode, caller->Uid, caller->Gid);
         }
         catch (Exception e)
         {
@@ -376,8 +377,9 @@ internal static unsafe class FuseCallbacks
         }
     }
 
+    /// <summary>The negative errno a failed callback answers; never throws (it runs inside a native callback).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int Fail(Exception error) => error switch
+    internal static int Fail(Exception error) => error switch
     {
         FileSystemException fs => -Errno.From(fs.Error),
         RequestInterruptedException => -Errno.EINTR,
@@ -387,6 +389,7 @@ internal static unsafe class FuseCallbacks
 
     private static int FailUnexpected(Exception error)
     {
+        FuseErrorLog.Once("exception:" + error.GetType().FullName, "a request failed unexpectedly and answered EIO (input/output error): " + error.Message);
         FuseMountHost.ReportUnexpected(error);
         return -Errno.EIO;
     }
