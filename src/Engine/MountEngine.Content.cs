@@ -242,8 +242,19 @@ public sealed partial class MountEngine
             return;
         }
 
-        await MakeFileDurableAsync(file, cancellationToken).ConfigureAwait(false);
-        _writeBack.Schedule(file);
+        // Scheduled even when making it durable failed (the store away, so the ranges never fetched are missing
+        // from the local copy, or the cache disk refused): the upload makes it durable first and retries until it
+        // can, so the change reaches the store once the store answers. Without this the file sat pending and
+        // unjournaled until an fsync or the unmount. The failure still propagates: the file is not yet safe from a
+        // crash, and close(2) itself already reported it from the flush before this release (docs/SEMANTICS.md).
+        try
+        {
+            await MakeFileDurableAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeBack.Schedule(file);
+        }
     }
 
     private async Task MakeDurableAsync(OpenFile file, CancellationToken cancellationToken)
