@@ -38,6 +38,7 @@ public sealed class CloseFillFailureTests
         faulty.Unreachable = true;
 
         var error = await Assert.ThrowsAsync<FileSystemException>(() => handle.ReleaseAsync(Token), "close says the file could not be kept");
+        Assert.AreEqual(FsError.Unavailable, error.Error, "the store was away (EIO through FUSE): " + error.Message);
         Assert.AreEqual(0, fx.Engine.GetStatistics().UploadsDone, "nothing uploaded while the store was away");
 
         faulty.Unreachable = false;
