@@ -27,8 +27,17 @@ public sealed record EngineOptions
     /// <summary>Bytes of clean blocks kept on disk; dirty files are never evicted and count separately.</summary>
     public long DiskCacheBytes { get; init; } = 10L * 1024 * MiB;
 
-    /// <summary>Most bytes of dirty (not yet uploaded) data the cache holds before writers get "no space".</summary>
-    public long MaxDirtyBytes { get; init; } = 50L * 1024 * MiB;
+    /// <summary>Default of <see cref="MaxDirtyBytes"/>, the one declaration the CLI option's default reads too.</summary>
+    public const long DefaultMaxDirtyBytes = 50L * 1024 * MiB;
+
+    /// <summary>The mount option that sets <see cref="MaxDirtyBytes"/> (in MiB), named by the "no space" it causes.</summary>
+    public const string MaxDirtyOption = "--max-dirty-mib";
+
+    /// <summary>
+    /// Most bytes of dirty (not yet uploaded) data the cache holds before writers get "no space": a hard cap, even
+    /// with many writers at once.
+    /// </summary>
+    public long MaxDirtyBytes { get; init; } = DefaultMaxDirtyBytes;
 
     /// <summary>Size of one ranged GET and one cache block.</summary>
     public int BlockSize { get; init; } = 1 * MiB;

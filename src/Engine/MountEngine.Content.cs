@@ -8,6 +8,9 @@ namespace BucketMount.Engine;
 
 public sealed partial class MountEngine
 {
+    /// <summary>The most dirty bytes counted at once since start, for tests of the dirty-data limit.</summary>
+    internal long PeakDirtyBytes => _counters.PeakDirtyBytes;
+
     internal async Task<int> ReadFileAsync(OpenFile file, long offset, Memory<byte> buffer, ReadAheadState readAhead, CancellationToken cancellationToken)
     {
         if (offset < 0)
@@ -82,6 +85,10 @@ public sealed partial class MountEngine
 
         RequireWritable(file.Path);
         await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // Dirty bytes this change counted before writing, not yet settled against what it really changed; given
+        // back if the change fails.
+        long reserved = 0;
         try
         {
             // Never change a file under a running upload: cancel it if it has not started, else let it finish.
@@ -105,11 +112,17 @@ public sealed partial class MountEngine
                 newSize = truncateTo ?? Math.Max(oldSize, offset + data!.Value.Length);
             }
 
+            // Reserved before the bytes are written, in one atomic step: writers on other files that checked the
+            // total and counted their bytes only after writing could together pass the limit.
             var growth = (wasDirty ? 0 : oldSize) + Math.Max(0, newSize - oldSize);
-            if (growth > 0 && _counters.DirtyBytes + growth > _options.MaxDirtyBytes)
+            if (growth > 0)
             {
-                throw new FileSystemException(FsError.NoSpace, file.Path,
-                    $"the cache holds {_counters.DirtyBytes:N0} bytes not yet uploaded, the most it may (MaxDirtyBytes); wait for uploads or raise the limit.");
+                if (!_counters.TryReserveDirty(growth, _options.MaxDirtyBytes))
+                {
+                    throw new FileSystemException(FsError.NoSpace, file.Path, DirtyLimitReached(_counters.DirtyBytes, _options.MaxDirtyBytes));
+                }
+
+                reserved = growth;
             }
 
             // A closed file waiting for its upload may be named by its journal record: a change to those bytes goes
@@ -142,7 +155,8 @@ public sealed partial class MountEngine
             var appended = truncateTo is null && offset == oldSize;
             lock (file.State)
             {
-                _counters.AddDirty(wasDirty ? newSize - file.Size : newSize);
+                _counters.AddDirty((wasDirty ? newSize - file.Size : newSize) - reserved);
+                reserved = 0;
                 file.Size = newSize;
                 file.Dirty = true;
 
@@ -170,9 +184,19 @@ public sealed partial class MountEngine
         }
         finally
         {
+            if (reserved != 0)
+            {
+                _counters.AddDirty(-reserved);
+            }
+
             file.ContentLock.Release();
         }
     }
+
+    /// <summary>Why a write got "no space" from the dirty-data budget, naming the mount option that sets it.</summary>
+    internal static string DirtyLimitReached(long dirtyBytes, long maxDirtyBytes) =>
+        $"the cache holds {dirtyBytes:N0} bytes not yet uploaded and may hold at most {maxDirtyBytes:N0} " +
+        $"({EngineOptions.MaxDirtyOption} {maxDirtyBytes / EngineOptions.MiB}); wait for uploads to finish, or mount with a larger {EngineOptions.MaxDirtyOption}.";
 
     internal async Task MakeFileDurableAsync(OpenFile file, CancellationToken cancellationToken)
     {
@@ -242,8 +266,19 @@ public sealed partial class MountEngine
             return;
         }
 
-        await MakeFileDurableAsync(file, cancellationToken).ConfigureAwait(false);
-        _writeBack.Schedule(file);
+        // Scheduled even when making it durable failed (the store away, so the ranges never fetched are missing
+        // from the local copy, or the cache disk refused): the upload makes it durable first and retries until it
+        // can, so the change reaches the store once the store answers. Without this the file sat pending and
+        // unjournaled until an fsync or the unmount. The failure still propagates: the file is not yet safe from a
+        // crash, and close(2) itself already reported it from the flush before this release (docs/SEMANTICS.md).
+        try
+        {
+            await MakeFileDurableAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeBack.Schedule(file);
+        }
     }
 
     private async Task MakeDurableAsync(OpenFile file, CancellationToken cancellationToken)

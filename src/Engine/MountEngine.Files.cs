@@ -380,8 +380,16 @@ public sealed partial class MountEngine
 
         if (file.Handles == 0)
         {
-            await _writeBack.MakeDurableLockedAsync(file, cancellationToken).ConfigureAwait(false);
-            _writeBack.Schedule(file);
+            // Its upload was cancelled above: rescheduled even when making it durable fails (a close that could not
+            // fetch the missing ranges, the store still away), or the change would wait for an fsync or the unmount.
+            try
+            {
+                await _writeBack.MakeDurableLockedAsync(file, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeBack.Schedule(file);
+            }
         }
 
         lock (file.State)

@@ -153,9 +153,11 @@ public sealed partial class MountEngine
         finally
         {
             file.ContentLock.Release();
-        }
 
-        _writeBack.Schedule(file);
+            // Its upload was stopped above: rescheduled under whichever name it has now even when the rename failed
+            // (the store away), or the change would wait for an fsync or the unmount.
+            _writeBack.Schedule(file);
+        }
     }
 
     private async Task RenameDirectoryAsync(string from, string to, CancellationToken cancellationToken)

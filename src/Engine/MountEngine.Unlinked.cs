@@ -134,7 +134,7 @@ public sealed partial class MountEngine
         if (!dirty && _counters.DirtyBytes + size > _options.MaxDirtyBytes)
         {
             throw new FileSystemException(FsError.NoSpace, path,
-                $"the file is open, and keeping its {size:N0} bytes in the cache after the unlink would pass MaxDirtyBytes ({_options.MaxDirtyBytes:N0}); close it first, or raise the limit.");
+                $"the file is open, and keeping its {size:N0} bytes in the cache after the unlink would pass the dirty-data limit ({_options.MaxDirtyBytes:N0} bytes); close it first, or mount with a larger {EngineOptions.MaxDirtyOption}.");
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(_options.BlockSize);

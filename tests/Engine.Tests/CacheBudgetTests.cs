@@ -73,7 +73,7 @@ public sealed class CacheBudgetTests
         var error = await Assert.ThrowsExactlyAsync<FileSystemException>(() => handle.WriteAsync(0, new byte[2 * MiB], Token));
 
         Assert.AreEqual(FsError.NoSpace, error.Error);
-        StringAssert.Contains(error.Message, "MaxDirtyBytes");
+        StringAssert.Contains(error.Message, "--max-dirty-mib 4", "the message names the mount option that raises the limit");
         await fx.Engine.WaitForUploadsAsync(null, Token);
         Assert.AreEqual(3L * MiB, (await fx.Store.HeadAsync("first", Token))?.Size);
     }

@@ -108,6 +108,39 @@ public sealed class MountErrorTests
     }
 
     [TestMethod]
+    public async Task A_bad_max_dirty_mib_is_refused_in_the_options_own_words()
+    {
+        foreach (var bad in new[] { "0", "-5", "lots", "1.5" })
+        {
+            // A mount point that does not exist: were the value taken, the mount would stop there, never mount.
+            var (code, error) = await CliAsync(null, "mount", "file://" + _root, Path.Combine(_root, "nope"), "--cache-dir", Path.Combine(_root, "c"), "--max-dirty-mib", bad);
+
+            Assert.AreNotEqual(0, code, error);
+            StringAssert.Contains(error, $"--max-dirty-mib '{bad}' is not a whole number of MiB from 1 to", $"for {bad}");
+            Assert.DoesNotContain("System.", error, "no .NET type in the message");
+        }
+    }
+
+    [TestMethod]
+    public async Task Max_dirty_mib_sets_the_dirty_data_limit_of_the_mount()
+    {
+        var store = Path.Combine(_root, "store");
+        Directory.CreateDirectory(store);
+        var mountPoint = Path.Combine(_root, "mnt");
+
+        // A 1 MiB limit and a long write-back delay: a 3 MiB file cannot be held for upload, a 512 KiB one can.
+        await using var mount = await MountProcess.StartAsync("file://" + store, mountPoint, Path.Combine(_root, "c"), "--max-dirty-mib", "1", "--write-back-delay", "600");
+        var (bigCode, _, bigError) = await Shell.RunAsync($"head -c 3145728 /dev/zero > '{mountPoint}/big'");
+        var (smallCode, _, smallError) = await Shell.RunAsync($"rm -f '{mountPoint}/big' && head -c 524288 /dev/zero > '{mountPoint}/small'");
+
+        Assert.AreNotEqual(0, bigCode, "a write past --max-dirty-mib fails");
+        StringAssert.Contains(bigError, "No space left on device");
+        Assert.AreEqual(0, smallCode, smallError);
+        await mount.UnmountAsync();
+        Assert.AreEqual(524288, new FileInfo(Path.Combine(store, "small")).Length);
+    }
+
+    [TestMethod]
     public async Task The_demo_mounts_a_store_writes_lists_and_reads_back_through_the_kernel()
     {
         var store = Path.Combine(_root, "demo-store");

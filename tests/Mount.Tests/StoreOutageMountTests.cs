@@ -84,6 +84,64 @@ public sealed class StoreOutageMountTests
     }
 
     [TestMethod]
+    public async Task A_change_closed_while_the_store_is_away_fails_its_close_and_reaches_the_store_when_it_returns()
+    {
+        var emulator = await Emulators.S3rver;
+        var bucket = await S3Buckets.CreateBucketAsync(emulator, Token);
+        using var s3 = S3Buckets.AdminClient(emulator);
+        var original = new byte[3 * 1024 * 1024];
+        new Random(5).NextBytes(original);
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "big.bin", InputStream = new MemoryStream(original), UseChunkEncoding = false }, Token);
+        CollectionAssert.AreEqual(original, await StoredAsync(s3, bucket, "big.bin", Token), "the store holds the seed as sent");
+        await using var proxy = SwitchableTcpProxy.Start(emulator.Port);
+        await using var mount = await MountProcess.StartAsync(Remote(bucket, proxy), MountPoint, Cache);
+        StringAssert.Contains(await Shell.MustAsync($"ls -l '{MountPoint}'"), "big.bin");
+
+        // Five bytes over the start of the file: the rest is only in the store, which close cannot reach.
+        await proxy.RefuseAsync();
+        var (code, _, error) = await Shell.RunAsync($"printf HELLO | dd of='{MountPoint}/big.bin' conv=notrunc bs=5 count=1 status=none", timeout: Bound);
+        Assert.AreNotEqual(0, code, "close reported that the change is not yet safe");
+        StringAssert.Contains(error, "Input/output error");
+
+        // The kernel sends the release after close returned; the store stays away until the mount has tried to
+        // upload the file (which the release must schedule) and failed. Without the fix no upload was ever tried.
+        var failing = DateTime.UtcNow + Bound;
+        while (await UploadFailuresAsync() == 0)
+        {
+            Assert.IsTrue(DateTime.UtcNow < failing, $"no upload of the closed file was tried within {Bound.TotalSeconds} s:\n{mount.ErrorsSoFar}");
+            await Task.Delay(100, Token);
+        }
+
+        // No fsync, no unmount: the mount keeps retrying by itself once the store answers.
+        proxy.Resume();
+        var expected = original.ToArray();
+        "HELLO"u8.CopyTo(expected);
+        var deadline = DateTime.UtcNow + Bound;
+        byte[] stored;
+        while (!(stored = await StoredAsync(s3, bucket, "big.bin", Token)).AsSpan().SequenceEqual(expected))
+        {
+            Assert.IsTrue(DateTime.UtcNow < deadline, $"the change did not reach the store within {Bound.TotalSeconds} s of its return (it holds {stored.Length:N0} bytes starting '{System.Text.Encoding.ASCII.GetString(stored, 0, 5)}'):\n{mount.ErrorsSoFar}");
+            await Task.Delay(100, Token);
+        }
+
+        await mount.UnmountAsync();
+    }
+
+    private async Task<long> UploadFailuresAsync()
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(await Shell.MustAsync($"{Cli.Shell} status '{MountPoint}' --json", timeout: Bound));
+        return json.RootElement[0].GetProperty("statistics").GetProperty("UploadFailures").GetInt64();
+    }
+
+    private static async Task<byte[]> StoredAsync(AmazonS3Client s3, string bucket, string key, CancellationToken cancellationToken)
+    {
+        using var response = await s3.GetObjectAsync(bucket, key, cancellationToken);
+        using var copy = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(copy, cancellationToken);
+        return copy.ToArray();
+    }
+
+    [TestMethod]
     public async Task A_reader_killed_while_the_store_never_answers_goes_away()
     {
         var emulator = await Emulators.S3rver;

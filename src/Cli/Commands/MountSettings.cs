@@ -17,6 +17,13 @@ internal sealed class MountSettings
 
     public Option<long> DiskCacheMiB { get; } = new("--disk-cache-mib") { Description = "Disk for cached clean file data.", DefaultValueFactory = _ => 10 * 1024 };
 
+    public Option<long> MaxDirtyMiB { get; } = new(EngineOptions.MaxDirtyOption)
+    {
+        Description = "Most written data not yet uploaded the cache may hold; past it, writes fail with \"no space left\" until uploads catch up.",
+        DefaultValueFactory = _ => EngineOptions.DefaultMaxDirtyBytes / EngineOptions.MiB,
+        CustomParser = ParseMaxDirtyMiB,
+    };
+
     public Option<int> BlockSizeKiB { get; } = new("--block-size-kib") { Description = "Size of one ranged read and cache block (power of two).", DefaultValueFactory = _ => 1024 };
 
     public Option<long> ReadAheadMiB { get; } = new("--read-ahead-mib") { Description = "Largest read-ahead of a sequential reader.", DefaultValueFactory = _ => 64 };
@@ -59,7 +66,7 @@ internal sealed class MountSettings
 
     public IEnumerable<Option> All =>
     [
-        CacheDir, MemoryCacheMiB, DiskCacheMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, WholeFileReadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
+        CacheDir, MemoryCacheMiB, DiskCacheMiB, MaxDirtyMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, WholeFileReadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
         Conflict, UploadAfterClose, ExactMtimes, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, Host, VolumeLabel, NetworkDrive, CurrentSession,
     ];
 
@@ -84,6 +91,7 @@ internal sealed class MountSettings
         CacheDirectory = parse.GetValue(CacheDir) is { Length: > 0 } dir ? Path.GetFullPath(dir) : MountedBucket.DefaultCacheDirectory(remote),
         MemoryCacheBytes = parse.GetValue(MemoryCacheMiB) * EngineOptions.MiB,
         DiskCacheBytes = parse.GetValue(DiskCacheMiB) * EngineOptions.MiB,
+        MaxDirtyBytes = parse.GetValue(MaxDirtyMiB) * EngineOptions.MiB,
         BlockSize = parse.GetValue(BlockSizeKiB) * 1024,
         MaxReadAhead = parse.GetValue(ReadAheadMiB) * EngineOptions.MiB,
         StreamSequentialReads = !parse.GetValue(ParallelReadAhead),
@@ -104,6 +112,22 @@ internal sealed class MountSettings
         Umask = ParseUmask(parse.GetValue(Umask)!),
         ReadOnly = parse.GetValue(ReadOnly),
     };
+
+    /// <summary>Largest --max-dirty-mib: 1 PiB, far past any cache disk, and safe from overflow in bytes.</summary>
+    private const long MaxDirtyMiBLimit = 1L << 30;
+
+    /// <summary>--max-dirty-mib in its own words: a whole number of MiB, at least 1 (0 would refuse every write).</summary>
+    private static long ParseMaxDirtyMiB(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = string.Join(' ', result.Tokens.Select(t => t.Value));
+        if (long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var mib) && mib is >= 1 and <= MaxDirtyMiBLimit)
+        {
+            return mib;
+        }
+
+        result.AddError($"{EngineOptions.MaxDirtyOption} '{text}' is not a whole number of MiB from 1 to {MaxDirtyMiBLimit} (the default is {EngineOptions.DefaultMaxDirtyBytes / EngineOptions.MiB}, 50 GiB).");
+        return 0;
+    }
 
     private static uint ParseUmask(string text)
     {
