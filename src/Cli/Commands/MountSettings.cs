@@ -11,11 +11,14 @@ namespace BucketMount.Cli.Commands;
 /// <summary>The mount command's options, with their defaults in one place, turned into engine and host options.</summary>
 internal sealed class MountSettings
 {
+    /// <summary>The engine's own defaults: each option shows and uses what EngineOptions declares, declared once there.</summary>
+    private static readonly EngineOptions Defaults = new() { CacheDirectory = "" };
+
     public Option<string?> CacheDir { get; } = new("--cache-dir") { Description = "Where staging files, the block cache and the upload journal live (default: under ~/.cache/bucketmount, one per remote)." };
 
-    public Option<long> MemoryCacheMiB { get; } = new("--memory-cache-mib") { Description = "Memory for cached file data.", DefaultValueFactory = _ => 64 };
+    public Option<long> MemoryCacheMiB { get; } = new("--memory-cache-mib") { Description = "Memory for cached file data.", DefaultValueFactory = _ => Defaults.MemoryCacheBytes / EngineOptions.MiB };
 
-    public Option<long> DiskCacheMiB { get; } = new("--disk-cache-mib") { Description = "Disk for cached clean file data.", DefaultValueFactory = _ => 10 * 1024 };
+    public Option<long> DiskCacheMiB { get; } = new("--disk-cache-mib") { Description = "Disk for cached clean file data.", DefaultValueFactory = _ => Defaults.DiskCacheBytes / EngineOptions.MiB };
 
     public Option<long> MaxDirtyMiB { get; } = new(EngineOptions.MaxDirtyOption)
     {
@@ -24,19 +27,19 @@ internal sealed class MountSettings
         CustomParser = ParseMaxDirtyMiB,
     };
 
-    public Option<int> BlockSizeKiB { get; } = new("--block-size-kib") { Description = "Size of one ranged read and cache block (power of two).", DefaultValueFactory = _ => 1024 };
+    public Option<int> BlockSizeKiB { get; } = new("--block-size-kib") { Description = "Size of one ranged read and cache block (power of two).", DefaultValueFactory = _ => Defaults.BlockSize / 1024 };
 
-    public Option<long> ReadAheadMiB { get; } = new("--read-ahead-mib") { Description = "Largest read-ahead of a sequential reader.", DefaultValueFactory = _ => 64 };
+    public Option<long> ReadAheadMiB { get; } = new("--read-ahead-mib") { Description = "Largest read-ahead of a sequential reader.", DefaultValueFactory = _ => Defaults.MaxReadAhead / EngineOptions.MiB };
 
     public Option<bool> ParallelReadAhead { get; } = new("--parallel-read-ahead") { Description = "Read ahead with parallel 16 MiB ranged GETs instead of one streaming GET per sequential reader (more requests; faster where one connection is slow)." };
 
-    public Option<long> WholeFileReadMiB { get; } = new("--whole-file-read-mib") { Description = "A file up to this size read at random (four cache misses) is fetched whole by one GET; 0: off.", DefaultValueFactory = _ => 256 };
+    public Option<long> WholeFileReadMiB { get; } = new("--whole-file-read-mib") { Description = "A file up to this size read at random (four cache misses) is fetched whole by one GET; 0: off.", DefaultValueFactory = _ => Defaults.WholeFileReadBytes / EngineOptions.MiB };
 
-    public Option<double> MetadataTtlSeconds { get; } = new("--metadata-ttl") { Description = "Seconds a listing or lookup is trusted before asking the store again.", DefaultValueFactory = _ => 60 };
+    public Option<double> MetadataTtlSeconds { get; } = new("--metadata-ttl") { Description = "Seconds a listing or lookup is trusted before asking the store again.", DefaultValueFactory = _ => Defaults.MetadataTtl.TotalSeconds };
 
-    public Option<double> WriteBackDelaySeconds { get; } = new("--write-back-delay") { Description = "Seconds after the last close before a changed file of up to one part is uploaded (larger files start at once).", DefaultValueFactory = _ => 0.5 };
+    public Option<double> WriteBackDelaySeconds { get; } = new("--write-back-delay") { Description = "Seconds after the last close before a changed file of up to one part is uploaded (larger files start at once).", DefaultValueFactory = _ => Defaults.WriteBackDelay.TotalSeconds };
 
-    public Option<ConflictPolicy> Conflict { get; } = new("--conflict") { Description = "When the object changed in the store since it was opened: LastWriterWins or KeepBoth.", DefaultValueFactory = _ => ConflictPolicy.LastWriterWins };
+    public Option<ConflictPolicy> Conflict { get; } = new("--conflict") { Description = "When the object changed in the store since it was opened: LastWriterWins or KeepBoth.", DefaultValueFactory = _ => Defaults.ConflictPolicy };
 
     public Option<bool> UploadAfterClose { get; } = new("--upload-after-close") { Description = "Send every file only after its last close, never part by part while it is written (a streamed file keeps the modification time it had when its first parts went)." };
 
