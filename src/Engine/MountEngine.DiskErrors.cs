@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using BucketMount.Backends.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace BucketMount.Engine;
@@ -9,10 +9,8 @@ public sealed partial class MountEngine
     private const int LinuxEmfile = 24;
     private const int WindowsTooManyOpenFiles = unchecked((int)0x80070004);
 
-    /// <summary>At most one "out of file descriptors" log line this often: every request fails alike then.</summary>
-    private static readonly TimeSpan DescriptorWarningInterval = TimeSpan.FromSeconds(30);
-
-    private long _lastDescriptorWarning = long.MinValue;
+    /// <summary>At most one "out of file descriptors" log line per kind per interval: every request fails alike then.</summary>
+    private readonly LogRateLimiter _descriptorWarnings = new(LogRateLimiter.DefaultInterval);
 
     /// <summary>
     /// The error a failed staging-file call answers. Out of file descriptors is not a full disk: it surfaces as
@@ -32,10 +30,7 @@ public sealed partial class MountEngine
             return new FileSystemException(FsError.NoSpace, path, whatFailed + ": " + error.Message, error);
         }
 
-        var now = Stopwatch.GetTimestamp();
-        var last = Interlocked.Read(ref _lastDescriptorWarning);
-        if ((last == long.MinValue || Stopwatch.GetElapsedTime(last, now) >= DescriptorWarningInterval) &&
-            Interlocked.CompareExchange(ref _lastDescriptorWarning, now, last) == last)
+        if (_descriptorWarnings.ShouldLog(kind.ToString(), out _))
         {
             _logger.LogWarning(kind == FsError.TooManyOpenFiles
                 ? "Out of file descriptors: the mount has as many files open as its limit allows (ulimit -n); each open file of the mount holds one. Files being opened or written fail with 'Too many open files' until some are closed."
