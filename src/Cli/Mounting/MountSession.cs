@@ -138,7 +138,7 @@ internal sealed class MountSession : IAsyncDisposable
 
         try
         {
-            var dropped = await _mount.FinishAsync(new DrainToUploads(progress), _force.Token);
+            var dropped = await _mount.FinishAsync(progress, _force.Token);
             if (dropped.Count > 0)
             {
                 return Report(progress, 1, $"The connection to {MountPoint} was cut while files were being written; their unfinished changes were not uploaded: {string.Join(", ", dropped)}.");
@@ -181,11 +181,6 @@ internal sealed class MountSession : IAsyncDisposable
     {
         context.Cancel = true;
         RequestStop(force: _stop.Task.IsCompleted);
-    }
-
-    private sealed class DrainToUploads(IProgress<DrainProgress> progress) : IProgress<UploadProgress>
-    {
-        public void Report(UploadProgress value) => progress.Report(new DrainProgress(value, []));
     }
 }
 

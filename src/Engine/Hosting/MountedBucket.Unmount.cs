@@ -60,13 +60,14 @@ public sealed partial class MountedBucket
     /// meanwhile, and releases the cache and the store. Returns files written and never closed (a connection cut
     /// from outside), whose unfinished changes were not uploaded.
     /// </summary>
-    public async Task<IReadOnlyList<string>> FinishAsync(IProgress<UploadProgress>? progress, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> FinishAsync(IProgress<DrainProgress>? progress, CancellationToken cancellationToken)
     {
         await _host.Stopped.WaitAsync(cancellationToken).ConfigureAwait(false);
         var dropped = _host.Close();
         try
         {
-            await Engine.ShutdownAsync(progress, cancellationToken).ConfigureAwait(false);
+            // Nobody is inside any more, so nothing is being written: the progress is the uploads'.
+            await Engine.ShutdownAsync(progress is null ? null : new UploadToDrainProgress(progress, []), cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -118,9 +118,10 @@ public sealed partial class MountedBucket : IAsyncDisposable
             return await AbandonAsync().ConfigureAwait(false);
         }
 
-        await DrainAsync(progress is null ? null : new DrainToUploadProgress(progress), cancellationToken).ConfigureAwait(false);
+        var drainProgress = progress is null ? null : new DrainToUploadProgress(progress);
+        await DrainAsync(drainProgress, cancellationToken).ConfigureAwait(false);
         var holders = Detach();
-        var dropped = await FinishAsync(progress, cancellationToken).ConfigureAwait(false);
+        var dropped = await FinishAsync(drainProgress, cancellationToken).ConfigureAwait(false);
         return new UnmountResult(holders, [], dropped);
     }
 
