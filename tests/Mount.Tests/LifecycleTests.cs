@@ -167,7 +167,7 @@ public abstract class LifecycleTests
 
         await Shell.MustAsync($"kill -INT {mount.Pid}");
         await mount.WaitForErrorOutputAsync("still being written to be closed: /slow.bin", TimeSpan.FromMinutes(2));
-        Assert.AreEqual("done\n", await CatAsync(remote, "done.txt"), "the first Ctrl+C uploads what is closed while it waits");
+        Assert.AreEqual("done\n", await WaitForStoredAsync(remote, "done.txt"), "the first Ctrl+C uploads what is closed while it waits");
         await Shell.MustAsync($"kill -INT {mount.Pid}");
 
         var (exit, errors) = await mount.ExitAsync(TimeSpan.FromMinutes(1));
@@ -286,6 +286,25 @@ public abstract class LifecycleTests
         }
 
         Assert.IsTrue(File.Exists(Path.Combine(Flags, flag)), $"the helper did not reach '{flag}' within 120 s");
+    }
+
+    /// <summary>
+    /// Waits (bounded) for an object the mount is uploading right now: its progress line can name what it waits for
+    /// before the upload it started at the same moment has landed.
+    /// </summary>
+    private static async Task<string> WaitForStoredAsync(string remote, string key)
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            if (await TryCatAsync(remote, key) is { } stored)
+            {
+                return stored;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new AssertFailedException($"'{key}' did not reach the store within 60 s");
     }
 
     private static async Task<string> CatAsync(string remote, string key) =>
