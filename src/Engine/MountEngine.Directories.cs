@@ -58,7 +58,7 @@ public sealed partial class MountEngine
         }
 
         var marker = _keys.ToDirectoryMarker(directory);
-        if (!_cache.TryGetDirectoryAttributes(marker, out _))
+        if (!_cache.TryGetDirectoryAttributes(marker, out _) && _options.MetadataTtl > TimeSpan.Zero)
         {
             // Forgotten since the change began (a directory rename clears the cache): a lookup learns the marker again.
             try
@@ -71,7 +71,13 @@ public sealed partial class MountEngine
             }
         }
 
-        if (_cache.TryGetDirectoryAttributes(marker, out var known) && known is not null)
+        if (!_cache.TryGetDirectoryAttributes(marker, out var known) && _cache.TryGetNode(directory, out var shown) && shown is { IsDirectory: true, Mode: { } mode })
+        {
+            // Its marker's record expired before its node did: a node with a stored mode came from that marker.
+            known = new KnownAttributes(shown.ModifiedTime, mode, shown.Uid, shown.Gid, shown.WindowsAttributes, shown.CreationTime);
+        }
+
+        if (known is not null)
         {
             var touched = known with { ModifiedTime = now };
             _cache.SetDirectoryAttributes(marker, touched);

@@ -188,6 +188,15 @@ internal sealed class DirectoryMarkers(IObjectStore store, MetadataCache cache, 
     {
         var info = await store.PutAsync(markerKey, Stream.Null, new PutOptions { Metadata = ObjectMetadata.Build(attributes) }, cancellationToken).ConfigureAwait(false);
         cache.SetAttributes(markerKey, info.ETag, attributes);
+        lock (_pending)
+        {
+            if (_pending.TryGetValue(markerKey, out var newer))
+            {
+                // Changed again while this write was on its way: what shows stays the newer time, written next batch.
+                cache.SetDirectoryAttributes(markerKey, newer);
+            }
+        }
+
         return info;
     }
 
