@@ -1,4 +1,5 @@
 using BucketMount.Backends;
+using BucketMount.Backends.Local;
 using BucketMount.Backends.Memory;
 
 namespace BucketMount.Engine.Tests;
@@ -30,6 +31,44 @@ public sealed class DirectoryAttributeTests
         await fx.RemountAsync();
         var listed = (await fx.Engine.ListDirectoryAsync("/", Token)).Single();
         Assert.AreEqual((DirectoryBits | 0x1C0, 1000, 100), (listed.Mode, listed.Uid, listed.Gid), "a listing shows the subdirectory's own attributes");
+    }
+
+    [TestMethod]
+    public async Task A_listing_knows_unseen_subdirectories_attributes_from_one_parallel_head_each_and_the_local_store_from_its_listing()
+    {
+        var folder = Directory.CreateTempSubdirectory("bucketmount-dirattrs-").FullName;
+        try
+        {
+            foreach (var store in new IObjectStore[] { new MemoryObjectStore(), new LocalFolderStore(folder) })
+            {
+                await using var fx = new EngineFixture(store);
+                for (var i = 0; i < 3; i++)
+                {
+                    await fx.Engine.CreateDirectoryAsync($"/d{i}", new AttributeChanges { Mode = DirectoryBits | 0x1C0 + i, Uid = 1000 + i, Gid = 7 }, Token);
+                }
+
+                await fx.RemountAsync();
+                var before = store.Counters.Snapshot();
+                var listed = await fx.Engine.ListDirectoryAsync("/", Token);
+                var heads = store.Counters.Snapshot().Since(before).Requests[RequestKind.Head];
+
+                Assert.AreEqual("d0 448 1000, d1 449 1001, d2 450 1002", string.Join(", ", listed.Select(n => $"{n.Name} {n.Mode & 0xFFF} {n.Uid}")), store.Description);
+                Assert.AreEqual(store is LocalFolderStore ? 0 : 3, heads, "the local store lists each marker with its metadata; S3 needs a HEAD per unseen one");
+
+                before = store.Counters.Snapshot();
+                await fx.Engine.ListDirectoryAsync("/", Token);
+                foreach (var node in listed)
+                {
+                    await fx.Engine.GetAttributesAsync("/" + node.Name, Token);
+                }
+
+                Assert.AreEqual(0, store.Counters.Snapshot().Since(before).Requests[RequestKind.Head], "known now: no more HEADs");
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [TestMethod]

@@ -123,6 +123,17 @@ public abstract class DirectoryAndSpecialFileMountTests
     }
 
     [TestMethod]
+    public async Task New_entries_in_a_set_group_id_directory_take_its_group_and_new_subdirectories_keep_the_bit()
+    {
+        var remote = await CreateRemoteAsync(_root);
+        await using var mount = await MountAsync(remote);
+        await Shell.MustAsync("umask 022 && mkdir -m 2775 g && chgrp 5678 g && echo x > g/f && mkdir g/sub && mkfifo g/pipe", MountPoint);
+
+        Assert.AreEqual("2755 0 5678 g/sub\n644 0 5678 g/f\n644 0 5678 g/pipe\n", await Shell.MustAsync("stat -c '%a %u %g %n' g/sub g/f g/pipe", MountPoint));
+        await mount.UnmountAsync();
+    }
+
+    [TestMethod]
     public async Task With_allow_other_the_kernel_enforces_private_and_sticky_directories_as_a_local_file_system_does()
     {
         var remote = await CreateRemoteAsync(_root);
