@@ -126,9 +126,9 @@ internal sealed class DirectoryMarkers(IObjectStore store, MetadataCache cache, 
         {
             // Stopping: the drain wrote what it could.
         }
-        catch (ObjectStoreException e)
+        catch (Exception e) when (e is ObjectStoreException or IOException or InvalidOperationException)
         {
-            // Kept pending; the next change or the drain tries again.
+            // Kept pending; the next change or the drain tries again. Nothing may escape a background task unobserved.
             logger.LogWarning("A directory's changed time could not be stored yet ({Reason}); it is tried again with the next change or at unmount.", e.Message);
         }
     }
