@@ -18,6 +18,7 @@ internal sealed class DirectoryMarkers(IObjectStore store, MetadataCache cache, 
     private readonly Dictionary<string, KnownAttributes> _pending = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private bool _scheduled;
+    private bool _disposed;
 
     /// <summary>Marker writes waiting for the next batch.</summary>
     public int PendingCount
@@ -57,6 +58,11 @@ internal sealed class DirectoryMarkers(IObjectStore store, MetadataCache cache, 
         bool schedule;
         lock (_pending)
         {
+            if (_disposed)
+            {
+                return; // After the drain: nothing is written any more.
+            }
+
             _pending[markerKey] = attributes;
             schedule = !_scheduled;
             _scheduled = true;
@@ -106,8 +112,13 @@ internal sealed class DirectoryMarkers(IObjectStore store, MetadataCache cache, 
 
     public void Dispose()
     {
+        lock (_pending)
+        {
+            _disposed = true;
+        }
+
+        // Not disposed itself: a batch still waiting holds its token, and is only cancelled.
         _stopping.Cancel();
-        _stopping.Dispose();
     }
 
     private async Task FlushAfterDelayAsync()
