@@ -154,6 +154,26 @@ public sealed class DirectoryAttributeTests
     }
 
     [TestMethod]
+    public async Task A_renamed_directory_takes_its_pending_times_along_and_leaves_no_marker_behind()
+    {
+        var store = new MemoryObjectStore();
+        await using var fx = new EngineFixture(store, o => o with { WriteBackDelay = TimeSpan.FromHours(1) });
+        await fx.Engine.CreateDirectoryAsync("/a", Token);
+        await fx.Engine.CreateDirectoryAsync("/a/b", Token);
+        await fx.Engine.SetAttributesAsync("/a/b", new AttributeChanges { ModifiedTime = DateTimeOffset.UnixEpoch.AddDays(1) }, Token);
+        await fx.Engine.CreateSymlinkAsync("/a/b/link", "target", Token);
+        var touched = (await fx.Engine.GetAttributesAsync("/a/b", Token)).ModifiedTime;
+
+        await fx.Engine.RenameAsync("/a", "/c", false, Token);
+        await fx.Engine.WaitForUploadsAsync(null, Token);
+
+        Assert.IsNull(await store.HeadAsync("a/", Token));
+        Assert.IsNull(await store.HeadAsync("a/b/", Token), "the pending time of a/b/ went with the copy, not to the old key after its delete");
+        await fx.RemountAsync();
+        Assert.AreEqual(touched, (await fx.Engine.GetAttributesAsync("/c/b", Token)).ModifiedTime);
+    }
+
+    [TestMethod]
     public async Task Fifos_sockets_and_device_nodes_are_empty_objects_whose_mode_says_the_type()
     {
         var store = new MemoryObjectStore();
