@@ -5,16 +5,93 @@ namespace BucketMount.Engine;
 public sealed partial class MountEngine
 {
     /// <summary>Creates a directory: a zero-byte "dir/" marker object, so the empty directory survives.</summary>
-    public async Task CreateDirectoryAsync(string path, CancellationToken cancellationToken)
+    public Task CreateDirectoryAsync(string path, CancellationToken cancellationToken) => CreateDirectoryAsync(path, null, cancellationToken);
+
+    /// <summary>
+    /// Creates a directory whose marker keeps <paramref name="attributes"/> (mode with its S_IFDIR bits, uid, gid: the
+    /// caller's, as mkdir gives them) and its creation time as its modification time.
+    /// </summary>
+    public async Task CreateDirectoryAsync(string path, AttributeChanges? attributes, CancellationToken cancellationToken)
     {
         path = await PrepareNewNameAsync(path, cancellationToken).ConfigureAwait(false);
         _keys.CheckPath(path, extraKeyBytes: 1);
 
-        await StoreCallAsync(path, () => _store.PutAsync(_keys.ToDirectoryMarker(path), Stream.Null, null, cancellationToken)).ConfigureAwait(false);
-        _cache.OnChanged(path, NodeInfo.Directory(FsPath.Name(path), DateTimeOffset.UtcNow));
+        var now = DateTimeOffset.UtcNow;
+        var kept = new KnownAttributes(attributes?.ModifiedTime ?? now, attributes?.Mode, attributes?.Uid, attributes?.Gid);
+        await StoreCallAsync(path, () => _directories.WriteAsync(_keys.ToDirectoryMarker(path), kept, cancellationToken)).ConfigureAwait(false);
+        _cache.OnChanged(path, NamespaceReader.ToDirectoryNode(FsPath.Name(path), kept));
 
         // A new directory is empty: no LIST is needed to show it.
         _cache.SetListing(path, new DirectoryListing([]));
+        await TouchDirectoryAsync(FsPath.Parent(path), now, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// chmod, chown, utimens of a directory: its marker is written with the whole new metadata (one PUT of the empty
+    /// marker, which also gives a directory that was only a prefix its marker). The root has no marker and keeps nothing.
+    /// </summary>
+    private async Task SetDirectoryAttributesAsync(string path, NodeInfo node, AttributeChanges changes, CancellationToken cancellationToken)
+    {
+        if (FsPath.IsRoot(path) || !changes.ChangesMetadata)
+        {
+            return;
+        }
+
+        // A directory that was only a prefix shows no time of its own: it gets the time of this change.
+        var modified = changes.ModifiedTime ?? (node.ModifiedTime == DateTimeOffset.UnixEpoch ? DateTimeOffset.UtcNow : node.ModifiedTime);
+        var kept = new KnownAttributes(modified, changes.Mode ?? node.Mode, changes.Uid ?? node.Uid, changes.Gid ?? node.Gid,
+            changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime);
+        await StoreCallAsync(path, () => _directories.WriteAsync(_keys.ToDirectoryMarker(path), kept, cancellationToken)).ConfigureAwait(false);
+        _cache.OnChanged(path, NamespaceReader.ToDirectoryNode(FsPath.Name(path), kept));
+    }
+
+    /// <summary>
+    /// An entry of <paramref name="directory"/> was added, removed or renamed: its modification time moves to
+    /// <paramref name="now"/>, as on a local file system. Shown at once; stored with the next batch of marker writes
+    /// (see <see cref="DirectoryMarkers"/>) when the directory has a marker whose metadata this mount knows.
+    /// </summary>
+    private async Task TouchDirectoryAsync(string directory, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (FsPath.IsRoot(directory))
+        {
+            return;
+        }
+
+        var marker = _keys.ToDirectoryMarker(directory);
+        if (!_cache.TryGetDirectoryAttributes(marker, out _) && _options.MetadataTtl > TimeSpan.Zero)
+        {
+            // Forgotten since the change began (a directory rename clears the cache): a lookup learns the marker again.
+            try
+            {
+                await LookupAsync(directory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (FileSystemException)
+            {
+                return; // Only its time is at stake; the change itself is done.
+            }
+        }
+
+        if (!_cache.TryGetDirectoryAttributes(marker, out var known) && _cache.TryGetNode(directory, out var shown) && shown is { IsDirectory: true, Mode: { } mode })
+        {
+            // Its marker's record expired before its node did: a node with a stored mode came from that marker.
+            known = new KnownAttributes(shown.ModifiedTime, mode, shown.Uid, shown.Gid, shown.WindowsAttributes, shown.CreationTime);
+        }
+
+        if (known is not null)
+        {
+            var touched = known with { ModifiedTime = now };
+            _cache.SetDirectoryAttributes(marker, touched);
+            _directories.WriteLater(marker, touched);
+        }
+
+        if (_cache.TryGetNode(directory, out var node) && node is { IsDirectory: true })
+        {
+            _cache.OnChanged(directory, node with { ModifiedTime = now });
+        }
+        else if (_cache.GetListing(FsPath.Parent(directory))?.Find(FsPath.Name(directory)) is { IsDirectory: true } listed)
+        {
+            _cache.OnChanged(directory, listed with { ModifiedTime = now });
+        }
     }
 
     /// <summary>Removes an empty directory; refuses one with entries (NotEmpty) and the root.</summary>
@@ -45,9 +122,12 @@ public sealed partial class MountEngine
                 }
             }
 
-            await _store.DeleteAsync(marker, cancellationToken).ConfigureAwait(false);
+            // A batched write of the marker's time must not bring it back after the delete.
+            await _directories.RunExclusiveAsync(marker, flushFirst: false, () => _store.DeleteAsync(marker, cancellationToken), cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
         _cache.OnRemoved(path);
+        _cache.SetDirectoryAttributes(marker, null);
+        await TouchDirectoryAsync(FsPath.Parent(path), DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
         await KeepParentAsync(path, cancellationToken).ConfigureAwait(false);
     }
 

@@ -78,10 +78,11 @@ public sealed partial class MountEngine
         await StoreCallAsync(path, () => _store.DeleteAsync(_keys.ToKey(path), cancellationToken)).ConfigureAwait(false);
 
         _cache.OnRemoved(path);
+        await TouchDirectoryAsync(FsPath.Parent(path), DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
         await KeepParentAsync(path, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Sets size, modification time, mode, owner or group. Directory attributes are accepted but not kept.</summary>
+    /// <summary>Sets size, modification time, mode, owner or group; a directory's are kept in its marker's metadata.</summary>
     public async Task SetAttributesAsync(string path, AttributeChanges changes, CancellationToken cancellationToken)
     {
         path = await ResolveAsync(path, cancellationToken).ConfigureAwait(false);
@@ -94,7 +95,13 @@ public sealed partial class MountEngine
                 throw new FileSystemException(FsError.IsADirectory, path, "a directory has no size to set.");
             }
 
+            await SetDirectoryAttributesAsync(path, node, changes, cancellationToken).ConfigureAwait(false);
             return;
+        }
+
+        if (node.IsSpecial && changes.Size is not null)
+        {
+            throw new FileSystemException(FsError.InvalidArgument, path, "a FIFO, socket or device node has no size to set.");
         }
 
         if (changes.Size is { } size)
@@ -129,6 +136,30 @@ public sealed partial class MountEngine
             new PutOptions { Metadata = ObjectMetadata.Build(now, SymlinkMode, null, null) }, cancellationToken)).ConfigureAwait(false);
         _cache.SetAttributes(key, info.ETag, new KnownAttributes(now, SymlinkMode, null, null));
         _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), info));
+        await TouchDirectoryAsync(FsPath.Parent(path), now, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Creates a FIFO, socket or device node (mknod) stored as s3fs stores one: an empty object whose <c>mode</c> carries
+    /// the type bits, with <c>rdev</c> for a device. Its data, if any, lives in the kernel of this machine only.
+    /// </summary>
+    public async Task CreateSpecialFileAsync(string path, int mode, long rdev, int? uid, int? gid, CancellationToken cancellationToken)
+    {
+        var kind = NodeKinds.FromMode(mode);
+        if (!NodeKinds.IsSpecial(kind))
+        {
+            throw new FileSystemException(FsError.InvalidArgument, path, "mknod makes only FIFOs, sockets and device nodes here; create files with open.");
+        }
+
+        path = await PrepareNewNameAsync(path, cancellationToken).ConfigureAwait(false);
+        var now = DateTimeOffset.UtcNow;
+        var attributes = new KnownAttributes(now, mode, uid, gid, Rdev: kind is NodeKind.CharDevice or NodeKind.BlockDevice ? rdev : null);
+        var key = _keys.ToKey(path);
+        var info = await StoreCallAsync(path, () => _store.PutAsync(key, Stream.Null, new PutOptions { Metadata = ObjectMetadata.Build(attributes) }, cancellationToken))
+            .ConfigureAwait(false);
+        _cache.SetAttributes(key, info.ETag, attributes);
+        _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), info));
+        await TouchDirectoryAsync(FsPath.Parent(path), now, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Where a symbolic link points.</summary>
@@ -180,6 +211,12 @@ public sealed partial class MountEngine
             throw new FileSystemException(FsError.IsADirectory, path, "is a directory.");
         }
 
+        if (node is { IsSpecial: true })
+        {
+            // Its object is an empty placeholder: the kernel serves a FIFO, socket or device itself, never by reading it.
+            throw new FileSystemException(FsError.NotSupported, path, "a FIFO, socket or device node is not opened as a file here.");
+        }
+
         if (node is null)
         {
             if (!flags.HasFlag(OpenFlags.Create))
@@ -203,6 +240,11 @@ public sealed partial class MountEngine
             lock (file.State)
             {
                 _cache.OnChanged(path, file.ToNode());
+            }
+
+            if (created)
+            {
+                await TouchDirectoryAsync(FsPath.Parent(path), DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
             }
 
             return AddHandle(file);
@@ -458,7 +500,7 @@ public sealed partial class MountEngine
         CancellationToken cancellationToken)
     {
         var attributes = new KnownAttributes(changes.ModifiedTime ?? node.ModifiedTime, changes.Mode ?? node.Mode, changes.Uid ?? node.Uid, changes.Gid ?? node.Gid,
-            changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime);
+            changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime, node.Rdev);
         var copied = await StoreCallAsync(path, () => SelfCopyAsync(key, current, ObjectMetadata.Build(attributes), cancellationToken)).ConfigureAwait(false);
         _cache.SetAttributes(key, copied.ETag, attributes);
         _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), copied));

@@ -54,6 +54,9 @@ public sealed partial class MountEngine
             await RenameFileAsync(from, to, source, cancellationToken).ConfigureAwait(false);
         }
 
+        var now = DateTimeOffset.UtcNow;
+        await TouchDirectoryAsync(FsPath.Parent(from), now, cancellationToken).ConfigureAwait(false);
+        await TouchDirectoryAsync(FsPath.Parent(to), now, cancellationToken).ConfigureAwait(false);
         await KeepParentAsync(from, cancellationToken).ConfigureAwait(false);
     }
 
@@ -187,6 +190,8 @@ public sealed partial class MountEngine
                 }
             }
 
+            // Pending directory times below go with the copy; none may land on an old marker after its delete.
+            await StoreCallAsync(from, () => _directories.FlushBelowAsync(fromPrefix, cancellationToken)).ConfigureAwait(false);
             var listed = new List<ListEntry>();
             await StoreCallAsync(from, async () =>
             {

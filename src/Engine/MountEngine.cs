@@ -28,6 +28,7 @@ public sealed partial class MountEngine : IAsyncDisposable
     private readonly DiskBlockCache _diskBlocks;
     private readonly ObjectReader _reader;
     private readonly WriteBack _writeBack;
+    private readonly DirectoryMarkers _directories;
     private readonly EngineCounters _counters = new();
     private readonly StoreHealth _health;
     private readonly FileStream _cacheLock;
@@ -54,6 +55,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         _stagingFolder = Path.Combine(options.CacheDirectory, "staging");
         Directory.CreateDirectory(_stagingFolder);
         var journal = new UploadJournal(Path.Combine(options.CacheDirectory, "journal"));
+        _directories = new DirectoryMarkers(store, _cache, options.WriteBackDelay, logger);
         _writeBack = new WriteBack(store, _registry, journal, _cache, _keys, _memoryBlocks, _diskBlocks, options, _counters, _health, logger);
     }
 
@@ -177,8 +179,25 @@ public sealed partial class MountEngine : IAsyncDisposable
     }
 
     /// <summary>Uploads every closed dirty file now and returns when all are in the store (without unmounting).</summary>
-    public Task WaitForUploadsAsync(IProgress<UploadProgress>? progress, CancellationToken cancellationToken) =>
-        _writeBack.FlushAllAsync(progress, cancellationToken);
+    public async Task WaitForUploadsAsync(IProgress<UploadProgress>? progress, CancellationToken cancellationToken)
+    {
+        await _writeBack.FlushAllAsync(progress, cancellationToken).ConfigureAwait(false);
+        await FlushDirectoryTimesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stores directories' changed times now instead of with their next batch; a failure is logged, not thrown (no file data is at stake).</summary>
+    private async Task FlushDirectoryTimesAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _directories.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e)
+        {
+            _health.OnFailure(e);
+            _logger.LogWarning("The changed times of {Count} director(ies) could not be stored: {Reason}", _directories.PendingCount, e.Message);
+        }
+    }
 
     /// <summary>Unmount: uploads everything pending (reporting progress), then releases the cache directory.</summary>
     public async Task ShutdownAsync(IProgress<UploadProgress>? progress, CancellationToken cancellationToken)
@@ -191,9 +210,11 @@ public sealed partial class MountEngine : IAsyncDisposable
         try
         {
             await _writeBack.FlushAllAsync(progress, cancellationToken).ConfigureAwait(false);
+            await FlushDirectoryTimesAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
+            _directories.Dispose();
             _writeBack.Shutdown();
             _health.Dispose();
             _cache.Dispose();

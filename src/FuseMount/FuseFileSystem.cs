@@ -15,7 +15,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
 {
     private const uint DirectoryType = 0x4000;
     private const uint FileType = 0x8000;
-    private const uint SymlinkType = 0xA000;
+    private const uint SetGroupId = 0x400;
     private const int RenameNoReplace = 1;
     private const int RenameExchange = 2;
     private const int AccessModeMask = 3;
@@ -105,7 +105,8 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         var handle = WaitForHandle(ct => engine.OpenAsync(path, flags, ct), interruptible: false);
         try
         {
-            Wait(engine.SetAttributesAsync(path, new AttributeChanges { Mode = (int)(FileType | (mode & 0xFFF)), Uid = (int)uid, Gid = (int)gid }, CancellationToken.None));
+            Wait(engine.SetAttributesAsync(path, new AttributeChanges { Mode = (int)(FileType | (mode & 0xFFF)), Uid = (int)uid, Gid = (int)NewEntryGroup(path, gid).Gid },
+                CancellationToken.None));
         }
         catch
         {
@@ -249,9 +250,30 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         return 0;
     }
 
-    public int MkDir(string path)
+    /// <summary>mkdir(): the directory with the mode the kernel hands over (umask applied) and the caller's <paramref name="uid"/> and <paramref name="gid"/>.</summary>
+    public int MkDir(string path, uint mode, uint uid, uint gid)
     {
-        Wait(engine.CreateDirectoryAsync(path, CancellationToken.None));
+        var (group, inherit) = NewEntryGroup(path, gid);
+        var attributes = new AttributeChanges { Mode = (int)(DirectoryType | (mode & 0xFFF) | (inherit ? SetGroupId : 0)), Uid = (int)uid, Gid = (int)group };
+        Wait(engine.CreateDirectoryAsync(path, attributes, CancellationToken.None));
+        return 0;
+    }
+
+    /// <summary>
+    /// The group of a new entry, as a local file system gives it: the caller's, or in a set-group-ID directory the
+    /// directory's (whose new subdirectories keep the bit: <paramref name="path"/>'s parent then says Inherit).
+    /// </summary>
+    private (uint Gid, bool Inherit) NewEntryGroup(string path, uint callerGid)
+    {
+        var parent = FsPath.Parent(path);
+        var node = Wait(engine.GetAttributesAsync(parent, CancellationToken.None));
+        return node is { Mode: { } mode, Gid: { } group } && (mode & SetGroupId) != 0 ? ((uint)group, true) : (callerGid, false);
+    }
+
+    /// <summary>mknod(): a FIFO, socket or device node, kept as an empty object whose mode says its type (regular files come through create).</summary>
+    public int MkNod(string path, uint mode, ulong device, uint uid, uint gid)
+    {
+        Wait(engine.CreateSpecialFileAsync(path, (int)mode, (long)device, (int)uid, (int)NewEntryGroup(path, gid).Gid, CancellationToken.None));
         return 0;
     }
 
@@ -457,12 +479,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         filler(buffer, native, stat, 0, fillDirPlus);
     }
 
-    private static uint TypeBits(NodeInfo node) => node.Kind switch
-    {
-        NodeKind.Directory => DirectoryType,
-        NodeKind.Symlink => SymlinkType,
-        _ => FileType,
-    };
+    private static uint TypeBits(NodeInfo node) => (uint)NodeKinds.TypeBits(node.Kind);
 
     private void Fill(NodeInfo node, Stat* stat, bool unlinked = false)
     {
@@ -472,6 +489,7 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         stat->NLink = node.IsDirectory ? 2UL : unlinked ? 0UL : 1UL;
         stat->Uid = node.Uid is { } uid ? (uint)uid : _uid;
         stat->Gid = node.Gid is { } gid ? (uint)gid : _gid;
+        stat->RDev = node.Rdev is { } rdev ? (ulong)rdev : 0;
         stat->Size = node.Size;
         stat->BlkSize = 4096;
         stat->Blocks = (node.Size + 511) / 512;

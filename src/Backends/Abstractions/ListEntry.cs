@@ -3,10 +3,11 @@ namespace BucketMount.Backends;
 /// <summary>One item of a listing: either an object or a common prefix (a "directory" ending in the delimiter).</summary>
 public sealed class ListEntry
 {
-    private ListEntry(string key, ObjectInfo? obj)
+    private ListEntry(string key, ObjectInfo? obj, ObjectInfo? marker = null)
     {
         Key = key;
         Object = obj;
+        Marker = marker;
     }
 
     /// <summary>The object's key, or the common prefix including its trailing delimiter.</summary>
@@ -17,9 +18,15 @@ public sealed class ListEntry
 
     public bool IsPrefix => Object is null;
 
+    /// <summary>
+    /// For a common prefix: the zero-byte object named like the prefix itself (a directory's marker "dir/"), with
+    /// its metadata, when the store can give it at no extra request (the local store); null otherwise.
+    /// </summary>
+    public ObjectInfo? Marker { get; }
+
     public static ListEntry ForObject(ObjectInfo info) => new(info.Key, info);
 
-    public static ListEntry ForPrefix(string prefix) => new(prefix, null);
+    public static ListEntry ForPrefix(string prefix, ObjectInfo? marker = null) => new(prefix, null, marker);
 
     public override string ToString() => IsPrefix ? $"{Key} (prefix)" : $"{Key} ({Object!.Size} bytes)";
 }

@@ -70,7 +70,7 @@ internal sealed class LocalListing(string root, string metaFolder, string locati
             {
                 if (dir.EnumerateFileSystemInfos().Any())
                 {
-                    entries.Add(ListEntry.ForPrefix(key + "/"));
+                    entries.Add(ListEntry.ForPrefix(key + "/", MarkerOf(dir, key + "/")));
                 }
             }
             else
@@ -108,6 +108,13 @@ internal sealed class LocalListing(string root, string metaFolder, string locati
                 objects.Add(Describe((FileInfo)item, key));
             }
         }
+    }
+
+    /// <summary>The folder's marker object ("dir/" is the file "%" in it), read with its sidecar: one small file read.</summary>
+    private ObjectInfo? MarkerOf(DirectoryInfo folder, string markerKey)
+    {
+        var marker = new FileInfo(Path.Combine(folder.FullName, LocalKeyPaths.EscapeSegment("", isTopLevel: false)));
+        return marker.Exists && marker.LinkTarget is null ? Describe(marker, markerKey) : null;
     }
 
     private static bool Skip(FileSystemInfo item, string folderKey) =>

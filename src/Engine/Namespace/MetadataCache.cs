@@ -219,8 +219,41 @@ public sealed class MetadataCache : IDisposable
 
     public KnownAttributes? GetAttributes(string key, string etag) => _cache.Get<KnownAttributes>("a:" + key + "\n" + etag);
 
-    public void SetAttributes(string key, string etag, KnownAttributes attributes) =>
+    public void SetAttributes(string key, string etag, KnownAttributes attributes)
+    {
         _cache.Set("a:" + key + "\n" + etag, attributes, new MemoryCacheEntryOptions { Size = 1 });
+        if (key.EndsWith('/'))
+        {
+            // A directory's marker: a parent's listing names the directory by its prefix, without the marker's ETag.
+            SetDirectoryAttributes(key, attributes);
+        }
+    }
+
+    /// <summary>
+    /// What a directory's marker <paramref name="markerKey"/> holds, as last seen or written by this mount within the
+    /// TTL (another mount's chmod shows once it passes): <paramref name="attributes"/> null when it has no marker (a
+    /// prefix only, default attributes). Known by path, not ETag, since a listing shows a subdirectory as a prefix.
+    /// </summary>
+    public bool TryGetDirectoryAttributes(string markerKey, out KnownAttributes? attributes)
+    {
+        attributes = null;
+        if (!_cache.TryGetValue("da:" + markerKey, out var value))
+        {
+            return false;
+        }
+
+        attributes = value as KnownAttributes;
+        return true;
+    }
+
+    /// <summary>Records what a directory's marker holds (null: no marker); see <see cref="TryGetDirectoryAttributes"/>.</summary>
+    public void SetDirectoryAttributes(string markerKey, KnownAttributes? attributes)
+    {
+        if (_ttl > TimeSpan.Zero)
+        {
+            _cache.Set("da:" + markerKey, (object?)attributes ?? Negative, Entry(1));
+        }
+    }
 
     public void Dispose() => _cache.Dispose();
 
@@ -231,4 +264,5 @@ public sealed class MetadataCache : IDisposable
 }
 
 /// <summary>File attributes that live in object metadata, remembered for one version (ETag) of one key.</summary>
-public sealed record KnownAttributes(DateTimeOffset ModifiedTime, int? Mode, int? Uid, int? Gid, int? WindowsAttributes = null, DateTimeOffset? CreationTime = null);
+public sealed record KnownAttributes(DateTimeOffset ModifiedTime, int? Mode, int? Uid, int? Gid, int? WindowsAttributes = null, DateTimeOffset? CreationTime = null,
+    long? Rdev = null);

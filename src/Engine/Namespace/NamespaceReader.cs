@@ -31,8 +31,6 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
     /// <summary>Entries a lookup-driven listing reads at most (10 pages) before giving up on that directory.</summary>
     public const int LookupListingLimit = 10_000;
 
-    private const int SymlinkTypeBits = 0xA000;
-    private const int FileTypeMask = 0xF000;
     private readonly InFlight<string, DirectoryListing?> _listings = new(StringComparer.Ordinal);
 
     public KeyMapper Keys => keys;
@@ -87,7 +85,13 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             {
                 if (keys.ToName(entry.Key[prefix.Length..^1]) is { } dirName)
                 {
-                    children[dirName] = NodeInfo.Directory(dirName, DateTimeOffset.UnixEpoch);
+                    if (entry.Marker is { } marker)
+                    {
+                        // The store listed the subdirectory's marker with its metadata (the local store does).
+                        RecordMarker(marker);
+                    }
+
+                    children[dirName] = DirectoryNode(dirName, entry.Key);
                 }
             }
             else if (keys.ToName(entry.Key[prefix.Length..]) is { } fileName && !children.ContainsKey(fileName))
@@ -106,6 +110,8 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
         {
             await FillExactTimesAsync(children, files, prefix, cancellationToken).ConfigureAwait(false);
         }
+
+        await FillDirectoryAttributesAsync(children, prefix, cancellationToken).ConfigureAwait(false);
 
         var listing = new DirectoryListing(children.Values) { Stamp = stamp };
         cache.SetListingFromStore(directory, listing);
@@ -180,9 +186,9 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
         }
 
         var headTask = store.HeadAsync(key, cancellationToken);
-        var hasChildrenTask = HasAnyKeyAsync(key + "/", cancellationToken);
-        var node = await hasChildrenTask.ConfigureAwait(false)
-            ? NodeInfo.Directory(name, DateTimeOffset.UnixEpoch)
+        var firstBelowTask = FirstKeyBelowAsync(key + "/", cancellationToken);
+        var node = await firstBelowTask.ConfigureAwait(false) is { } firstBelow
+            ? await LookedUpDirectoryAsync(name, key + "/", firstBelow, cancellationToken).ConfigureAwait(false)
             : await headTask.ConfigureAwait(false) is { } info ? ToNodeWithMetadata(name, info) : null;
         if (node?.IsDirectory == true)
         {
@@ -263,23 +269,117 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
     public NodeInfo ToNode(string name, ObjectInfo info)
     {
         var known = cache.GetAttributes(info.Key, info.ETag);
-        var kind = known?.Mode is { } mode && (mode & FileTypeMask) == SymlinkTypeBits ? NodeKind.Symlink : NodeKind.File;
+        var kind = NodeKinds.FromMode(known?.Mode);
         return new NodeInfo(name, kind, info.Size, known?.ModifiedTime ?? info.LastModified, known?.Mode, known?.Uid, known?.Gid)
         {
             ETag = info.ETag,
             WindowsAttributes = known?.WindowsAttributes,
             CreationTime = known?.CreationTime,
+            Rdev = kind is NodeKind.CharDevice or NodeKind.BlockDevice ? known?.Rdev : null,
         };
     }
 
-    private async Task<bool> HasAnyKeyAsync(string prefix, CancellationToken cancellationToken)
-    {
-        await foreach (var _ in store.ListAsync(prefix, "/", cancellationToken).ConfigureAwait(false))
+    /// <summary>
+    /// A directory as its marker's metadata says (mode, owner, time), when this mount knows it; else the defaults a
+    /// directory that is only a prefix shows.
+    /// </summary>
+    public NodeInfo DirectoryNode(string name, string markerKey) =>
+        cache.TryGetDirectoryAttributes(markerKey, out var known) && known is not null
+            ? ToDirectoryNode(name, known)
+            : NodeInfo.Directory(name, DateTimeOffset.UnixEpoch);
+
+    public static NodeInfo ToDirectoryNode(string name, KnownAttributes attributes) =>
+        new(name, NodeKind.Directory, 0, attributes.ModifiedTime, attributes.Mode, attributes.Uid, attributes.Gid)
         {
-            return true;
+            WindowsAttributes = attributes.WindowsAttributes,
+            CreationTime = attributes.CreationTime,
+        };
+
+    /// <summary>Remembers what a directory marker seen with its metadata (a HEAD, or a listing that carries metadata) holds.</summary>
+    private KnownAttributes RecordMarker(ObjectInfo marker)
+    {
+        var attributes = ObjectMetadata.Parse(marker.Metadata, marker.LastModified);
+        cache.SetAttributes(marker.Key, marker.ETag, attributes);
+        return attributes;
+    }
+
+    /// <summary>
+    /// A directory found by a lookup's LIST below its name: the first key listed is its marker when it has one (no
+    /// key below "dir/" sorts before "dir/" itself), whose metadata is known by ETag, listed (local store, Azure) or
+    /// fetched with one HEAD.
+    /// </summary>
+    private async Task<NodeInfo> LookedUpDirectoryAsync(string name, string markerKey, ListEntry firstBelow, CancellationToken cancellationToken)
+    {
+        if (firstBelow.Key != markerKey || firstBelow.Object is not { } listed)
+        {
+            cache.SetDirectoryAttributes(markerKey, null);
+            return NodeInfo.Directory(name, DateTimeOffset.UnixEpoch);
         }
 
-        return false;
+        if (cache.GetAttributes(markerKey, listed.ETag) is { } known)
+        {
+            // A version this mount knows: what it recorded since (a changed time not yet written) is newer.
+            if (cache.TryGetDirectoryAttributes(markerKey, out var latest) && latest is not null)
+            {
+                return ToDirectoryNode(name, latest);
+            }
+
+            cache.SetDirectoryAttributes(markerKey, known);
+            return ToDirectoryNode(name, known);
+        }
+
+        if (listed.Metadata is not null)
+        {
+            return ToDirectoryNode(name, RecordMarker(listed));
+        }
+
+        return await HeadMarkerAsync(name, markerKey, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<NodeInfo> HeadMarkerAsync(string name, string markerKey, CancellationToken cancellationToken)
+    {
+        if (await store.HeadAsync(markerKey, cancellationToken).ConfigureAwait(false) is { } marker)
+        {
+            return ToDirectoryNode(name, RecordMarker(marker));
+        }
+
+        cache.SetDirectoryAttributes(markerKey, null);
+        return NodeInfo.Directory(name, DateTimeOffset.UnixEpoch);
+    }
+
+    /// <summary>Most subdirectory markers a listing HEADs at once when it does not know their metadata.</summary>
+    public const int MarkerHeadParallelism = 16;
+
+    /// <summary>
+    /// Subdirectories whose markers this mount has not seen get their mode, owner and time from one HEAD each, sent in
+    /// parallel: `ls -l` and the kernel's permission checks (which take a listing's attributes with readdirplus) must
+    /// not show a private directory as 0755. A per-directory index that knows them (see MetadataCache) makes this free.
+    /// </summary>
+    private async Task FillDirectoryAttributesAsync(Dictionary<string, NodeInfo> children, string prefix, CancellationToken cancellationToken)
+    {
+        var unknown = children.Values
+            .Where(c => c.IsDirectory && !cache.TryGetDirectoryAttributes(MarkerOf(prefix, c.Name), out _))
+            .Select(c => c.Name).ToList();
+        await Parallel.ForEachAsync(unknown, new ParallelOptions { MaxDegreeOfParallelism = MarkerHeadParallelism, CancellationToken = cancellationToken }, async (name, ct) =>
+        {
+            var node = await HeadMarkerAsync(name, MarkerOf(prefix, name), ct).ConfigureAwait(false);
+            lock (children)
+            {
+                children[name] = node;
+            }
+        }).ConfigureAwait(false);
+    }
+
+    private string MarkerOf(string prefix, string name) => prefix + keys.Encoding.ToSegment(name) + "/";
+
+    private async Task<ListEntry?> FirstKeyBelowAsync(string prefix, CancellationToken cancellationToken)
+    {
+        await foreach (var entry in store.ListAsync(prefix, "/", cancellationToken).ConfigureAwait(false))
+        {
+            return entry;
+        }
+
+        return null;
     }
 
     private async Task FillExactTimesAsync(Dictionary<string, NodeInfo> children, List<ObjectInfo> files, string prefix, CancellationToken cancellationToken)

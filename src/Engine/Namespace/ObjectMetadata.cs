@@ -17,6 +17,9 @@ public static class ObjectMetadata
     /// <summary>Windows attribute bits, decimal (our own key; letters only, as Azure metadata names must be identifiers).</summary>
     public const string WindowsAttributesKey = "winattrs";
 
+    /// <summary>The device number of a character or block device node, decimal (s3fs's name).</summary>
+    public const string RdevKey = "rdev";
+
     /// <summary>Creation ("birth") time, in the mtime format; rclone's name for it.</summary>
     public const string BirthTimeKey = "btime";
 
@@ -58,6 +61,9 @@ public static class ObjectMetadata
     public static int? ParseInt(string? value) =>
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : null;
 
+    public static long? ParseLong(string? value) =>
+        long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : null;
+
     /// <summary>The metadata to store with a file's bytes.</summary>
     public static Dictionary<string, string> Build(KnownAttributes attributes)
     {
@@ -72,6 +78,11 @@ public static class ObjectMetadata
             metadata[BirthTimeKey] = FormatMtime(created);
         }
 
+        if (attributes.Rdev is { } rdev)
+        {
+            metadata[RdevKey] = rdev.ToString(CultureInfo.InvariantCulture);
+        }
+
         return metadata;
     }
 
@@ -82,7 +93,8 @@ public static class ObjectMetadata
         ParseInt(metadata?.GetValueOrDefault(UidKey)),
         ParseInt(metadata?.GetValueOrDefault(GidKey)),
         ParseInt(metadata?.GetValueOrDefault(WindowsAttributesKey)),
-        ParseMtime(metadata?.GetValueOrDefault(BirthTimeKey)));
+        ParseMtime(metadata?.GetValueOrDefault(BirthTimeKey)),
+        ParseLong(metadata?.GetValueOrDefault(RdevKey)));
 
     public static Dictionary<string, string> Build(DateTimeOffset mtime, int? mode, int? uid, int? gid)
     {

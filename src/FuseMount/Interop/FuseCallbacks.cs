@@ -79,8 +79,15 @@ internal static unsafe class FuseCallbacks
     [UnmanagedCallersOnly]
     private static int MkNod(byte* path, uint mode, ulong device)
     {
-        // Device nodes, FIFOs and sockets have no meaning in an object store; regular files come through create.
-        return -Errno.EPERM;
+        try
+        {
+            var caller = FuseNative.FuseGetContext();
+            return Fs.MkNod(PathOf(path), mode, device, caller->Uid, caller->Gid);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
     }
 
     [UnmanagedCallersOnly]
@@ -88,7 +95,8 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.MkDir(PathOf(path));
+            var caller = FuseNative.FuseGetContext();
+            return Fs.MkDir(PathOf(path), mode, caller->Uid, caller->Gid);
         }
         catch (Exception e)
         {
