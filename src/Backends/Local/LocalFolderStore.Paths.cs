@@ -23,6 +23,9 @@ public sealed partial class LocalFolderStore
         return Guard(null, () =>
         {
             var narrowed = new List<string>();
+
+            // The root itself is the user's choice of folder: made when missing, reached however its path leads.
+            Directory.CreateDirectory(Root);
             using var root = OpenRoot();
             using var system = root.OpenDirectory(LocalKeyPaths.SystemFolderName, create: true, isPrivate: true)!;
             using var meta = system.OpenDirectory(LocalKeyPaths.MetaFolderName, create: true, isPrivate: true)!;
