@@ -59,7 +59,7 @@ internal static class MountCommand
                 var options = new MountedBucketOptions { Engine = settings.Engine(parse, remote), Host = host, Credentials = credentials, Loggers = loggers };
                 NarrowPrivateFolders(options.Engine.CacheDirectory, remote, parse.GetValue(settings.LogFile), loggers.CreateLogger("BucketMount.Cli"));
                 await using var session = await MountSession.StartAsync(remote.ToString(), mountPoint, options, ct);
-                Console.Error.WriteLine($"Mounted {remote} at {session.MountPoint} (cache {session.Engine.Options.CacheDirectory}). Ctrl+C to unmount.");
+                Console.Error.WriteLine($"Mounted {UriSecrets.Redact(remote.ToString())} at {session.MountPoint} (cache {session.Engine.Options.CacheDirectory}). Ctrl+C to unmount.");
                 if (session.Engine.RecoveredPaths.Count > 0)
                 {
                     Console.Error.WriteLine($"Finishing {session.Engine.RecoveredPaths.Count} upload(s) an earlier run left in the cache.");
