@@ -74,7 +74,7 @@ internal static class MountCommand
             }
             catch (Exception e) when (e is ObjectStoreException or FileSystemException or ArgumentException or InvalidOperationException or DllNotFoundException or DirectoryNotFoundException or PlatformNotSupportedException)
             {
-                await Console.Error.WriteLineAsync("bucketmount: " + e.Message);
+                await Console.Error.WriteLineAsync("bucketmount: " + PrintableNames.EscapeControls(e.Message));
                 return 2;
             }
         }
