@@ -58,8 +58,11 @@ internal abstract class LocalDirectory : IDisposable
     /// <summary>Opens a file for reading; null when missing; throws for a link.</summary>
     public abstract SafeFileHandle? OpenRead(string name);
 
-    /// <summary>Creates a new file (never an existing one, never through a link), 0600 when private.</summary>
-    public abstract SafeFileHandle CreateNew(string name, bool isPrivate);
+    /// <summary>
+    /// Creates a new file (never an existing one, never through a link), 0600 when private, with
+    /// <paramref name="preallocate"/> bytes reserved so a disk too small fails at once (IOException, disk full).
+    /// </summary>
+    public abstract SafeFileHandle CreateNew(string name, bool isPrivate, long preallocate = 0);
 
     /// <summary>Renames an entry of this folder over <paramref name="targetName"/> in <paramref name="target"/> (a link there is replaced, not followed).</summary>
     public abstract void Rename(string name, LocalDirectory target, string targetName);

@@ -106,7 +106,7 @@ public sealed partial class LocalFolderStore
     }
 
     /// <summary>A new temp file in .bucketmount/tmp, held with its folder until the commit renames it into place.</summary>
-    private PendingUpload StartUpload(string key) => Guard(key, () =>
+    private PendingUpload StartUpload(string key, long length = 0) => Guard(key, () =>
     {
         var root = OpenRoot();
         List<LocalDirectory>? temp = null;
@@ -116,7 +116,7 @@ public sealed partial class LocalFolderStore
             var name = LocalTempFiles.NewName();
 
             // A data file to be: the usual mode (umask), inside the private tmp folder until it is renamed.
-            return new PendingUpload(root, temp, name, temp[^1].CreateNew(name, isPrivate: false));
+            return new PendingUpload(root, temp, name, temp[^1].CreateNew(name, isPrivate: false, length));
         }
         catch
         {

@@ -156,10 +156,13 @@ public sealed partial class LocalFolderStore : IObjectStore
         options ??= new UploadOptions();
         var path = Resolve(key);
         var metadata = MetadataRules.Validate(options.Metadata, Description, key);
-        using var upload = StartUpload(key);
+        using var upload = StartUpload(key, source.Length);
         Counters.CountRequest(RequestKind.Multipart);
         var partCount = await LocalParallelWriter.WriteAsync(upload.Handle, source, options, Counters, cancellationToken).ConfigureAwait(false);
         Guard(key, () => RandomAccess.FlushToDisk(upload.Handle));
+
+        // Closed before the rename, as Windows cannot rename a file open without sharing.
+        upload.Handle.Dispose();
 
         Counters.CountRequest(RequestKind.Multipart);
         var etag = $"\"{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())}-{partCount}\"";

@@ -74,9 +74,9 @@ internal sealed class PathLocalDirectory : LocalDirectory
         _ => File.OpenHandle(Path.Combine(FullPath, name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous),
     };
 
-    public override SafeFileHandle CreateNew(string name, bool isPrivate)
+    public override SafeFileHandle CreateNew(string name, bool isPrivate, long preallocate = 0)
     {
-        var handle = File.OpenHandle(Path.Combine(FullPath, name), FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        var handle = File.OpenHandle(Path.Combine(FullPath, name), FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, preallocate);
         if (isPrivate && !OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(handle, UnixFileMode.UserRead | UnixFileMode.UserWrite);

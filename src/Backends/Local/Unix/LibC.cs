@@ -30,6 +30,7 @@ internal static unsafe partial class LibC
     public const int EEXIST = 17;
     public const int ENOTDIR = 20;
     public const int EISDIR = 21;
+    public const int EFBIG = 27;
     public const int ENOSPC = 28;
     public const int ENOTEMPTY = 39;
     public const int ELOOP = 40;
@@ -57,6 +58,10 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Statx(int directory, string name, int flags, uint mask, StatxBuffer* buffer);
+
+    /// <summary>Returns the error number itself (0 on success), not -1 and errno.</summary>
+    [LibraryImport(Library, EntryPoint = "posix_fallocate")]
+    public static partial int PosixFallocate(int descriptor, long offset, long length);
 
     [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
     public static partial int Fchmod(int descriptor, uint mode);

@@ -114,7 +114,7 @@ internal sealed unsafe class UnixLocalDirectory : LocalDirectory
         };
     }
 
-    public override SafeFileHandle CreateNew(string name, bool isPrivate)
+    public override SafeFileHandle CreateNew(string name, bool isPrivate, long preallocate = 0)
     {
         var flags = LibC.WriteOnly | LibC.Create | LibC.Exclusive | LibC.NoFollow | LibC.CloseOnExec;
         var descriptor = LibC.OpenAt(_descriptor, name, flags, isPrivate ? PrivateFileMode : SharedFileMode);
@@ -123,7 +123,16 @@ internal sealed unsafe class UnixLocalDirectory : LocalDirectory
             throw Error(Marshal.GetLastPInvokeError(), ChildPath(name), isFolder: false);
         }
 
-        return new SafeFileHandle(descriptor, ownsHandle: true);
+        var handle = new SafeFileHandle(descriptor, ownsHandle: true);
+        if (preallocate > 0 && LibC.PosixFallocate(descriptor, 0, preallocate) is LibC.ENOSPC or LibC.EFBIG)
+        {
+            // Other failures (a file system without fallocate) only cost the reservation, as in .NET's own preallocation.
+            handle.Dispose();
+            Delete(name);
+            throw new IOException($"'{ChildPath(name)}': no space left for {preallocate} bytes.", LibC.ENOSPC);
+        }
+
+        return handle;
     }
 
     public override void Rename(string name, LocalDirectory target, string targetName)
