@@ -1,5 +1,6 @@
 using System.CommandLine;
 using BucketMount.Cli.Commands;
+using BucketMount.Cli.Mounting;
 
 namespace BucketMount.Cli;
 
@@ -8,6 +9,8 @@ public static class Program
 {
     public static Task<int> Main(string[] args)
     {
+        // Cache, journal, staging files, logs: what this program writes holds the bucket's data and names.
+        PrivateFiles.RestrictUmask();
         var root = new RootCommand("bucketmount: an object-storage bucket (S3, R2, Azure Blob, a local folder) as a local filesystem.")
         {
             MountCommand.Create(),

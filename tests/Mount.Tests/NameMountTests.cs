@@ -55,7 +55,7 @@ public abstract class NameMountTests
         }
 
         var keys = await Shell.MustAsync($"{Cli.Shell} ls '{remote}' --recursive");
-        StringAssert.Contains(keys, "sub\\victim");
+        StringAssert.Contains(keys, @"sub\\victim", "ls shows a backslash escaped, as ls -b does");
         StringAssert.Contains(keys, "sub/victim");
         StringAssert.Contains(keys, "sub/keep");
     }
@@ -139,7 +139,7 @@ public abstract class NameMountTests
         var remote = await CreateRemoteAsync(_root);
         await Shell.MustAsync($"printf top > '{Work}/top' && printf inner > '{Work}/inner'");
         await Shell.MustAsync($"{Cli.Shell} put '{remote}' $'top\\x01.txt' '{Work}/top' && {Cli.Shell} put '{remote}' $'ctl\\x01dir/inner.txt' '{Work}/inner' && {Cli.Shell} put '{remote}' plain.txt '{Work}/top'");
-        StringAssert.Contains(await Shell.MustAsync($"{Cli.Shell} ls '{remote}'"), "top\u0001.txt", "bucketmount ls shows the key");
+        StringAssert.Contains(await Shell.MustAsync($"{Cli.Shell} ls '{remote}'"), @"top\001.txt", "bucketmount ls shows the key, its control character escaped as ls -b does");
 
         await using (var mount = await MountProcess.StartAsync(remote, MountPoint, Cache))
         {
@@ -160,7 +160,7 @@ public abstract class NameMountTests
         await Shell.MustAsync($"{Cli.Shell} rm '{remote}' $'ctl\\x01dir/inner.txt'");
         var left = await Shell.MustAsync($"{Cli.Shell} ls '{remote}' --recursive");
         StringAssert.Contains(left, "plain.txt");
-        Assert.DoesNotContain("\u0001", left, $"the mount's rm and bucketmount rm deleted both keys:\n{left}");
+        Assert.DoesNotContain(@"\001", left, $"the mount's rm and bucketmount rm deleted both keys:\n{left}");
     }
 }
 

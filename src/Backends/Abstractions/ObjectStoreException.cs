@@ -29,10 +29,12 @@ public sealed class ObjectStoreException : Exception
         var where = (location, key) switch
         {
             (null, null) => "",
-            (null, _) => $" (key '{key}')",
+            (null, _) => $" (key '{PrintableNames.Escape(key)}')",
             (_, null) => $" ({location})",
-            _ => $" ({location}, key '{key}')",
+            _ => $" ({location}, key '{PrintableNames.Escape(key)}')",
         };
-        return $"{kind}{where}: {message}";
+
+        // Messages may quote parts of a key (a segment too long, a clash): no control character reaches a terminal.
+        return PrintableNames.EscapeControls($"{kind}{where}: {message}");
     }
 }

@@ -6,6 +6,10 @@ internal static class LocalErrors
     public static ObjectStoreException From(Exception error, string location, string? key) => error switch
     {
         ObjectStoreException typed => typed,
+        LocalLinkException link =>
+            new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, link.Message, location, key, error),
+        LocalNotAFolderException notFolder =>
+            new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"{notFolder.Message} A local folder store cannot hold an object and a folder of the same name.", location, key, error),
         FileNotFoundException or DirectoryNotFoundException =>
             new ObjectStoreException(ObjectStoreErrorKind.NotFound, "no object has this key.", location, key, error),
         UnauthorizedAccessException =>

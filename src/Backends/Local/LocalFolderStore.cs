@@ -9,15 +9,16 @@ namespace BucketMount.Backends.Local;
 /// The embedded default store: objects as plain files under a root folder, so a user can browse them.
 /// Writes are durable (temp file, fsync, rename); ETag, content type and metadata live in a sidecar under
 /// <c>.bucketmount/meta</c>. Keys map to paths through <see cref="LocalKeyPaths"/>, so no key escapes the root,
-/// and symbolic links inside the root are never followed. One limit real stores do not have: a key cannot be
-/// both an object and a folder of other objects ("a" and "a/b"); such a put fails with InvalidArgument.
+/// and every path (data, sidecar, temp file) is resolved one folder at a time from the root at the moment of
+/// use without following links (<see cref="LocalDirectory"/>): a link met on the way is refused, and a folder
+/// swapped for a link while an upload runs cannot redirect it. The store's own area is private (0700, files
+/// 0600). One limit real stores do not have: a key cannot be both an object and a folder of other objects
+/// ("a" and "a/b"); such a put fails with InvalidArgument.
 /// </summary>
-public sealed class LocalFolderStore : IObjectStore
+public sealed partial class LocalFolderStore : IObjectStore
 {
     private const int CopyChunk = 256 * 1024;
     private readonly KeyLocks _locks = new();
-    private readonly string _tempFolder;
-    private readonly string _metaFolder;
 
     public LocalFolderStore(string root)
     {
@@ -29,23 +30,13 @@ public sealed class LocalFolderStore : IObjectStore
 
         Root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         Description = "file://" + Root.Replace('\\', '/');
-        var system = Path.Combine(Root, LocalKeyPaths.SystemFolderName);
-        _tempFolder = Path.Combine(system, "tmp");
-        _metaFolder = Path.Combine(system, "meta");
-        try
-        {
-            Directory.CreateDirectory(_tempFolder);
-            Directory.CreateDirectory(_metaFolder);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw LocalErrors.From(e, Description, null);
-        }
-
-        LocalTempFiles.DeleteStale(_tempFolder, TimeSpan.FromHours(1));
+        NarrowedFolders = PrepareOwnArea();
     }
 
     public string Root { get; }
+
+    /// <summary>Folders of the store's own area that were readable by others and made private (0700) on opening; the caller logs them.</summary>
+    public IReadOnlyList<string> NarrowedFolders { get; }
 
     public StoreCapabilities Capabilities { get; } = new()
     {
@@ -63,18 +54,25 @@ public sealed class LocalFolderStore : IObjectStore
 
     public async Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken)
     {
-        var paths = Resolve(key);
+        var path = Resolve(key);
         Counters.CountRequest(RequestKind.Head);
         using (await _locks.AcquireAsync(key, cancellationToken).ConfigureAwait(false))
         {
-            return ReadInfoLocked(key, paths);
+            return Guard(key, () =>
+            {
+                using var root = OpenRoot();
+                return ReadInfo(root, key, path);
+            });
         }
     }
 
     public async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var listing = new LocalListing(Root, _metaFolder, Description);
-        var entries = await Task.Run(() => listing.List(prefix, delimiter, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var entries = await Task.Run(() => Guard(null, () =>
+        {
+            using var root = OpenRoot();
+            return new LocalListing(root, Description).List(prefix, delimiter, cancellationToken);
+        }), cancellationToken).ConfigureAwait(false);
         foreach (var entry in ListingPages.Count(entries, Counters))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -138,119 +136,65 @@ public sealed class LocalFolderStore : IObjectStore
 
     public async Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options, CancellationToken cancellationToken)
     {
-        var paths = Resolve(key);
+        var path = Resolve(key);
         var metadata = MetadataRules.Validate(options?.Metadata, Description, key);
         Counters.CountRequest(RequestKind.Put);
-        var temp = LocalTempFiles.NewPath(_tempFolder);
-        try
+        using var upload = StartUpload(key);
+        string md5;
+        await using (var file = new FileStream(upload.Handle, FileAccess.Write, 1))
         {
-            string md5;
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
-            {
-                (var length, md5) = await StreamCopy.CopyWithMd5Async(content, file, cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
-                Counters.AddUploaded(length);
-            }
+            (var length, md5) = await StreamCopy.CopyWithMd5Async(content, file, cancellationToken).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+            Counters.AddUploaded(length);
+        }
 
-            return await CommitAsync(key, paths, temp, $"\"{md5}\"", metadata, options, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            LocalTempFiles.TryDelete(temp);
-        }
+        return await CommitAsync(key, path, upload, $"\"{md5}\"", metadata, options, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ObjectInfo> UploadAsync(string key, IUploadSource source, UploadOptions? options, CancellationToken cancellationToken)
     {
         options ??= new UploadOptions();
-        var paths = Resolve(key);
+        var path = Resolve(key);
         var metadata = MetadataRules.Validate(options.Metadata, Description, key);
-        var temp = LocalTempFiles.NewPath(_tempFolder);
-        try
-        {
-            Counters.CountRequest(RequestKind.Multipart);
-            int partCount;
-            using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous, source.Length))
-            {
-                partCount = await LocalParallelWriter.WriteAsync(handle, source, options, Counters, cancellationToken).ConfigureAwait(false);
-                RandomAccess.FlushToDisk(handle);
-            }
+        using var upload = StartUpload(key, source.Length);
+        Counters.CountRequest(RequestKind.Multipart);
+        var partCount = await LocalParallelWriter.WriteAsync(upload.Handle, source, options, Counters, cancellationToken).ConfigureAwait(false);
+        Guard(key, () => RandomAccess.FlushToDisk(upload.Handle));
 
-            Counters.CountRequest(RequestKind.Multipart);
-            var etag = $"\"{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())}-{partCount}\"";
-            return await CommitAsync(key, paths, temp, etag, metadata, options, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            LocalTempFiles.TryDelete(temp);
-        }
+        // Closed before the rename, as Windows cannot rename a file open without sharing.
+        upload.Handle.Dispose();
+
+        Counters.CountRequest(RequestKind.Multipart);
+        var etag = $"\"{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())}-{partCount}\"";
+        return await CommitAsync(key, path, upload, etag, metadata, options, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CopyOptions? options, CancellationToken cancellationToken)
     {
-        var sourcePaths = Resolve(sourceKey);
-        var destinationPaths = Resolve(destinationKey);
+        var sourcePath = Resolve(sourceKey);
+        var destinationPath = Resolve(destinationKey);
         var replace = MetadataRules.Validate(options?.ReplaceMetadata, Description, destinationKey);
         Counters.CountRequest(RequestKind.Copy);
-        var temp = LocalTempFiles.NewPath(_tempFolder);
-        try
+        using var upload = StartUpload(destinationKey);
+        ObjectInfo source;
+        using (await _locks.AcquireAsync(sourceKey, cancellationToken).ConfigureAwait(false))
         {
-            ObjectInfo source;
-            using (await _locks.AcquireAsync(sourceKey, cancellationToken).ConfigureAwait(false))
-            {
-                source = ReadInfoLocked(sourceKey, sourcePaths)
-                    ?? throw new ObjectStoreException(ObjectStoreErrorKind.NotFound, "no object has this key (copy source).", Description, sourceKey);
-                Preconditions.CheckRead(source, options?.SourceIfMatch, Description);
-
-                // Copied under the source's lock so the bytes match the ETag checked above.
-                File.Copy(sourcePaths.Data, temp);
-            }
-
-            using (var handle = File.OpenHandle(temp, FileMode.Open, FileAccess.ReadWrite))
-            {
-                RandomAccess.FlushToDisk(handle);
-            }
-
-            var put = new PutOptions { ContentType = options?.ContentType ?? source.ContentType };
-            return await CommitAsync(destinationKey, destinationPaths, temp, source.ETag, replace ?? source.Metadata, put, cancellationToken).ConfigureAwait(false);
+            // Copied under the source's lock so the bytes match the ETag checked.
+            source = await Task.Run(() => Guard(sourceKey, () => CopyLocked(sourceKey, sourcePath, options, upload)), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw LocalErrors.From(e, Description, sourceKey);
-        }
-        finally
-        {
-            LocalTempFiles.TryDelete(temp);
-        }
+
+        var put = new PutOptions { ContentType = options?.ContentType ?? source.ContentType };
+        return await CommitAsync(destinationKey, destinationPath, upload, source.ETag, replace ?? source.Metadata, put, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
-        var paths = Resolve(key);
+        var path = Resolve(key);
         Counters.CountRequest(RequestKind.Delete);
         using (await _locks.AcquireAsync(key, cancellationToken).ConfigureAwait(false))
         {
-            try
-            {
-                if (File.Exists(paths.Data))
-                {
-                    File.Delete(paths.Data);
-                }
-
-                File.Delete(paths.Meta);
-            }
-            catch (DirectoryNotFoundException)
-            {
-                // Nothing there: deleting a missing key succeeds.
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw LocalErrors.From(e, Description, key);
-            }
+            Guard(key, () => DeleteLocked(path));
         }
-
-        LocalFolders.PruneEmptyParents(paths.Data, Root);
-        LocalFolders.PruneEmptyParents(paths.Meta, _metaFolder);
     }
 
     public Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
@@ -260,79 +204,43 @@ public sealed class LocalFolderStore : IObjectStore
 
     public override string ToString() => Description;
 
-    private LocalPaths Resolve(string key)
-    {
-        MetadataRules.ValidateKey(key, Capabilities.MaxKeyBytes, Description);
-        var relative = LocalKeyPaths.ToRelativePath(key, Description);
-        var paths = new LocalPaths(Path.Combine(Root, relative), Path.Combine(_metaFolder, relative));
-        LocalFolders.RejectLinks(Root, relative, Description, key);
-        return paths;
-    }
-
     private async Task<SafeFileHandle> OpenForReadAsync(string key, ReadOptions? options, CancellationToken cancellationToken)
     {
-        var paths = Resolve(key);
+        var path = Resolve(key);
         Counters.CountRequest(RequestKind.Get);
         using (await _locks.AcquireAsync(key, cancellationToken).ConfigureAwait(false))
         {
-            var info = ReadInfoLocked(key, paths) ?? throw new ObjectStoreException(ObjectStoreErrorKind.NotFound, "no object has this key.", Description, key);
-            Preconditions.CheckRead(info, options?.IfMatch, Description);
-            try
+            return Guard(key, () =>
             {
-                return File.OpenHandle(paths.Data, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw LocalErrors.From(e, Description, key);
-            }
-        }
-    }
-
-    private ObjectInfo? ReadInfoLocked(string key, LocalPaths paths)
-    {
-        var file = new FileInfo(paths.Data);
-        if (!file.Exists)
-        {
-            return null;
-        }
-
-        return LocalObjectInfo.Read(file, paths.Meta, key, withMetadata: true);
-    }
-
-    private async Task<ObjectInfo> CommitAsync(string key, LocalPaths paths, string tempData, string etag,
-        IReadOnlyDictionary<string, string>? metadata, PutOptions? options, CancellationToken cancellationToken)
-    {
-        using (await _locks.AcquireAsync(key, cancellationToken).ConfigureAwait(false))
-        {
-            Preconditions.CheckWrite(ReadInfoLocked(key, paths), options, Description, key);
-
-            try
-            {
-                var info = new FileInfo(tempData);
-                var sidecar = new LocalSidecar(etag, info.Length, info.LastWriteTimeUtc.Ticks, options?.ContentType ?? "application/octet-stream",
-                    metadata is null ? [] : new Dictionary<string, string>(metadata));
-                // A concurrent delete may prune a parent folder between creating it and the rename: make it again.
-                for (var attempt = 1; ; attempt++)
+                using var root = OpenRoot();
+                var (handle, info) = OpenData(root, key, path);
+                try
                 {
-                    try
-                    {
-                        LocalFolders.PrepareParents(paths.Data, Root, Description, key);
-                        Directory.CreateDirectory(Path.GetDirectoryName(paths.Meta)!);
-                        LocalTempFiles.WriteDurably(paths.Meta, sidecar.Serialize(), _tempFolder);
-                        File.Move(tempData, paths.Data, overwrite: true);
-                        return ReadInfoLocked(key, paths)!;
-                    }
-                    catch (DirectoryNotFoundException) when (attempt < 5)
-                    {
-                    }
+                    Preconditions.CheckRead(info, options?.IfMatch, Description);
+                    return handle;
                 }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw LocalErrors.From(e, Description, key);
-            }
+                catch
+                {
+                    handle.Dispose();
+                    throw;
+                }
+            });
         }
     }
 
-    private readonly record struct LocalPaths(string Data, string Meta);
+    private ObjectInfo CopyLocked(string sourceKey, KeyPath sourcePath, CopyOptions? options, PendingUpload upload)
+    {
+        using var root = OpenRoot();
+        var (handle, source) = OpenData(root, sourceKey, sourcePath);
+        using (handle)
+        {
+            Preconditions.CheckRead(source, options?.SourceIfMatch, Description);
+            using var from = new FileStream(handle, FileAccess.Read, 1);
+            using var to = new FileStream(upload.Handle, FileAccess.Write, 1);
+            from.CopyTo(to, CopyChunk);
+            to.Flush(flushToDisk: true);
+        }
+
+        return source;
+    }
 }

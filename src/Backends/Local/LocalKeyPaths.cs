@@ -16,6 +16,12 @@ internal static class LocalKeyPaths
     /// <summary>The folder under the root where the store keeps its own files (temp files, metadata).</summary>
     public const string SystemFolderName = ".bucketmount";
 
+    /// <summary>Under the system folder: one sidecar per object, in folders mirroring the data's.</summary>
+    public const string MetaFolderName = "meta";
+
+    /// <summary>Under the system folder: files being written, renamed into place once complete.</summary>
+    public const string TempFolderName = "tmp";
+
     public const int MaxSegmentBytes = 255;
 
     private static readonly HashSet<string> DeviceNames = new(StringComparer.OrdinalIgnoreCase)

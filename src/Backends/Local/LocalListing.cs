@@ -5,42 +5,85 @@ namespace BucketMount.Backends.Local;
 /// <summary>
 /// Lists the local store like S3 would: in key order, grouped at a delimiter. With the '/' delimiter (the
 /// engine's case) only the one folder is read; any other delimiter, or none, walks the tree below the prefix.
-/// Symbolic links are skipped, never followed. The sidecar is read anyway for the ETag, so listed objects carry
-/// their metadata too.
+/// Folders are opened one name at a time from the root without following links, and links are skipped, so a
+/// link can neither be listed nor lead the listing outside. The sidecar is read anyway for the ETag, so listed
+/// objects carry their metadata too.
 /// </summary>
-internal sealed class LocalListing(string root, string metaFolder, string location)
+internal sealed class LocalListing(LocalDirectory root, string location)
 {
     public List<ListEntry> List(string prefix, string? delimiter, CancellationToken cancellationToken)
     {
         var slash = prefix.LastIndexOf('/');
         var folderKey = slash < 0 ? "" : prefix[..(slash + 1)];
-        var folder = FolderFor(folderKey);
-        if (folder is null || !Directory.Exists(folder))
+        var names = FolderNames(folderKey);
+        if (names is null)
         {
             return [];
         }
 
-        if (delimiter == "/")
+        List<LocalDirectory>? chain;
+        List<LocalDirectory>? metaChain;
+        try
         {
-            return ListOneFolder(folder, folderKey, prefix, cancellationToken);
+            chain = root.OpenChain(names, create: false, isPrivate: false);
+            metaChain = OpenMeta(root, names);
+        }
+        catch (LocalLinkException)
+        {
+            // A prefix through a link lists nothing: the link is not part of the store.
+            return [];
         }
 
-        var objects = new List<ObjectInfo>();
-        Walk(folder, folderKey, prefix, objects, cancellationToken);
-        objects.Sort((a, b) => KeyOrder.Instance.Compare(a.Key, b.Key));
-        return ListingGrouper.Group(objects, prefix, delimiter).ToList();
-    }
-
-    private string? FolderFor(string folderKey)
-    {
-        if (folderKey.Length == 0)
+        if (chain is null)
         {
-            return root;
+            LocalDirectory.DisposeAll(metaChain);
+            return [];
         }
 
         try
         {
-            return Path.Combine(root, LocalKeyPaths.ToRelativePath(folderKey[..^1], location));
+            var folder = chain.Count == 0 ? root : chain[^1];
+            var metaFolder = metaChain is null ? null : metaChain[^1];
+            if (delimiter == "/")
+            {
+                return ListOneFolder(folder, metaFolder, folderKey, prefix, cancellationToken);
+            }
+
+            var objects = new List<ObjectInfo>();
+            Walk(folder, metaFolder, folderKey, prefix, objects, cancellationToken);
+            objects.Sort((a, b) => KeyOrder.Instance.Compare(a.Key, b.Key));
+            return ListingGrouper.Group(objects, prefix, delimiter).ToList();
+        }
+        finally
+        {
+            LocalDirectory.DisposeAll(chain);
+            LocalDirectory.DisposeAll(metaChain);
+        }
+    }
+
+    /// <summary>The metadata folders matching <paramref name="names"/>; null when missing (objects then get size-and-time ETags).</summary>
+    private static List<LocalDirectory>? OpenMeta(LocalDirectory root, IReadOnlyList<string> names)
+    {
+        try
+        {
+            return root.OpenChain([LocalKeyPaths.SystemFolderName, LocalKeyPaths.MetaFolderName, .. names], create: false, isPrivate: true);
+        }
+        catch (LocalLinkException)
+        {
+            return null;
+        }
+    }
+
+    private string[]? FolderNames(string folderKey)
+    {
+        if (folderKey.Length == 0)
+        {
+            return [];
+        }
+
+        try
+        {
+            return LocalKeyPaths.ToRelativePath(folderKey[..^1], location).Split('/');
         }
         catch (ObjectStoreException)
         {
@@ -49,10 +92,10 @@ internal sealed class LocalListing(string root, string metaFolder, string locati
         }
     }
 
-    private List<ListEntry> ListOneFolder(string folder, string folderKey, string prefix, CancellationToken cancellationToken)
+    private static List<ListEntry> ListOneFolder(LocalDirectory folder, LocalDirectory? metaFolder, string folderKey, string prefix, CancellationToken cancellationToken)
     {
         var entries = new List<ListEntry>();
-        foreach (var item in new DirectoryInfo(folder).EnumerateFileSystemInfos())
+        foreach (var item in folder.Enumerate())
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (Skip(item, folderKey))
@@ -66,16 +109,16 @@ internal sealed class LocalListing(string root, string metaFolder, string locati
                 continue;
             }
 
-            if (item is DirectoryInfo dir)
+            if (item.Kind == LocalEntryKind.Directory)
             {
-                if (dir.EnumerateFileSystemInfos().Any())
+                if (PrefixEntry(folder, metaFolder, item.Name, key + "/") is { } prefixEntry)
                 {
-                    entries.Add(ListEntry.ForPrefix(key + "/", MarkerOf(dir, key + "/")));
+                    entries.Add(prefixEntry);
                 }
             }
-            else
+            else if (Describe(folder, metaFolder, item.Name, key) is { } info)
             {
-                entries.Add(ListEntry.ForObject(Describe((FileInfo)item, key)));
+                entries.Add(ListEntry.ForObject(info));
             }
         }
 
@@ -83,9 +126,9 @@ internal sealed class LocalListing(string root, string metaFolder, string locati
         return entries;
     }
 
-    private void Walk(string folder, string folderKey, string prefix, List<ObjectInfo> objects, CancellationToken cancellationToken)
+    private static void Walk(LocalDirectory folder, LocalDirectory? metaFolder, string folderKey, string prefix, List<ObjectInfo> objects, CancellationToken cancellationToken)
     {
-        foreach (var item in new DirectoryInfo(folder).EnumerateFileSystemInfos())
+        foreach (var item in folder.Enumerate())
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (Skip(item, folderKey))
@@ -94,36 +137,101 @@ internal sealed class LocalListing(string root, string metaFolder, string locati
             }
 
             var key = folderKey + LocalKeyPaths.UnescapeSegment(item.Name);
-            if (item is DirectoryInfo)
+            if (item.Kind == LocalEntryKind.Directory)
             {
                 // Only descend where keys below can still start with the prefix.
                 var below = key + "/";
                 if (below.StartsWith(prefix, StringComparison.Ordinal) || prefix.StartsWith(below, StringComparison.Ordinal))
                 {
-                    Walk(item.FullName, below, prefix, objects, cancellationToken);
+                    WalkInto(folder, metaFolder, item.Name, below, prefix, objects, cancellationToken);
                 }
             }
-            else if (key.StartsWith(prefix, StringComparison.Ordinal))
+            else if (key.StartsWith(prefix, StringComparison.Ordinal) && Describe(folder, metaFolder, item.Name, key) is { } info)
             {
-                objects.Add(Describe((FileInfo)item, key));
+                objects.Add(info);
             }
         }
     }
 
-    /// <summary>The folder's marker object ("dir/" is the file "%" in it), read with its sidecar: one small file read.</summary>
-    private ObjectInfo? MarkerOf(DirectoryInfo folder, string markerKey)
+    private static void WalkInto(LocalDirectory folder, LocalDirectory? metaFolder, string name, string folderKey, string prefix, List<ObjectInfo> objects, CancellationToken cancellationToken)
     {
-        var marker = new FileInfo(Path.Combine(folder.FullName, LocalKeyPaths.EscapeSegment("", isTopLevel: false)));
-        return marker.Exists && marker.LinkTarget is null ? Describe(marker, markerKey) : null;
+        LocalDirectory? child;
+        try
+        {
+            child = folder.OpenDirectory(name, create: false, isPrivate: false);
+        }
+        catch (LocalLinkException)
+        {
+            return; // swapped for a link since it was read: skipped like any link
+        }
+
+        if (child is null)
+        {
+            return;
+        }
+
+        using (child)
+        {
+            LocalDirectory? childMeta = null;
+            try
+            {
+                childMeta = metaFolder?.OpenDirectory(name, create: false, isPrivate: true);
+            }
+            catch (LocalLinkException)
+            {
+            }
+
+            using (childMeta)
+            {
+                Walk(child, childMeta, folderKey, prefix, objects, cancellationToken);
+            }
+        }
     }
 
-    private static bool Skip(FileSystemInfo item, string folderKey) =>
-        item.Attributes.HasFlag(FileAttributes.ReparsePoint) || item.LinkTarget is not null
+    /// <summary>
+    /// A non-empty folder's prefix entry, with its marker object ("dir/" is the file "%" in it) read with its sidecar
+    /// so the engine learns the directory's attributes without a HEAD; null for an empty folder or a link.
+    /// </summary>
+    private static ListEntry? PrefixEntry(LocalDirectory folder, LocalDirectory? metaFolder, string name, string markerKey)
+    {
+        try
+        {
+            using var child = folder.OpenDirectory(name, create: false, isPrivate: false);
+            if (child is null || child.Enumerate().Count == 0)
+            {
+                return null;
+            }
+
+            LocalDirectory? childMeta = null;
+            try
+            {
+                childMeta = metaFolder?.OpenDirectory(name, create: false, isPrivate: true);
+            }
+            catch (LocalLinkException)
+            {
+            }
+
+            using (childMeta)
+            {
+                return ListEntry.ForPrefix(markerKey, Describe(child, childMeta, LocalKeyPaths.EscapeSegment("", isTopLevel: false), markerKey));
+            }
+        }
+        catch (LocalLinkException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Links are not part of the store; FIFOs and devices are not objects (reading one could block).</summary>
+    private static bool Skip(LocalEntry item, string folderKey) =>
+        item.Kind is LocalEntryKind.Link or LocalEntryKind.Other or LocalEntryKind.Missing
         || (folderKey.Length == 0 && item.Name == LocalKeyPaths.SystemFolderName);
 
-    private ObjectInfo Describe(FileInfo file, string key)
+    private static ObjectInfo? Describe(LocalDirectory folder, LocalDirectory? metaFolder, string name, string key)
     {
-        var metaPath = Path.Combine(metaFolder, Path.GetRelativePath(root, file.FullName));
-        return LocalObjectInfo.Read(file, metaPath, key, withMetadata: true);
+        var stat = folder.Stat(name);
+        return stat.Kind == LocalEntryKind.File
+            ? LocalObjectInfo.Create(key, stat.Size, stat.ModifiedUtc, LocalObjectInfo.ReadSidecar(metaFolder, name))
+            : null;
     }
 }

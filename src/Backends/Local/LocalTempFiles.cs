@@ -3,33 +3,35 @@ namespace BucketMount.Backends.Local;
 /// <summary>Temp files of the local store: unique names, durable writes, and clean-up of a crashed run's leftovers.</summary>
 internal static class LocalTempFiles
 {
-    public static string NewPath(string tempFolder) => Path.Combine(tempFolder, Guid.NewGuid().ToString("N") + ".tmp");
+    private const string Suffix = ".tmp";
 
-    /// <summary>Writes bytes to a temp file, fsyncs it and renames it over <paramref name="path"/>.</summary>
-    public static void WriteDurably(string path, byte[] bytes, string tempFolder)
+    public static string NewName() => Guid.NewGuid().ToString("N") + Suffix;
+
+    /// <summary>Writes bytes to a new private temp file, fsyncs it and renames it over <paramref name="name"/> in <paramref name="target"/>.</summary>
+    public static void WriteDurably(LocalDirectory temp, LocalDirectory target, string name, byte[] bytes)
     {
-        var temp = NewPath(tempFolder);
+        var tempName = NewName();
         try
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var file = new FileStream(temp.CreateNew(tempName, isPrivate: true), FileAccess.Write, 1))
             {
                 file.Write(bytes);
                 file.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, path, overwrite: true);
+            temp.Rename(tempName, target, name);
         }
         finally
         {
-            TryDelete(temp);
+            TryDelete(temp, tempName);
         }
     }
 
-    public static void TryDelete(string path)
+    public static void TryDelete(LocalDirectory temp, string name)
     {
         try
         {
-            File.Delete(path);
+            temp.Delete(name);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -39,16 +41,21 @@ internal static class LocalTempFiles
 
     /// <summary>
     /// Removes temp files older than <paramref name="age"/>: leftovers of a crash. Younger ones may belong to
-    /// another process using the same folder right now.
+    /// another process using the same folder right now. Names are unlinked in the folder held open, so a link
+    /// planted there is removed itself and nothing it points to is touched.
     /// </summary>
-    public static void DeleteStale(string tempFolder, TimeSpan age)
+    public static void DeleteStale(LocalDirectory temp, TimeSpan age)
     {
         var cutoff = DateTime.UtcNow - age;
-        foreach (var file in new DirectoryInfo(tempFolder).EnumerateFiles("*.tmp"))
+        foreach (var entry in temp.Enumerate())
         {
-            if (file.LastWriteTimeUtc < cutoff)
+            if (entry.Kind == LocalEntryKind.File && entry.Name.EndsWith(Suffix, StringComparison.Ordinal))
             {
-                TryDelete(file.FullName);
+                var stat = temp.Stat(entry.Name);
+                if (stat.Kind == LocalEntryKind.File && stat.ModifiedUtc < cutoff)
+                {
+                    TryDelete(temp, entry.Name);
+                }
             }
         }
     }

@@ -7,8 +7,6 @@ namespace BucketMount.Backends.Remotes;
 /// </summary>
 public sealed record RemoteUri
 {
-    private static readonly string[] SecretParameters = ["key", "secret", "secret_key", "access_key", "account_key", "sas", "sig", "token", "password", "connection_string"];
-
     public required RemoteKind Kind { get; init; }
 
     /// <summary>R2 account id or Azure storage account; null for the others.</summary>
@@ -32,6 +30,12 @@ public sealed record RemoteUri
         if (string.IsNullOrWhiteSpace(text))
         {
             throw Invalid(text, "the remote is empty");
+        }
+
+        // Before anything else, so no other error can repeat a secret; the message names what it is, never its value.
+        if (UriSecrets.FindSecret(text) is { } secret)
+        {
+            throw Invalid(text, $"it carries {secret}; pass credentials through the environment or the config file, never in the URI");
         }
 
         var schemeEnd = text.IndexOf("://", StringComparison.Ordinal);
@@ -140,24 +144,12 @@ public sealed record RemoteUri
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
             var name = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]).ToLowerInvariant().Replace('-', '_');
-            if (SecretParameters.Contains(name))
-            {
-                // Name the parameter only: its value is a secret and must not be echoed.
-                throw Invalid(RedactQuery(text), $"it carries the secret '{name}'; pass credentials through the environment or the config file, never in the URI");
-            }
-
             result[name] = equals < 0 ? "true" : Uri.UnescapeDataString(pair[(equals + 1)..]);
         }
 
         return result;
     }
 
-    private static string RedactQuery(string text)
-    {
-        var question = text.IndexOf('?', StringComparison.Ordinal);
-        return question < 0 ? text : text[..question] + "?…";
-    }
-
     private static ObjectStoreException Invalid(string text, string problem) => new(ObjectStoreErrorKind.InvalidArgument,
-        $"the remote '{text}' is not valid: {problem}. Use s3://bucket[/prefix], r2://account-id/bucket[/prefix], az://account/container[/prefix], file:///absolute/folder or mem://name.");
+        $"the remote '{UriSecrets.Redact(text)}' is not valid: {problem}. Use s3://bucket[/prefix], r2://account-id/bucket[/prefix], az://account/container[/prefix], file:///absolute/folder or mem://name.");
 }

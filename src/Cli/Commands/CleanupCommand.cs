@@ -57,7 +57,7 @@ internal static class CleanupCommand
         }
         catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.NotSupported)
         {
-            await Console.Error.WriteLineAsync($"bucketmount: cannot list unfinished multipart uploads: {e.Message} " +
+            await Console.Error.WriteLineAsync($"bucketmount: cannot list unfinished multipart uploads: {PrintableNames.EscapeControls(e.Message)} " +
                 "A lifecycle rule on the bucket (AbortIncompleteMultipartUpload) removes them instead.");
             return 2;
         }

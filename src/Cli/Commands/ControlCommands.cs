@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using BucketMount.Backends;
 using BucketMount.Cli.Mounting;
 
 namespace BucketMount.Cli.Commands;
@@ -78,7 +79,7 @@ internal static class ControlCommands
                 return 1;
             }
 
-            Console.WriteLine(reply.Message);
+            Console.WriteLine(PrintableNames.EscapeControls(reply.Message ?? ""));
             return reply.Ok ? 0 : 1;
         });
         return command;

@@ -57,8 +57,9 @@ internal static class MountCommand
                 }
 
                 var options = new MountedBucketOptions { Engine = settings.Engine(parse, remote), Host = host, Credentials = credentials, Loggers = loggers };
+                NarrowPrivateFolders(options.Engine.CacheDirectory, remote, parse.GetValue(settings.LogFile), loggers.CreateLogger("BucketMount.Cli"));
                 await using var session = await MountSession.StartAsync(remote.ToString(), mountPoint, options, ct);
-                Console.Error.WriteLine($"Mounted {remote} at {session.MountPoint} (cache {session.Engine.Options.CacheDirectory}). Ctrl+C to unmount.");
+                Console.Error.WriteLine($"Mounted {UriSecrets.Redact(remote.ToString())} at {session.MountPoint} (cache {session.Engine.Options.CacheDirectory}). Ctrl+C to unmount.");
                 if (session.Engine.RecoveredPaths.Count > 0)
                 {
                     Console.Error.WriteLine($"Finishing {session.Engine.RecoveredPaths.Count} upload(s) an earlier run left in the cache.");
@@ -73,9 +74,25 @@ internal static class MountCommand
             }
             catch (Exception e) when (e is ObjectStoreException or FileSystemException or ArgumentException or InvalidOperationException or DllNotFoundException or DirectoryNotFoundException or PlatformNotSupportedException)
             {
-                await Console.Error.WriteLineAsync("bucketmount: " + e.Message);
+                await Console.Error.WriteLineAsync("bucketmount: " + PrintableNames.EscapeControls(e.Message));
                 return 2;
             }
+        }
+    }
+
+    /// <summary>What this mount keeps on the machine, made private to its user if an earlier run left it open to others.</summary>
+    private static void NarrowPrivateFolders(string cacheDirectory, RemoteUri remote, string? logFile, Microsoft.Extensions.Logging.ILogger logger)
+    {
+        PrivateFiles.Narrow(cacheDirectory, "cache folder", logger);
+        PrivateFiles.Narrow(ControlPaths.Folder(), "control folder", logger);
+        if (logFile is not null)
+        {
+            PrivateFiles.Narrow(Path.GetFullPath(logFile), "log file", logger);
+        }
+
+        if (remote.Kind == RemoteKind.File)
+        {
+            PrivateFiles.Narrow(Path.Combine(remote.LocalPath!, ".bucketmount"), "local store's own folder", logger);
         }
     }
 

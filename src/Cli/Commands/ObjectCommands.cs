@@ -17,8 +17,8 @@ internal static class ObjectCommands
             await foreach (var entry in store.ListAsync(parse.GetValue(prefix)!, parse.GetValue(recursive) ? null : "/", ct))
             {
                 Console.WriteLine(entry.IsPrefix
-                    ? $"{"DIR",12}  {"",20}  {entry.Key}"
-                    : $"{entry.Object!.Size,12}  {entry.Object.LastModified.UtcDateTime:yyyy-MM-dd HH:mm:ss}  {entry.Key}");
+                    ? $"{"DIR",12}  {"",20}  {PrintableNames.Escape(entry.Key)}"
+                    : $"{entry.Object!.Size,12}  {entry.Object.LastModified.UtcDateTime:yyyy-MM-dd HH:mm:ss}  {PrintableNames.Escape(entry.Key)}");
             }
 
             return 0;
@@ -61,7 +61,7 @@ internal static class ObjectCommands
                 info = await store.UploadAsync(parse.GetValue(key)!, FileUploadSource.Open(handle), null, ct);
             }
 
-            Console.WriteLine($"{info.Key}: {info.Size} bytes, ETag {info.ETag}");
+            Console.WriteLine($"{PrintableNames.Escape(info.Key)}: {info.Size} bytes, ETag {PrintableNames.Escape(info.ETag)}");
             return 0;
         }));
         return command;
@@ -77,7 +77,7 @@ internal static class ObjectCommands
             var failures = await store.DeleteManyAsync(parse.GetValue(keys)!, ct);
             foreach (var failure in failures)
             {
-                await Console.Error.WriteLineAsync($"bucketmount: could not delete '{failure.Key}': {failure.Error.Message}");
+                await Console.Error.WriteLineAsync($"bucketmount: could not delete '{PrintableNames.Escape(failure.Key)}': {PrintableNames.EscapeControls(failure.Error.Message)}");
             }
 
             return failures.Count == 0 ? 0 : 1;

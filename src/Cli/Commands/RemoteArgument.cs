@@ -23,7 +23,7 @@ internal static class RemoteArgument
         }
         catch (Exception e) when (e is ObjectStoreException or FileSystemException or ArgumentException)
         {
-            await Console.Error.WriteLineAsync("bucketmount: " + e.Message);
+            await Console.Error.WriteLineAsync("bucketmount: " + PrintableNames.EscapeControls(e.Message));
             return 2;
         }
     }

@@ -1,3 +1,4 @@
+using BucketMount.Backends;
 using Microsoft.Extensions.Logging;
 
 namespace BucketMount.Cli.Logging;
@@ -43,7 +44,10 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
 
     private void Write(LogLevel level, string category, string message, Exception? error)
     {
-        var line = $"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {level.ToString().ToUpperInvariant()[..4]} {category}: {message}{(error is null ? "" : " | " + error.Message)}";
+        // Messages name keys and paths from the bucket: control characters in them are escaped (as `ls -b`), so a
+        // log line stays one line and cannot drive the terminal that shows it.
+        var line = PrintableNames.EscapeControls(
+            $"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {level.ToString().ToUpperInvariant()[..4]} {category}: {message}{(error is null ? "" : " | " + error.Message)}");
         lock (_output)
         {
             _output.WriteLine(line);

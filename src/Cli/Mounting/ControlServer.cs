@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using BucketMount.Backends.Remotes;
 
 namespace BucketMount.Cli.Mounting;
 
@@ -182,7 +183,7 @@ internal sealed class ControlServer : IDisposable
     {
         var statistics = _session.Statistics();
         var seconds = Math.Max(_session.Uptime.TotalSeconds, 0.001);
-        return new MountStatus(_session.Remote.ToString(), _session.MountPoint, Environment.ProcessId, _session.Uptime.TotalSeconds,
+        return new MountStatus(UriSecrets.Redact(_session.Remote.ToString()), _session.MountPoint, Environment.ProcessId, _session.Uptime.TotalSeconds,
             _session.Engine.Options.CacheDirectory, statistics.Store.BytesUploaded / 1e6 / seconds, statistics.Store.BytesDownloaded / 1e6 / seconds, statistics);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using BucketMount.Backends;
 using BucketMount.Engine;
 using BucketMount.Engine.Hosting;
 
@@ -75,6 +76,9 @@ internal static class UnmountText
         return line;
     }
 
+    /// <summary>File and program names as `ls -b` shows them: a name is the bucket's (or a program's) to choose, the terminal is not.</summary>
     private static string Names(IReadOnlyList<string> names) =>
-        names.Count <= MaxNames ? string.Join(", ", names) : string.Join(", ", names.Take(MaxNames)) + $" and {names.Count - MaxNames} more";
+        names.Count <= MaxNames
+            ? string.Join(", ", names.Select(PrintableNames.Escape))
+            : string.Join(", ", names.Take(MaxNames).Select(PrintableNames.Escape)) + $" and {names.Count - MaxNames} more";
 }

@@ -138,6 +138,16 @@ public sealed class LocalFolderStoreTests
     }
 
     [TestMethod]
+    public async Task A_missing_root_folder_is_created()
+    {
+        var store = new LocalFolderStore(Path.Combine(_root, "not", "yet"));
+
+        await PutAsync(store, "a", "x");
+
+        Assert.AreEqual("x", File.ReadAllText(Path.Combine(_root, "not", "yet", "a")));
+    }
+
+    [TestMethod]
     public void A_relative_root_is_refused()
     {
         var error = Assert.ThrowsExactly<ObjectStoreException>(() => new LocalFolderStore("relative/folder"));
