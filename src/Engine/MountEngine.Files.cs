@@ -108,6 +108,8 @@ public sealed partial class MountEngine
             return;
         }
 
+        changes = changes with { ChangeTime = DateTimeOffset.UtcNow };
+
         if (_registry.Find(path) is { Deleted: false } file && await ChangeLocalAttributesAsync(file, changes, cancellationToken).ConfigureAwait(false))
         {
             return;
@@ -219,9 +221,13 @@ public sealed partial class MountEngine
 
     private OpenFile NewLocalFile(string path)
     {
+        var now = DateTimeOffset.UtcNow;
         var file = new OpenFile(_registry.NextId(), path)
         {
-            ModifiedTime = DateTimeOffset.UtcNow,
+            // POSIX: creating a file sets all three times.
+            ModifiedTime = now,
+            ChangeTime = now,
+            AccessTime = now,
             Dirty = true,
             Generation = 1,
         };
@@ -320,6 +326,9 @@ public sealed partial class MountEngine
             {
                 file.Deleted = true;
                 stillOpen = file.Handles > 0;
+
+                // Its link count drops to 0: a status change its open handles' fstat shows.
+                file.ChangeTime = DateTimeOffset.UtcNow;
             }
 
             _registry.Remove(file);
@@ -408,6 +417,8 @@ public sealed partial class MountEngine
         file.Gid = changes.Gid ?? file.Gid;
         file.WindowsAttributes = changes.WindowsAttributes ?? file.WindowsAttributes;
         file.CreationTime = changes.CreationTime ?? file.CreationTime;
+        file.ChangeTime = changes.ChangeTime ?? file.ChangeTime;
+        file.AccessTime = changes.AccessTime ?? file.AccessTime;
     }
 
     /// <summary>A closed, clean file's attributes change in place in the store: a self-copy with new metadata.</summary>
@@ -458,7 +469,8 @@ public sealed partial class MountEngine
         CancellationToken cancellationToken)
     {
         var attributes = new KnownAttributes(changes.ModifiedTime ?? node.ModifiedTime, changes.Mode ?? node.Mode, changes.Uid ?? node.Uid, changes.Gid ?? node.Gid,
-            changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime);
+            changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime, changes.ChangeTime ?? node.ChangeTime,
+            changes.AccessTime ?? node.AccessTime);
         var copied = await StoreCallAsync(path, () => SelfCopyAsync(key, current, ObjectMetadata.Build(attributes), cancellationToken)).ConfigureAwait(false);
         _cache.SetAttributes(key, copied.ETag, attributes);
         _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), copied));

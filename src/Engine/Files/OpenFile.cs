@@ -25,6 +25,8 @@ internal sealed class OpenFile(long id, string path)
         Gid = node.Gid,
         WindowsAttributes = node.WindowsAttributes,
         CreationTime = node.CreationTime,
+        ChangeTime = node.ChangeTime,
+        AccessTime = node.AccessTime,
     };
 
     /// <summary>Serializes writes, truncates, renames and making the file durable.</summary>
@@ -54,8 +56,14 @@ internal sealed class OpenFile(long id, string path)
 
     public DateTimeOffset? CreationTime { get; set; }
 
+    /// <summary>Set with every change of content, attributes, name or link count (null for a stored file that never had one).</summary>
+    public DateTimeOffset? ChangeTime { get; set; }
+
+    /// <summary>Moved by reads as the relatime policy says (<see cref="AccessTimes"/>), kept with the next upload or copy.</summary>
+    public DateTimeOffset? AccessTime { get; set; }
+
     /// <summary>The attributes kept with the content in the store's metadata.</summary>
-    public KnownAttributes Attributes => new(ModifiedTime, Mode, Uid, Gid, WindowsAttributes, CreationTime);
+    public KnownAttributes Attributes => new(ModifiedTime, Mode, Uid, Gid, WindowsAttributes, CreationTime, ChangeTime, AccessTime);
 
     /// <summary>Local content or attributes differ from <see cref="Remote"/>.</summary>
     public bool Dirty { get; set; }
@@ -133,6 +141,8 @@ internal sealed class OpenFile(long id, string path)
         IsDirty = Dirty,
         WindowsAttributes = WindowsAttributes,
         CreationTime = CreationTime,
+        ChangeTime = ChangeTime,
+        AccessTime = AccessTime,
     };
 }
 

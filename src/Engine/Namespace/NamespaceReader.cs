@@ -255,6 +255,12 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
     {
         var metadata = info.Metadata;
         var attributes = ObjectMetadata.Parse(metadata, info.LastModified);
+        if (cache.GetAttributes(info.Key, info.ETag) is { AccessTime: { } moved } && !(attributes.AccessTime >= moved))
+        {
+            // Reads of this very version moved its atime in memory (relatime): a HEAD only knows the stored one.
+            attributes = attributes with { AccessTime = moved };
+        }
+
         cache.SetAttributes(info.Key, info.ETag, attributes);
         return ToNode(name, info);
     }
@@ -269,6 +275,8 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             ETag = info.ETag,
             WindowsAttributes = known?.WindowsAttributes,
             CreationTime = known?.CreationTime,
+            ChangeTime = known?.ChangeTime,
+            AccessTime = known?.AccessTime,
         };
     }
 

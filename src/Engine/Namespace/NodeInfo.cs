@@ -37,5 +37,11 @@ public sealed record NodeInfo(
     /// <summary>The creation time a Windows program set; null when never set (hosts show the modification time).</summary>
     public DateTimeOffset? CreationTime { get; init; }
 
+    /// <summary>The last status change (content, mode, owner, name, link count); null when unknown (hosts show the modification time).</summary>
+    public DateTimeOffset? ChangeTime { get; init; }
+
+    /// <summary>The last access as the relatime policy keeps it; null when unknown (hosts show the modification time).</summary>
+    public DateTimeOffset? AccessTime { get; init; }
+
     public static NodeInfo Directory(string name, DateTimeOffset modified) => new(name, NodeKind.Directory, 0, modified);
 }

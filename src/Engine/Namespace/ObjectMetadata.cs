@@ -20,6 +20,12 @@ public static class ObjectMetadata
     /// <summary>Creation ("birth") time, in the mtime format; rclone's name for it.</summary>
     public const string BirthTimeKey = "btime";
 
+    /// <summary>Status change time (chmod, chown, rename, writes), in the mtime format; without it ctime shows mtime.</summary>
+    public const string ChangeTimeKey = "ctime";
+
+    /// <summary>Access time, in the mtime format, kept as the relatime policy says (see docs/SEMANTICS.md).</summary>
+    public const string AccessTimeKey = "atime";
+
     public static string FormatMtime(DateTimeOffset time)
     {
         var ticks = time.UtcTicks - DateTime.UnixEpoch.Ticks;
@@ -72,6 +78,16 @@ public static class ObjectMetadata
             metadata[BirthTimeKey] = FormatMtime(created);
         }
 
+        if (attributes.ChangeTime is { } changed)
+        {
+            metadata[ChangeTimeKey] = FormatMtime(changed);
+        }
+
+        if (attributes.AccessTime is { } accessed)
+        {
+            metadata[AccessTimeKey] = FormatMtime(accessed);
+        }
+
         return metadata;
     }
 
@@ -82,7 +98,9 @@ public static class ObjectMetadata
         ParseInt(metadata?.GetValueOrDefault(UidKey)),
         ParseInt(metadata?.GetValueOrDefault(GidKey)),
         ParseInt(metadata?.GetValueOrDefault(WindowsAttributesKey)),
-        ParseMtime(metadata?.GetValueOrDefault(BirthTimeKey)));
+        ParseMtime(metadata?.GetValueOrDefault(BirthTimeKey)),
+        ParseMtime(metadata?.GetValueOrDefault(ChangeTimeKey)),
+        ParseMtime(metadata?.GetValueOrDefault(AccessTimeKey)));
 
     public static Dictionary<string, string> Build(DateTimeOffset mtime, int? mode, int? uid, int? gid)
     {

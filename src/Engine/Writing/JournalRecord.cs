@@ -38,6 +38,12 @@ public sealed record JournalRecord
     [JsonPropertyName("btime")]
     public DateTimeOffset? CreationTime { get; init; }
 
+    [JsonPropertyName("ctime")]
+    public DateTimeOffset? ChangeTime { get; init; }
+
+    [JsonPropertyName("atime")]
+    public DateTimeOffset? AccessTime { get; init; }
+
     /// <summary>The store version the changes were made on (for If-Match); null for a new file.</summary>
     [JsonPropertyName("baseEtag")]
     public string? BaseETag { get; init; }
