@@ -330,6 +330,13 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         return 0;
     }
 
+    /// <summary>link(): the new name is a copy of the file (see MountEngine.CreateLinkCopyAsync); the kernel refuses directories and taken names first.</summary>
+    public int Link(string existing, string path)
+    {
+        Wait(engine.CreateLinkCopyAsync(existing, path, CancellationToken.None));
+        return 0;
+    }
+
     public int ReadLink(string path, byte* buffer, nuint size)
     {
         var target = RawNames.ToBytes(WaitReading(ct => engine.ReadSymlinkAsync(path, ct)));

@@ -12,12 +12,8 @@ public abstract class ErrnoParityMountTests
     /// <summary>The system's python: nobody cannot run a python installed under /root.</summary>
     private const string Python = "/usr/bin/python3";
 
-    /// <summary>Calls whose answer through the mount differs from a local disk by decision (docs/SEMANTICS.md).</summary>
-    private static readonly Dictionary<string, (string Local, string Mounted)> Decided = new(StringComparer.Ordinal)
-    {
-        // Hard links are refused (an object store cannot share one object's bytes under two keys).
-        ["link to a new name"] = ("ok", "EPERM"),
-    };
+    /// <summary>Calls whose answer through the mount differs from a local disk by decision (docs/SEMANTICS.md); none today.</summary>
+    private static readonly Dictionary<string, (string Local, string Mounted)> Decided = new(StringComparer.Ordinal);
 
     /// <summary>Rows that need a directory's own mode kept after mkdir (engineer DIRS's part of issue 16).</summary>
     private static readonly string[] NeedsDirectoryModes =
