@@ -175,6 +175,7 @@ public sealed partial class MountEngine
                 if (file.Stream is null || !appended)
                 {
                     file.ModifiedTime = DateTimeOffset.UtcNow;
+                    file.ModifiedTimeSubTickNs = 0;
                     file.ChangeTime = file.ModifiedTime;
                 }
 

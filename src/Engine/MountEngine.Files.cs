@@ -411,6 +411,8 @@ public sealed partial class MountEngine
 
     private static void Apply(OpenFile file, AttributeChanges changes)
     {
+        file.ModifiedTimeSubTickNs = changes.ModifiedTime is null ? file.ModifiedTimeSubTickNs : changes.ModifiedTimeSubTickNs;
+        file.AccessTimeSubTickNs = changes.AccessTime is null ? file.AccessTimeSubTickNs : changes.AccessTimeSubTickNs;
         file.ModifiedTime = changes.ModifiedTime ?? file.ModifiedTime;
         file.Mode = changes.Mode ?? file.Mode;
         file.Uid = changes.Uid ?? file.Uid;
@@ -470,7 +472,9 @@ public sealed partial class MountEngine
     {
         var attributes = new KnownAttributes(changes.ModifiedTime ?? node.ModifiedTime, changes.Mode ?? node.Mode, changes.Uid ?? node.Uid, changes.Gid ?? node.Gid,
             changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime, changes.ChangeTime ?? node.ChangeTime,
-            changes.AccessTime ?? node.AccessTime);
+            changes.AccessTime ?? node.AccessTime,
+            changes.ModifiedTime is null ? node.ModifiedTimeSubTickNs : changes.ModifiedTimeSubTickNs,
+            changes.AccessTime is null ? node.AccessTimeSubTickNs : changes.AccessTimeSubTickNs);
         var copied = await StoreCallAsync(path, () => SelfCopyAsync(key, current, ObjectMetadata.Build(attributes), cancellationToken)).ConfigureAwait(false);
         _cache.SetAttributes(key, copied.ETag, attributes);
         _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), copied));

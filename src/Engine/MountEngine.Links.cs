@@ -89,7 +89,9 @@ public sealed partial class MountEngine
         await to.SetAttributesAsync(new AttributeChanges
         {
             ModifiedTime = attributes.ModifiedTime,
+            ModifiedTimeSubTickNs = attributes.ModifiedTimeSubTickNs,
             AccessTime = attributes.AccessTime,
+            AccessTimeSubTickNs = attributes.AccessTimeSubTickNs,
             Mode = attributes.Mode,
             Uid = attributes.Uid,
             Gid = attributes.Gid,

@@ -42,6 +42,12 @@ public sealed record AttributeChanges
     /// <summary>The access time to keep (utimensat's first time; UTIME_OMIT leaves it null).</summary>
     public DateTimeOffset? AccessTime { get; init; }
 
+    /// <summary>Nanoseconds of <see cref="ModifiedTime"/> below its 100 ns tick (0-99); used only with it.</summary>
+    public int ModifiedTimeSubTickNs { get; init; }
+
+    /// <summary>Nanoseconds of <see cref="AccessTime"/> below its 100 ns tick (0-99); used only with it.</summary>
+    public int AccessTimeSubTickNs { get; init; }
+
     /// <summary>Stamped by the engine on every change it applies (POSIX: chmod, chown, utimensat set ctime); hosts leave it null.</summary>
     internal DateTimeOffset? ChangeTime { get; init; }
 

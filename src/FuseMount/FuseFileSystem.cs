@@ -374,7 +374,13 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         var modified = times is null ? now : ToTime(times[1], now);
         if (accessed is not null || modified is not null)
         {
-            SetAttributes(path, new AttributeChanges { AccessTime = accessed, ModifiedTime = modified });
+            SetAttributes(path, new AttributeChanges
+            {
+                AccessTime = accessed,
+                AccessTimeSubTickNs = times is null ? 0 : SubTickNanoseconds(times[0]),
+                ModifiedTime = modified,
+                ModifiedTimeSubTickNs = times is null ? 0 : SubTickNanoseconds(times[1]),
+            });
         }
 
         return 0;
@@ -489,12 +495,12 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         stat->BlkSize = 4096;
         stat->Blocks = (node.Size + 511) / 512;
         // Objects that never had a ctime or atime kept (another tool wrote them) show their mtime for both.
-        stat->MTime = ToTimespec(node.ModifiedTime);
-        stat->ATime = ToTimespec(node.AccessTime ?? node.ModifiedTime);
+        stat->MTime = ToTimespec(node.ModifiedTime, node.ModifiedTimeSubTickNs);
+        stat->ATime = node.AccessTime is { } accessed ? ToTimespec(accessed, node.AccessTimeSubTickNs) : stat->MTime;
         stat->CTime = ToTimespec(node.ChangeTime ?? node.ModifiedTime);
     }
 
-    private static Timespec ToTimespec(DateTimeOffset time)
+    private static Timespec ToTimespec(DateTimeOffset time, int subTickNanoseconds = 0)
     {
         var ticks = time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
         var seconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var remainder);
@@ -504,8 +510,12 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
             remainder += TimeSpan.TicksPerSecond;
         }
 
-        return new Timespec { Seconds = seconds, Nanoseconds = remainder * 100 };
+        return new Timespec { Seconds = seconds, Nanoseconds = remainder * 100 + subTickNanoseconds };
     }
+
+    /// <summary>The nanoseconds below the 100 ns tick a <see cref="DateTimeOffset"/> keeps, kept beside it (0 for UTIME_NOW/OMIT).</summary>
+    private static int SubTickNanoseconds(Timespec time) =>
+        time.Nanoseconds is Timespec.UtimeNow or Timespec.UtimeOmit or < 0 or >= 1_000_000_000 ? 0 : (int)(time.Nanoseconds % 100);
 
     private static DateTimeOffset? ToTime(Timespec time, DateTimeOffset now) => time.Nanoseconds switch
     {

@@ -63,4 +63,20 @@ public sealed class FileTimesTests
         Assert.AreEqual(modified, node.ModifiedTime);
         Assert.IsGreaterThan(modified, node.ChangeTime!.Value, "ctime is the time of the change, not the time set");
     }
+
+    [TestMethod]
+    public void Times_keep_every_nanosecond_in_metadata_and_read_back_other_formats()
+    {
+        var time = DateTimeOffset.FromUnixTimeSeconds(981173106).AddTicks(1234567);
+        var attributes = new KnownAttributes(time, null, null, null, AccessTime: time, ModifiedTimeSubTickNs: 89, AccessTimeSubTickNs: 1);
+        var metadata = ObjectMetadata.Build(attributes);
+        Assert.AreEqual("981173106.123456789", metadata["mtime"]);
+        Assert.AreEqual("981173106.123456701", metadata["atime"]);
+        Assert.AreEqual(attributes, ObjectMetadata.Parse(metadata, DateTimeOffset.UnixEpoch));
+
+        Assert.AreEqual(89, ObjectMetadata.ParseSubTickNanoseconds("2001-02-03T04:05:06.123456789Z"), "rclone's RFC 3339");
+        Assert.AreEqual(0, ObjectMetadata.ParseSubTickNanoseconds("981173106"), "s3fs's whole seconds");
+        Assert.AreEqual(0, ObjectMetadata.ParseSubTickNanoseconds("981173106.1234567"));
+        Assert.AreEqual(80, ObjectMetadata.ParseSubTickNanoseconds("981173106.12345678"));
+    }
 }

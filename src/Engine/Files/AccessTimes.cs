@@ -22,6 +22,7 @@ internal static class AccessTimes
         }
 
         file.AccessTime = now;
+        file.AccessTimeSubTickNs = 0;
         return true;
     }
 }

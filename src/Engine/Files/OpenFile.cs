@@ -27,6 +27,8 @@ internal sealed class OpenFile(long id, string path)
         CreationTime = node.CreationTime,
         ChangeTime = node.ChangeTime,
         AccessTime = node.AccessTime,
+        ModifiedTimeSubTickNs = node.ModifiedTimeSubTickNs,
+        AccessTimeSubTickNs = node.AccessTimeSubTickNs,
     };
 
     /// <summary>Serializes writes, truncates, renames and making the file durable.</summary>
@@ -62,8 +64,14 @@ internal sealed class OpenFile(long id, string path)
     /// <summary>Moved by reads as the relatime policy says (<see cref="AccessTimes"/>), kept with the next upload or copy.</summary>
     public DateTimeOffset? AccessTime { get; set; }
 
+    /// <summary>Nanoseconds of <see cref="ModifiedTime"/> below its 100 ns tick; 0 whenever the mount sets the time itself.</summary>
+    public int ModifiedTimeSubTickNs { get; set; }
+
+    /// <summary>Nanoseconds of <see cref="AccessTime"/> below its 100 ns tick.</summary>
+    public int AccessTimeSubTickNs { get; set; }
+
     /// <summary>The attributes kept with the content in the store's metadata.</summary>
-    public KnownAttributes Attributes => new(ModifiedTime, Mode, Uid, Gid, WindowsAttributes, CreationTime, ChangeTime, AccessTime);
+    public KnownAttributes Attributes => new(ModifiedTime, Mode, Uid, Gid, WindowsAttributes, CreationTime, ChangeTime, AccessTime, ModifiedTimeSubTickNs, AccessTimeSubTickNs);
 
     /// <summary>Local content or attributes differ from <see cref="Remote"/>.</summary>
     public bool Dirty { get; set; }
@@ -143,6 +151,8 @@ internal sealed class OpenFile(long id, string path)
         CreationTime = CreationTime,
         ChangeTime = ChangeTime,
         AccessTime = AccessTime,
+        ModifiedTimeSubTickNs = ModifiedTimeSubTickNs,
+        AccessTimeSubTickNs = AccessTimeSubTickNs,
     };
 }
 

@@ -255,10 +255,10 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
     {
         var metadata = info.Metadata;
         var attributes = ObjectMetadata.Parse(metadata, info.LastModified);
-        if (cache.GetAttributes(info.Key, info.ETag) is { AccessTime: { } moved } && !(attributes.AccessTime >= moved))
+        if (cache.GetAttributes(info.Key, info.ETag) is { AccessTime: { } moved } cached && !(attributes.AccessTime >= moved))
         {
             // Reads of this very version moved its atime in memory (relatime): a HEAD only knows the stored one.
-            attributes = attributes with { AccessTime = moved };
+            attributes = attributes with { AccessTime = moved, AccessTimeSubTickNs = cached.AccessTimeSubTickNs };
         }
 
         cache.SetAttributes(info.Key, info.ETag, attributes);
@@ -277,6 +277,8 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             CreationTime = known?.CreationTime,
             ChangeTime = known?.ChangeTime,
             AccessTime = known?.AccessTime,
+            ModifiedTimeSubTickNs = known?.ModifiedTimeSubTickNs ?? 0,
+            AccessTimeSubTickNs = known?.AccessTimeSubTickNs ?? 0,
         };
     }
 
