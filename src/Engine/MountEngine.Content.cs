@@ -28,6 +28,16 @@ public sealed partial class MountEngine
             remote = file.Remote;
             size = file.Size;
             path = file.Path;
+            if (AccessTimes.OnRead(file, DateTimeOffset.UtcNow) && !file.Deleted)
+            {
+                // Kept in memory (see AccessTimes): with this version's attributes once the file is closed.
+                if (!file.Dirty && remote is { } stored)
+                {
+                    _cache.SetAttributes(stored.Key, stored.ETag, file.Attributes);
+                }
+
+                _cache.OnChanged(path, file.ToNode());
+            }
         }
 
         var end = Math.Min(size, offset + buffer.Length);
@@ -165,6 +175,8 @@ public sealed partial class MountEngine
                 if (file.Stream is null || !appended)
                 {
                     file.ModifiedTime = DateTimeOffset.UtcNow;
+                    file.ModifiedTimeSubTickNs = 0;
+                    file.ChangeTime = file.ModifiedTime;
                 }
 
                 file.Generation++;

@@ -17,7 +17,7 @@ public sealed partial class MountEngine
         _keys.CheckPath(path, extraKeyBytes: 1);
 
         var now = DateTimeOffset.UtcNow;
-        var kept = new KnownAttributes(attributes?.ModifiedTime ?? now, attributes?.Mode, attributes?.Uid, attributes?.Gid);
+        var kept = new KnownAttributes(attributes?.ModifiedTime ?? now, attributes?.Mode, attributes?.Uid, attributes?.Gid, ChangeTime: now);
         await StoreCallAsync(path, () => _directories.WriteAsync(_keys.ToDirectoryMarker(path), kept, cancellationToken)).ConfigureAwait(false);
         _cache.OnChanged(path, NamespaceReader.ToDirectoryNode(FsPath.Name(path), kept));
 
@@ -40,7 +40,10 @@ public sealed partial class MountEngine
         // A directory that was only a prefix shows no time of its own: it gets the time of this change.
         var modified = changes.ModifiedTime ?? (node.ModifiedTime == DateTimeOffset.UnixEpoch ? DateTimeOffset.UtcNow : node.ModifiedTime);
         var kept = new KnownAttributes(modified, changes.Mode ?? node.Mode, changes.Uid ?? node.Uid, changes.Gid ?? node.Gid,
-            changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime);
+            changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime,
+            ChangeTime: DateTimeOffset.UtcNow, AccessTime: changes.AccessTime ?? node.AccessTime,
+            ModifiedTimeSubTickNs: changes.ModifiedTime is null ? node.ModifiedTimeSubTickNs : changes.ModifiedTimeSubTickNs,
+            AccessTimeSubTickNs: changes.AccessTime is null ? node.AccessTimeSubTickNs : changes.AccessTimeSubTickNs);
         await StoreCallAsync(path, () => _directories.WriteAsync(_keys.ToDirectoryMarker(path), kept, cancellationToken)).ConfigureAwait(false);
         _cache.OnChanged(path, NamespaceReader.ToDirectoryNode(FsPath.Name(path), kept));
     }
@@ -74,23 +77,24 @@ public sealed partial class MountEngine
         if (!_cache.TryGetDirectoryAttributes(marker, out var known) && _cache.TryGetNode(directory, out var shown) && shown is { IsDirectory: true, Mode: { } mode })
         {
             // Its marker's record expired before its node did: a node with a stored mode came from that marker.
-            known = new KnownAttributes(shown.ModifiedTime, mode, shown.Uid, shown.Gid, shown.WindowsAttributes, shown.CreationTime);
+            known = new KnownAttributes(shown.ModifiedTime, mode, shown.Uid, shown.Gid, shown.WindowsAttributes, shown.CreationTime,
+                ChangeTime: shown.ChangeTime, AccessTime: shown.AccessTime);
         }
 
         if (known is not null)
         {
-            var touched = known with { ModifiedTime = now };
+            var touched = known with { ModifiedTime = now, ModifiedTimeSubTickNs = 0, ChangeTime = now };
             _cache.SetDirectoryAttributes(marker, touched);
             _directories.WriteLater(marker, touched);
         }
 
         if (_cache.TryGetNode(directory, out var node) && node is { IsDirectory: true })
         {
-            _cache.OnChanged(directory, node with { ModifiedTime = now });
+            _cache.OnChanged(directory, node with { ModifiedTime = now, ModifiedTimeSubTickNs = 0, ChangeTime = now });
         }
         else if (_cache.GetListing(FsPath.Parent(directory))?.Find(FsPath.Name(directory)) is { IsDirectory: true } listed)
         {
-            _cache.OnChanged(directory, listed with { ModifiedTime = now });
+            _cache.OnChanged(directory, listed with { ModifiedTime = now, ModifiedTimeSubTickNs = 0, ChangeTime = now });
         }
     }
 

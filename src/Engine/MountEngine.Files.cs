@@ -115,6 +115,8 @@ public sealed partial class MountEngine
             return;
         }
 
+        changes = changes with { ChangeTime = DateTimeOffset.UtcNow };
+
         if (_registry.Find(path) is { Deleted: false } file && await ChangeLocalAttributesAsync(file, changes, cancellationToken).ConfigureAwait(false))
         {
             return;
@@ -261,9 +263,13 @@ public sealed partial class MountEngine
 
     private OpenFile NewLocalFile(string path)
     {
+        var now = DateTimeOffset.UtcNow;
         var file = new OpenFile(_registry.NextId(), path)
         {
-            ModifiedTime = DateTimeOffset.UtcNow,
+            // POSIX: creating a file sets all three times.
+            ModifiedTime = now,
+            ChangeTime = now,
+            AccessTime = now,
             Dirty = true,
             Generation = 1,
         };
@@ -362,6 +368,9 @@ public sealed partial class MountEngine
             {
                 file.Deleted = true;
                 stillOpen = file.Handles > 0;
+
+                // Its link count drops to 0: a status change its open handles' fstat shows.
+                file.ChangeTime = DateTimeOffset.UtcNow;
             }
 
             _registry.Remove(file);
@@ -444,12 +453,16 @@ public sealed partial class MountEngine
 
     private static void Apply(OpenFile file, AttributeChanges changes)
     {
+        file.ModifiedTimeSubTickNs = changes.ModifiedTime is null ? file.ModifiedTimeSubTickNs : changes.ModifiedTimeSubTickNs;
+        file.AccessTimeSubTickNs = changes.AccessTime is null ? file.AccessTimeSubTickNs : changes.AccessTimeSubTickNs;
         file.ModifiedTime = changes.ModifiedTime ?? file.ModifiedTime;
         file.Mode = changes.Mode ?? file.Mode;
         file.Uid = changes.Uid ?? file.Uid;
         file.Gid = changes.Gid ?? file.Gid;
         file.WindowsAttributes = changes.WindowsAttributes ?? file.WindowsAttributes;
         file.CreationTime = changes.CreationTime ?? file.CreationTime;
+        file.ChangeTime = changes.ChangeTime ?? file.ChangeTime;
+        file.AccessTime = changes.AccessTime ?? file.AccessTime;
     }
 
     /// <summary>A closed, clean file's attributes change in place in the store: a self-copy with new metadata.</summary>
@@ -500,7 +513,10 @@ public sealed partial class MountEngine
         CancellationToken cancellationToken)
     {
         var attributes = new KnownAttributes(changes.ModifiedTime ?? node.ModifiedTime, changes.Mode ?? node.Mode, changes.Uid ?? node.Uid, changes.Gid ?? node.Gid,
-            changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime, node.Rdev);
+            changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime, node.Rdev, changes.ChangeTime ?? node.ChangeTime,
+            changes.AccessTime ?? node.AccessTime,
+            changes.ModifiedTime is null ? node.ModifiedTimeSubTickNs : changes.ModifiedTimeSubTickNs,
+            changes.AccessTime is null ? node.AccessTimeSubTickNs : changes.AccessTimeSubTickNs);
         var copied = await StoreCallAsync(path, () => SelfCopyAsync(key, current, ObjectMetadata.Build(attributes), cancellationToken)).ConfigureAwait(false);
         _cache.SetAttributes(key, copied.ETag, attributes);
         _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), copied));

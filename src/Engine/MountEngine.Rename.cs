@@ -99,10 +99,10 @@ public sealed partial class MountEngine
         var file = await LockRegisteredAsync(from, cancellationToken).ConfigureAwait(false);
         if (file is null)
         {
-            await StoreCallAsync(from, () => _store.CopyAsync(fromKey, toKey, null, cancellationToken)).ConfigureAwait(false);
+            var (_, changed) = await CopyForRenameAsync(from, fromKey, toKey, source.ETag, cancellationToken).ConfigureAwait(false);
             await StoreCallAsync(from, () => _store.DeleteAsync(fromKey, cancellationToken)).ConfigureAwait(false);
             _cache.OnRemoved(from);
-            _cache.OnChanged(to, source with { Name = FsPath.Name(to) });
+            _cache.OnChanged(to, source with { Name = FsPath.Name(to), ChangeTime = changed ?? source.ChangeTime });
             return;
         }
 
@@ -125,13 +125,23 @@ public sealed partial class MountEngine
             }
             else if (remote is not null)
             {
-                var copied = await StoreCallAsync(from, () => _store.CopyAsync(fromKey, toKey, null, cancellationToken)).ConfigureAwait(false);
+                var (copied, changed) = await CopyForRenameAsync(from, fromKey, toKey, remote.Value.ETag, cancellationToken).ConfigureAwait(false);
                 remote = new ObjectVersion(toKey, copied.ETag, copied.Size);
+                lock (file.State)
+                {
+                    file.ChangeTime = changed ?? file.ChangeTime;
+                }
             }
 
             _registry.Move(from, to);
             lock (file.State)
             {
+                if (dirty)
+                {
+                    // A rename is a status change; a dirty file's upload under the new name carries it.
+                    file.ChangeTime = DateTimeOffset.UtcNow;
+                }
+
                 file.Remote = dirty ? null : remote;
                 file.ReplaceUnconditionally = dirty;
                 file.JournaledGeneration = dirty ? -1 : file.JournaledGeneration;
@@ -261,5 +271,39 @@ public sealed partial class MountEngine
         {
             _writeBack.Schedule(file);
         }
+    }
+
+    /// <summary>
+    /// A file rename's copy. When this version's stored attributes are known (our own upload, an earlier HEAD) the
+    /// copy carries them with a new ctime, as POSIX wants of a rename, in the same request; otherwise it keeps the
+    /// source's metadata as stored (no extra HEAD per rename) and the ctime stays. Returns the new ctime, if set.
+    /// </summary>
+    private async Task<(ObjectInfo Copied, DateTimeOffset? ChangeTime)> CopyForRenameAsync(string from, string fromKey, string toKey, string? etag,
+        CancellationToken cancellationToken)
+    {
+        if (etag is not null && _cache.GetAttributes(fromKey, etag) is { } known)
+        {
+            var attributes = known with { ChangeTime = DateTimeOffset.UtcNow };
+            var options = new CopyOptions { ReplaceMetadata = ObjectMetadata.Build(attributes), SourceIfMatch = etag };
+            var copied = await StoreCallAsync(from, async () =>
+            {
+                try
+                {
+                    return await _store.CopyAsync(fromKey, toKey, options, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
+                {
+                    // Someone else replaced the object since we knew its attributes: theirs are moved as they are.
+                    return null;
+                }
+            }).ConfigureAwait(false);
+            if (copied is not null)
+            {
+                _cache.SetAttributes(toKey, copied.ETag, attributes);
+                return (copied, attributes.ChangeTime);
+            }
+        }
+
+        return (await StoreCallAsync(from, () => _store.CopyAsync(fromKey, toKey, null, cancellationToken)).ConfigureAwait(false), null);
     }
 }

@@ -77,7 +77,7 @@ public sealed partial class MountEngine
         {
             lock (file.State)
             {
-                Apply(file, changes);
+                Apply(file, changes with { ChangeTime = DateTimeOffset.UtcNow });
             }
         }
         finally

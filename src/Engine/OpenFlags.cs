@@ -39,7 +39,20 @@ public sealed record AttributeChanges
 
     public DateTimeOffset? CreationTime { get; init; }
 
+    /// <summary>The access time to keep (utimensat's first time; UTIME_OMIT leaves it null).</summary>
+    public DateTimeOffset? AccessTime { get; init; }
+
+    /// <summary>Nanoseconds of <see cref="ModifiedTime"/> below its 100 ns tick (0-99); used only with it.</summary>
+    public int ModifiedTimeSubTickNs { get; init; }
+
+    /// <summary>Nanoseconds of <see cref="AccessTime"/> below its 100 ns tick (0-99); used only with it.</summary>
+    public int AccessTimeSubTickNs { get; init; }
+
+    /// <summary>Stamped by the engine on every change it applies (POSIX: chmod, chown, utimensat set ctime); hosts leave it null.</summary>
+    internal DateTimeOffset? ChangeTime { get; init; }
+
     /// <summary>True when only Size (or nothing) is set: no metadata to write.</summary>
     internal bool ChangesMetadata =>
-        ModifiedTime is not null || Mode is not null || Uid is not null || Gid is not null || WindowsAttributes is not null || CreationTime is not null;
+        ModifiedTime is not null || Mode is not null || Uid is not null || Gid is not null || WindowsAttributes is not null || CreationTime is not null ||
+        AccessTime is not null;
 }

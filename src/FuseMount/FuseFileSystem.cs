@@ -352,6 +352,13 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         return 0;
     }
 
+    /// <summary>link(): the new name is a copy of the file (see MountEngine.CreateLinkCopyAsync); the kernel refuses directories and taken names first.</summary>
+    public int Link(string existing, string path)
+    {
+        Wait(engine.CreateLinkCopyAsync(existing, path, CancellationToken.None));
+        return 0;
+    }
+
     public int ReadLink(string path, byte* buffer, nuint size)
     {
         var target = RawNames.ToBytes(WaitReading(ct => engine.ReadSymlinkAsync(path, ct)));
@@ -378,12 +385,24 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         return 0;
     }
 
+    /// <summary>
+    /// utimensat: libfuse hands over both times, UTIME_NOW and UTIME_OMIT still marked in tv_nsec (it builds them
+    /// from setattr's FATTR_ATIME_NOW/FATTR_MTIME_NOW and valid bits), or null for "both now".
+    /// </summary>
     public int Utimens(string path, Timespec* times)
     {
-        var modified = times is null ? DateTimeOffset.UtcNow : ToTime(times[1]);
-        if (modified is { } time)
+        var now = DateTimeOffset.UtcNow;
+        var accessed = times is null ? now : ToTime(times[0], now);
+        var modified = times is null ? now : ToTime(times[1], now);
+        if (accessed is not null || modified is not null)
         {
-            SetAttributes(path, new AttributeChanges { ModifiedTime = time });
+            SetAttributes(path, new AttributeChanges
+            {
+                AccessTime = accessed,
+                AccessTimeSubTickNs = times is null ? 0 : SubTickNanoseconds(times[0]),
+                ModifiedTime = modified,
+                ModifiedTimeSubTickNs = times is null ? 0 : SubTickNanoseconds(times[1]),
+            });
         }
 
         return 0;
@@ -493,16 +512,33 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         stat->Size = node.Size;
         stat->BlkSize = 4096;
         stat->Blocks = (node.Size + 511) / 512;
-        var time = new Timespec { Seconds = node.ModifiedTime.ToUnixTimeSeconds(), Nanoseconds = node.ModifiedTime.UtcTicks % TimeSpan.TicksPerSecond * 100 };
-        stat->MTime = time;
-        stat->ATime = time;
-        stat->CTime = time;
+        // Objects that never had a ctime or atime kept (another tool wrote them) show their mtime for both.
+        stat->MTime = ToTimespec(node.ModifiedTime, node.ModifiedTimeSubTickNs);
+        stat->ATime = node.AccessTime is { } accessed ? ToTimespec(accessed, node.AccessTimeSubTickNs) : stat->MTime;
+        stat->CTime = ToTimespec(node.ChangeTime ?? node.ModifiedTime);
     }
 
-    private static DateTimeOffset? ToTime(Timespec time) => time.Nanoseconds switch
+    private static Timespec ToTimespec(DateTimeOffset time, int subTickNanoseconds = 0)
+    {
+        var ticks = time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+        var seconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var remainder);
+        if (remainder < 0)
+        {
+            seconds--;
+            remainder += TimeSpan.TicksPerSecond;
+        }
+
+        return new Timespec { Seconds = seconds, Nanoseconds = remainder * 100 + subTickNanoseconds };
+    }
+
+    /// <summary>The nanoseconds below the 100 ns tick a <see cref="DateTimeOffset"/> keeps, kept beside it (0 for UTIME_NOW/OMIT).</summary>
+    private static int SubTickNanoseconds(Timespec time) =>
+        time.Nanoseconds is Timespec.UtimeNow or Timespec.UtimeOmit or < 0 or >= 1_000_000_000 ? 0 : (int)(time.Nanoseconds % 100);
+
+    private static DateTimeOffset? ToTime(Timespec time, DateTimeOffset now) => time.Nanoseconds switch
     {
         Timespec.UtimeOmit => null,
-        Timespec.UtimeNow => DateTimeOffset.UtcNow,
+        Timespec.UtimeNow => now,
         _ => DateTimeOffset.FromUnixTimeSeconds(time.Seconds).AddTicks(time.Nanoseconds / 100),
     };
 

@@ -25,6 +25,10 @@ internal sealed class OpenFile(long id, string path)
         Gid = node.Gid,
         WindowsAttributes = node.WindowsAttributes,
         CreationTime = node.CreationTime,
+        ChangeTime = node.ChangeTime,
+        AccessTime = node.AccessTime,
+        ModifiedTimeSubTickNs = node.ModifiedTimeSubTickNs,
+        AccessTimeSubTickNs = node.AccessTimeSubTickNs,
     };
 
     /// <summary>Serializes writes, truncates, renames and making the file durable.</summary>
@@ -54,8 +58,20 @@ internal sealed class OpenFile(long id, string path)
 
     public DateTimeOffset? CreationTime { get; set; }
 
+    /// <summary>Set with every change of content, attributes, name or link count (null for a stored file that never had one).</summary>
+    public DateTimeOffset? ChangeTime { get; set; }
+
+    /// <summary>Moved by reads as the relatime policy says (<see cref="AccessTimes"/>), kept with the next upload or copy.</summary>
+    public DateTimeOffset? AccessTime { get; set; }
+
+    /// <summary>Nanoseconds of <see cref="ModifiedTime"/> below its 100 ns tick; 0 whenever the mount sets the time itself.</summary>
+    public int ModifiedTimeSubTickNs { get; set; }
+
+    /// <summary>Nanoseconds of <see cref="AccessTime"/> below its 100 ns tick.</summary>
+    public int AccessTimeSubTickNs { get; set; }
+
     /// <summary>The attributes kept with the content in the store's metadata.</summary>
-    public KnownAttributes Attributes => new(ModifiedTime, Mode, Uid, Gid, WindowsAttributes, CreationTime);
+    public KnownAttributes Attributes => new(ModifiedTime, Mode, Uid, Gid, WindowsAttributes, CreationTime, Rdev: null, ChangeTime, AccessTime, ModifiedTimeSubTickNs, AccessTimeSubTickNs);
 
     /// <summary>Local content or attributes differ from <see cref="Remote"/>.</summary>
     public bool Dirty { get; set; }
@@ -133,6 +149,10 @@ internal sealed class OpenFile(long id, string path)
         IsDirty = Dirty,
         WindowsAttributes = WindowsAttributes,
         CreationTime = CreationTime,
+        ChangeTime = ChangeTime,
+        AccessTime = AccessTime,
+        ModifiedTimeSubTickNs = ModifiedTimeSubTickNs,
+        AccessTimeSubTickNs = AccessTimeSubTickNs,
     };
 }
 

@@ -261,6 +261,12 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
     {
         var metadata = info.Metadata;
         var attributes = ObjectMetadata.Parse(metadata, info.LastModified);
+        if (cache.GetAttributes(info.Key, info.ETag) is { AccessTime: { } moved } cached && !(attributes.AccessTime >= moved))
+        {
+            // Reads of this very version moved its atime in memory (relatime): a HEAD only knows the stored one.
+            attributes = attributes with { AccessTime = moved, AccessTimeSubTickNs = cached.AccessTimeSubTickNs };
+        }
+
         cache.SetAttributes(info.Key, info.ETag, attributes);
         return ToNode(name, info);
     }
@@ -276,6 +282,10 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             WindowsAttributes = known?.WindowsAttributes,
             CreationTime = known?.CreationTime,
             Rdev = kind is NodeKind.CharDevice or NodeKind.BlockDevice ? known?.Rdev : null,
+            ChangeTime = known?.ChangeTime,
+            AccessTime = known?.AccessTime,
+            ModifiedTimeSubTickNs = known?.ModifiedTimeSubTickNs ?? 0,
+            AccessTimeSubTickNs = known?.AccessTimeSubTickNs ?? 0,
         };
     }
 
@@ -293,6 +303,10 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
         {
             WindowsAttributes = attributes.WindowsAttributes,
             CreationTime = attributes.CreationTime,
+            ChangeTime = attributes.ChangeTime,
+            AccessTime = attributes.AccessTime,
+            ModifiedTimeSubTickNs = attributes.ModifiedTimeSubTickNs,
+            AccessTimeSubTickNs = attributes.AccessTimeSubTickNs,
         };
 
     /// <summary>Remembers what a directory marker seen with its metadata (a HEAD, or a listing that carries metadata) holds.</summary>

@@ -91,5 +91,17 @@ public sealed record NodeInfo(
 
     public bool IsSpecial => NodeKinds.IsSpecial(Kind);
 
+    /// <summary>The last status change (content, mode, owner, name, link count); null when unknown (hosts show the modification time).</summary>
+    public DateTimeOffset? ChangeTime { get; init; }
+
+    /// <summary>The last access as the relatime policy keeps it; null when unknown (hosts show the modification time).</summary>
+    public DateTimeOffset? AccessTime { get; init; }
+
+    /// <summary>Nanoseconds of the modification time below the 100 ns tick (0-99), as a program set them with utimensat.</summary>
+    public int ModifiedTimeSubTickNs { get; init; }
+
+    /// <summary>Nanoseconds of the access time below the 100 ns tick (0-99).</summary>
+    public int AccessTimeSubTickNs { get; init; }
+
     public static NodeInfo Directory(string name, DateTimeOffset modified) => new(name, NodeKind.Directory, 0, modified);
 }

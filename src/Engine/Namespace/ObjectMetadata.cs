@@ -23,7 +23,19 @@ public static class ObjectMetadata
     /// <summary>Creation ("birth") time, in the mtime format; rclone's name for it.</summary>
     public const string BirthTimeKey = "btime";
 
-    public static string FormatMtime(DateTimeOffset time)
+    /// <summary>Status change time (chmod, chown, rename, writes), in the mtime format; without it ctime shows mtime.</summary>
+    public const string ChangeTimeKey = "ctime";
+
+    /// <summary>Access time, in the mtime format, kept as the relatime policy says (see docs/SEMANTICS.md).</summary>
+    public const string AccessTimeKey = "atime";
+
+    public static string FormatMtime(DateTimeOffset time) => FormatMtime(time, 0);
+
+    /// <summary>
+    /// The mtime format with the nanoseconds below <see cref="DateTimeOffset"/>'s 100 ns tick
+    /// (<paramref name="subTickNanoseconds"/>, 0 to 99) that a program set with utimensat.
+    /// </summary>
+    public static string FormatMtime(DateTimeOffset time, int subTickNanoseconds)
     {
         var ticks = time.UtcTicks - DateTime.UnixEpoch.Ticks;
         var seconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var remainder);
@@ -33,7 +45,7 @@ public static class ObjectMetadata
             remainder += TimeSpan.TicksPerSecond;
         }
 
-        return string.Create(CultureInfo.InvariantCulture, $"{seconds}.{remainder * 100:D9}");
+        return string.Create(CultureInfo.InvariantCulture, $"{seconds}.{remainder * 100 + subTickNanoseconds:D9}");
     }
 
     public static DateTimeOffset? ParseMtime(string? value)
@@ -56,6 +68,25 @@ public static class ObjectMetadata
         }
 
         return null;
+    }
+
+    /// <summary>The nanoseconds below the 100 ns tick that <see cref="ParseMtime"/> drops: digits 8 and 9 of the fraction.</summary>
+    public static int ParseSubTickNanoseconds(string? value)
+    {
+        var dot = value?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+        if (dot < 0 || value![0] == '-')
+        {
+            return 0;
+        }
+
+        var digits = value.AsSpan(dot + 1);
+        var count = 0;
+        while (count < digits.Length && char.IsAsciiDigit(digits[count]))
+        {
+            count++;
+        }
+
+        return count < 8 ? 0 : (digits[7] - '0') * 10 + (count > 8 ? digits[8] - '0' : 0);
     }
 
     public static int? ParseInt(string? value) =>
@@ -83,6 +114,17 @@ public static class ObjectMetadata
             metadata[RdevKey] = rdev.ToString(CultureInfo.InvariantCulture);
         }
 
+        metadata[MtimeKey] = FormatMtime(attributes.ModifiedTime, attributes.ModifiedTimeSubTickNs);
+        if (attributes.ChangeTime is { } changed)
+        {
+            metadata[ChangeTimeKey] = FormatMtime(changed);
+        }
+
+        if (attributes.AccessTime is { } accessed)
+        {
+            metadata[AccessTimeKey] = FormatMtime(accessed, attributes.AccessTimeSubTickNs);
+        }
+
         return metadata;
     }
 
@@ -94,7 +136,11 @@ public static class ObjectMetadata
         ParseInt(metadata?.GetValueOrDefault(GidKey)),
         ParseInt(metadata?.GetValueOrDefault(WindowsAttributesKey)),
         ParseMtime(metadata?.GetValueOrDefault(BirthTimeKey)),
-        ParseLong(metadata?.GetValueOrDefault(RdevKey)));
+        ParseLong(metadata?.GetValueOrDefault(RdevKey)),
+        ParseMtime(metadata?.GetValueOrDefault(ChangeTimeKey)),
+        ParseMtime(metadata?.GetValueOrDefault(AccessTimeKey)),
+        ParseSubTickNanoseconds(metadata?.GetValueOrDefault(MtimeKey)),
+        ParseSubTickNanoseconds(metadata?.GetValueOrDefault(AccessTimeKey)));
 
     public static Dictionary<string, string> Build(DateTimeOffset mtime, int? mode, int? uid, int? gid)
     {

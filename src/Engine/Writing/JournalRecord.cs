@@ -38,6 +38,18 @@ public sealed record JournalRecord
     [JsonPropertyName("btime")]
     public DateTimeOffset? CreationTime { get; init; }
 
+    [JsonPropertyName("ctime")]
+    public DateTimeOffset? ChangeTime { get; init; }
+
+    [JsonPropertyName("atime")]
+    public DateTimeOffset? AccessTime { get; init; }
+
+    [JsonPropertyName("mtimeNs")]
+    public int ModifiedTimeSubTickNs { get; init; }
+
+    [JsonPropertyName("atimeNs")]
+    public int AccessTimeSubTickNs { get; init; }
+
     /// <summary>The store version the changes were made on (for If-Match); null for a new file.</summary>
     [JsonPropertyName("baseEtag")]
     public string? BaseETag { get; init; }

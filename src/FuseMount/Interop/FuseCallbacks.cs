@@ -159,8 +159,14 @@ internal static unsafe class FuseCallbacks
     [UnmanagedCallersOnly]
     private static int Link(byte* from, byte* to)
     {
-        // Objects cannot share bytes under two keys.
-        return -Errno.EPERM;
+        try
+        {
+            return Fs.Link(PathOf(from), PathOf(to));
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
     }
 
     [UnmanagedCallersOnly]
