@@ -1,4 +1,5 @@
 using BucketMount.Engine.Namespace;
+using BucketMount.Engine.Namespace.Index;
 
 namespace BucketMount.Engine;
 
@@ -35,14 +36,24 @@ public sealed partial class MountEngine
 
         // Ask the store itself, not the cache: another writer may have added something.
         var marker = _keys.ToDirectoryMarker(path);
+        var index = DirectoryIndexFormat.KeyOf(marker);
         await StoreCallAsync(path, async () =>
         {
+            var hasIndex = false;
             await foreach (var entry in _store.ListAsync(marker, "/", cancellationToken).ConfigureAwait(false))
             {
-                if (entry.Key != marker)
+                hasIndex |= entry.Key == index;
+                if (entry.Key != marker && entry.Key != index)
                 {
                     throw new FileSystemException(FsError.NotEmpty, path, "the directory is not empty.");
                 }
+            }
+
+            // The metadata index goes first: left alone it would keep the directory in the store.
+            _indexes.Forget(marker);
+            if (hasIndex)
+            {
+                await _store.DeleteAsync(index, cancellationToken).ConfigureAwait(false);
             }
 
             await _store.DeleteAsync(marker, cancellationToken).ConfigureAwait(false);

@@ -96,7 +96,17 @@ public sealed partial class MountEngine
         var file = await LockRegisteredAsync(from, cancellationToken).ConfigureAwait(false);
         if (file is null)
         {
-            await StoreCallAsync(from, () => _store.CopyAsync(fromKey, toKey, null, cancellationToken)).ConfigureAwait(false);
+            var copied = await StoreCallAsync(from, () => _store.CopyAsync(fromKey, toKey, null, cancellationToken)).ConfigureAwait(false);
+            if (source.ETag is { } sourceETag && _cache.GetAttributes(fromKey, sourceETag) is { } attributes)
+            {
+                // The copy keeps the source's metadata: the destination directory's index can say so.
+                _cache.SetAttributes(toKey, copied.ETag, attributes);
+                if (_cache.GetLinkTarget(fromKey, sourceETag) is { } target)
+                {
+                    _cache.SetLinkTarget(toKey, copied.ETag, target);
+                }
+            }
+
             await StoreCallAsync(from, () => _store.DeleteAsync(fromKey, cancellationToken)).ConfigureAwait(false);
             _cache.OnRemoved(from);
             _cache.OnChanged(to, source with { Name = FsPath.Name(to) });
