@@ -107,6 +107,9 @@ public sealed record EngineOptions
     /// </summary>
     public bool ExactModificationTimes { get; init; }
 
+    /// <summary>Write each directory's metadata index object (read wherever present either way); see docs/SEMANTICS.md.</summary>
+    public bool WriteMetadataIndex { get; init; } = true;
+
     /// <summary>
     /// How long a directory's changes must rest before its metadata index is written (also at unmount): the index must
     /// be written in a later second than every version it describes, or a new mount does not trust those entries.

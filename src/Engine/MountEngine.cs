@@ -52,7 +52,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         var fetcher = new BlockFetcher(store, _memoryBlocks, _diskBlocks, options.BlockSize);
         _reader = new ObjectReader(fetcher, options.ReadAheadParallelism, options.ReadAheadRequestBytes / options.BlockSize, options.StreamSequentialReads,
             store.Capabilities.OnLocalDisk ? 0 : options.WholeFileReadBytes);
-        _indexes = new DirectoryIndexes(store, options.ReadOnly);
+        _indexes = new DirectoryIndexes(store, readOnly: options.ReadOnly || !options.WriteMetadataIndex);
         _indexWriter = new IndexWriter(store, _indexes, options.WriteBackDelay, options.IndexSettle, logger);
         _cache.AttributesStored = (key, etag, attributes) =>
             _indexes.Learn(key, new IndexEntry(key.EndsWith('/'), etag, null, null, ObjectMetadata.Build(attributes)));

@@ -45,7 +45,7 @@ public sealed class DirectoryIndexTests
         var requests = store.Counters.Snapshot().Since(before).Requests;
         Assert.AreEqual(0, requests[RequestKind.Head], "no HEAD: the index describes every file");
         Assert.AreEqual(1, requests[RequestKind.Get], "one GET: the index");
-        Assert.AreEqual(1, requests[RequestKind.List]);
+        Assert.IsLessThanOrEqualTo(1, requests[RequestKind.List], "none when the lookup's LIST already held the whole directory");
         Assert.HasCount(51, listed, "the index itself is not shown");
         for (var i = 0; i < 50; i++)
         {

@@ -88,7 +88,7 @@ public sealed class StoreOutageTests
     {
         var memory = new MemoryObjectStore();
         var faulty = new FaultInjectingObjectStore(memory, new FaultOptions());
-        await using var fx = new EngineFixture(faulty, o => o with { WriteBackDelay = TimeSpan.FromHours(1) });
+        await using var fx = new EngineFixture(faulty, o => o with { WriteBackDelay = TimeSpan.FromHours(1), WriteMetadataIndex = false });
         for (var i = 0; i < 3; i++)
         {
             await fx.WriteFileAsync($"/pending{i}", new byte[1000], Token);

@@ -31,6 +31,9 @@ public sealed class MetadataCache : IDisposable
         _changes = new ChangeMarkers(Math.Max(maxEntries, 1024), ttl > TimeSpan.FromMinutes(1) ? ttl : TimeSpan.FromMinutes(1));
     }
 
+    /// <summary>False when the mount keeps no listings (a TTL of zero): every answer must come from the store.</summary>
+    public bool Caches => _ttl > TimeSpan.Zero;
+
     public DirectoryListing? GetListing(string directory) =>
         _ttl > TimeSpan.Zero ? _cache.Get<DirectoryListing>("d:" + directory) : null;
 

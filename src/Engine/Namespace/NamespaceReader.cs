@@ -89,7 +89,13 @@ public sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys, 
         ObjectInfo? indexObject = null;
         var sawAnything = false;
         var seen = 0;
-        await foreach (var entry in store.ListAsync(prefix, "/", cancellationToken).ConfigureAwait(false))
+        var peeked = TakePeek(directory);
+        if (peeked is not null)
+        {
+            stamp = Math.Min(stamp, peeked.Stamp);
+        }
+
+        await foreach (var entry in EntriesAsync(prefix, peeked, cancellationToken).ConfigureAwait(false))
         {
             sawAnything = true;
             if (++seen > limit)
@@ -208,7 +214,7 @@ public sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys, 
         }
 
         var headTask = store.HeadAsync(key, cancellationToken);
-        var hasChildrenTask = HasAnyKeyAsync(key + "/", cancellationToken);
+        var hasChildrenTask = PeekDirectoryAsync(path, key + "/", cancellationToken);
         var node = await hasChildrenTask.ConfigureAwait(false)
             ? NodeInfo.Directory(name, DateTimeOffset.UnixEpoch)
             : await headTask.ConfigureAwait(false) is { } info ? ToNodeWithMetadata(name, info) : null;
@@ -316,15 +322,5 @@ public sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys, 
             CreationTime = known?.CreationTime,
             LinkTarget = kind == NodeKind.Symlink && cache.GetLinkTarget(info.Key, info.ETag) is { } target ? RawNames.FromBytes(target) : null,
         };
-    }
-
-    private async Task<bool> HasAnyKeyAsync(string prefix, CancellationToken cancellationToken)
-    {
-        await foreach (var _ in store.ListAsync(prefix, "/", cancellationToken).ConfigureAwait(false))
-        {
-            return true;
-        }
-
-        return false;
     }
 }
