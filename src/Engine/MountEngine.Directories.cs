@@ -37,6 +37,7 @@ public sealed partial class MountEngine
         // Ask the store itself, not the cache: another writer may have added something.
         var marker = _keys.ToDirectoryMarker(path);
         var index = DirectoryIndexFormat.KeyOf(marker);
+        using var structure = await _indexes.BeginStructureChangeAsync(cancellationToken).ConfigureAwait(false);
         await StoreCallAsync(path, async () =>
         {
             var hasIndex = false;

@@ -491,6 +491,8 @@ public sealed partial class MountEngine
     {
         var attributes = new KnownAttributes(changes.ModifiedTime ?? node.ModifiedTime, changes.Mode ?? node.Mode, changes.Uid ?? node.Uid, changes.Gid ?? node.Gid,
             changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime);
+        // The stored index must not describe this version with the old metadata once the copy lands (same ETag).
+        using var indexed = await StoreCallAsync(path, () => _indexes.BeginMetadataOnlyChangeAsync(key, cancellationToken)).ConfigureAwait(false);
         var copied = await StoreCallAsync(path, () => SelfCopyAsync(key, current, ObjectMetadata.Build(attributes), cancellationToken)).ConfigureAwait(false);
         _cache.SetAttributes(key, copied.ETag, attributes);
         _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), copied));

@@ -172,6 +172,8 @@ public sealed partial class MountEngine
 
     private async Task RenameDirectoryAsync(string from, string to, CancellationToken cancellationToken)
     {
+        // No metadata index is written while keys move: one written into the old directory would bring it back.
+        using var structure = await _indexes.BeginStructureChangeAsync(cancellationToken).ConfigureAwait(false);
         var fromPrefix = _keys.ToDirectoryPrefix(from);
         var toPrefix = _keys.ToDirectoryPrefix(to);
 

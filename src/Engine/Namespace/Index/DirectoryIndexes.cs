@@ -17,6 +17,10 @@ public sealed class DirectoryIndexes(IObjectStore store, bool readOnly)
     public const int MaxDirectories = 4096;
 
     private readonly object _gate = new();
+
+    // One writer at a time per directory (a flush, or a change that must first take an entry out of the stored index),
+    // striped so memory stays bounded. Listings and lookups never wait on these.
+    private readonly SemaphoreSlim[] _writers = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
     private readonly Dictionary<string, DirectoryState> _directories = new(StringComparer.Ordinal);
     private long _sequence;
 
@@ -29,10 +33,8 @@ public sealed class DirectoryIndexes(IObjectStore store, bool readOnly)
         {
             lock (_gate)
             {
-                if (_directories.TryGetValue(prefix, out var state))
-                {
-                    state.Stored = null;
-                }
+                State(prefix).Stored = null;
+                State(prefix).Known = true;
             }
 
             return null;
@@ -50,6 +52,7 @@ public sealed class DirectoryIndexes(IObjectStore store, bool readOnly)
         lock (_gate)
         {
             State(prefix).Stored = stored;
+            State(prefix).Known = true;
         }
 
         return stored;
@@ -63,9 +66,10 @@ public sealed class DirectoryIndexes(IObjectStore store, bool readOnly)
         {
             await store.ReadToAsync(indexObject.Key, 0, null, body, new ReadOptions { IfMatch = indexObject.ETag }, cancellationToken).ConfigureAwait(false);
         }
-        catch (ObjectStoreException e) when (e.Kind is ObjectStoreErrorKind.NotFound or ObjectStoreErrorKind.PreconditionFailed)
+        catch (ObjectStoreException)
         {
-            // Replaced or removed since the listing: nothing from it can be trusted for this listing.
+            // Replaced or removed since the listing, or unreadable: the index is a cache, so this listing does without
+            // it (asking the store for what it would have said) rather than fail.
             return new StoredIndex(indexObject.ETag, IndexEntry.Seconds(indexObject.LastModified), new Dictionary<string, IndexEntry>(StringComparer.Ordinal), Foreign: false);
         }
 
@@ -99,6 +103,108 @@ public sealed class DirectoryIndexes(IObjectStore store, bool readOnly)
             state.LastChangeMs = Environment.TickCount64;
         }
     }
+
+    /// <summary>
+    /// Before a change of an object's metadata that keeps its ETag (chmod, chown, touch by copy in place): if the stored
+    /// index has an entry for it, the index is deleted first (its entries are kept here, to be written back, validated,
+    /// by the next flush). Some stores (s3rver) keep even the last-modified time on such a copy, so no listing could tell
+    /// the entry stale: write-ahead is the only safe order. Dispose the result once the change is stored and learnt.
+    /// </summary>
+    public async Task<IDisposable?> BeginMetadataOnlyChangeAsync(string key, CancellationToken cancellationToken)
+    {
+        if (!TrySplit(key, out var prefix, out var segment))
+        {
+            return null;
+        }
+
+        var writer = Writer(prefix);
+        await writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            StoredIndex? stored;
+            bool known;
+            lock (_gate)
+            {
+                var state = State(prefix);
+                (stored, known) = (state.Stored, state.Known);
+            }
+
+            var indexKey = DirectoryIndexFormat.KeyOf(prefix);
+            if (!known)
+            {
+                stored = await store.HeadAsync(indexKey, cancellationToken).ConfigureAwait(false) is { } indexObject
+                    ? await FetchAsync(indexObject, cancellationToken).ConfigureAwait(false)
+                    : null;
+                lock (_gate)
+                {
+                    State(prefix).Stored = stored;
+                    State(prefix).Known = true;
+                }
+            }
+
+            if (stored is { Foreign: false } && stored.Entries.ContainsKey(segment))
+            {
+                await store.DeleteAsync(indexKey, cancellationToken).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    var state = State(prefix);
+                    state.Retained = stored.Entries;
+                    state.Stored = null;
+                    state.Known = true;
+                }
+            }
+
+            return new Releaser(writer);
+        }
+        catch
+        {
+            writer.Release();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Held by a directory rename or removal for its whole run: no index is written meanwhile, so none lands in a
+    /// directory just moved or removed (which would bring it back). Takes every writer, in order.
+    /// </summary>
+    public async Task<IDisposable> BeginStructureChangeAsync(CancellationToken cancellationToken)
+    {
+        var taken = new List<SemaphoreSlim>(_writers.Length);
+        try
+        {
+            foreach (var writer in _writers)
+            {
+                await writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+                taken.Add(writer);
+            }
+        }
+        catch
+        {
+            taken.ForEach(w => w.Release());
+            throw;
+        }
+
+        return new AllReleaser(taken);
+    }
+
+    /// <summary>Held by a flush of the directory under <paramref name="prefix"/> for its whole LIST, GET and PUT.</summary>
+    internal async Task<IDisposable> BeginFlushWriteAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var writer = Writer(prefix);
+        await writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Releaser(writer);
+    }
+
+    /// <summary>Entries of an index this mount deleted ahead of a change, to merge into the next one it writes.</summary>
+    internal IReadOnlyDictionary<string, IndexEntry>? Retained(string prefix)
+    {
+        lock (_gate)
+        {
+            return _directories.TryGetValue(prefix, out var state) ? state.Retained : null;
+        }
+    }
+
+    private SemaphoreSlim Writer(string prefix) => _writers[(StringComparer.Ordinal.GetHashCode(prefix) & int.MaxValue) % _writers.Length];
 
     /// <summary>Adds a symbolic link's target to what is known of that version.</summary>
     public void LearnLinkTarget(string key, string etag, byte[] target)
@@ -169,6 +275,8 @@ public sealed class DirectoryIndexes(IObjectStore store, bool readOnly)
             if (written is not null)
             {
                 state.Stored = written;
+                state.Retained = null;
+                state.Known = true;
             }
 
             foreach (var (segment, learnt) in state.Learnt.ToList())
@@ -217,7 +325,7 @@ public sealed class DirectoryIndexes(IObjectStore store, bool readOnly)
         {
             if (_directories.Count >= MaxDirectories)
             {
-                foreach (var clean in _directories.Where(d => d.Value.DirtySinceMs is null && d.Value.Learnt.Count == 0).Select(d => d.Key).ToList())
+                foreach (var clean in _directories.Where(d => d.Value.DirtySinceMs is null && d.Value.Learnt.Count == 0 && d.Value.Retained is null).Select(d => d.Key).ToList())
                 {
                     _directories.Remove(clean);
                 }
@@ -238,6 +346,38 @@ public sealed class DirectoryIndexes(IObjectStore store, bool readOnly)
         public long? DirtySinceMs { get; set; }
 
         public long LastChangeMs { get; set; }
+
+        /// <summary>True once the mount knows whether an index is stored (a listing or a write showed it).</summary>
+        public bool Known { get; set; }
+
+        /// <summary>Entries of an index deleted ahead of a change (see <see cref="BeginMetadataOnlyChangeAsync"/>).</summary>
+        public IReadOnlyDictionary<string, IndexEntry>? Retained { get; set; }
+    }
+
+    private sealed class AllReleaser(List<SemaphoreSlim> writers) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                writers.ForEach(w => w.Release());
+            }
+        }
+    }
+
+    private sealed class Releaser(SemaphoreSlim writer) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                writer.Release();
+            }
+        }
     }
 }
 

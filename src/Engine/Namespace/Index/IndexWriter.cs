@@ -113,6 +113,7 @@ public sealed class IndexWriter(IObjectStore store, DirectoryIndexes indexes, Ti
     /// <summary>Lists the directory and writes its index if that changes what is stored; true when written or nothing to write.</summary>
     internal async Task FlushDirectoryAsync(string prefix, CancellationToken cancellationToken)
     {
+        using var writing = await indexes.BeginFlushWriteAsync(prefix, cancellationToken).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
             var (stored, learnt, sequence) = indexes.BeginFlush(prefix);
@@ -123,7 +124,8 @@ public sealed class IndexWriter(IObjectStore store, DirectoryIndexes indexes, Ti
             }
             else if (listing.Index is null)
             {
-                stored = null;
+                // Deleted ahead of a change of ours (or never written): what it held is merged, validated, all the same.
+                stored = indexes.Retained(prefix) is { } retained ? new StoredIndex("", null, retained, Foreign: false) : null;
             }
 
             if (stored?.Foreign == true)
@@ -135,7 +137,7 @@ public sealed class IndexWriter(IObjectStore store, DirectoryIndexes indexes, Ti
             }
 
             var entries = Merge(listing, stored, learnt);
-            if (listing.IsEmpty || SameEntries(entries, stored?.Entries))
+            if (listing.IsEmpty || (listing.Index is not null && SameEntries(entries, stored?.Entries)))
             {
                 // Nothing to describe (an empty or removed directory gets no index: writing one would bring it back).
                 indexes.EndFlush(prefix, null, sequence);
