@@ -208,6 +208,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         }
         finally
         {
+            await _indexWriter.StopAsync().ConfigureAwait(false);
             _indexWriter.Dispose();
             _writeBack.Shutdown();
             _health.Dispose();

@@ -49,18 +49,21 @@ public sealed class IndexWriter(IObjectStore store, DirectoryIndexes indexes, Ti
         }
     }
 
+    /// <summary>Stops the background writes (after the last <see cref="FlushAllAsync"/> at unmount).</summary>
+    public async Task StopAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is { } loop)
+        {
+            await loop.ConfigureAwait(false);
+        }
+    }
+
     public void Dispose()
     {
         _stopping.Cancel();
-        try
-        {
-            _loop?.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-
         _stopping.Dispose();
+        _flushing.Dispose();
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
@@ -72,9 +75,18 @@ public sealed class IndexWriter(IObjectStore store, DirectoryIndexes indexes, Ti
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
                 var ready = indexes.DirtyDirectories(rest);
-                if (ready.Count > 0)
+                try
                 {
-                    await FlushAsync(ready, cancellationToken).ConfigureAwait(false);
+                    if (ready.Count > 0)
+                    {
+                        await FlushAsync(ready, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // An index is a cache: a failure to write it must never stop the mount (it costs HEADs later).
+                    logger.LogWarning("Writing metadata indexes failed ({Reason}); they will be tried again.", e.Message);
+                    ready.ForEach(indexes.FlushFailed);
                 }
             }
         }
