@@ -101,8 +101,20 @@ public sealed record EngineOptions
 
     public ConflictPolicy ConflictPolicy { get; init; } = ConflictPolicy.LastWriterWins;
 
-    /// <summary>Show exact modification times in listings by a HEAD per file the engine has not seen (slower).</summary>
+    /// <summary>
+    /// Kept for old command lines (--exact-mtimes): listings are now always exact (see docs/SEMANTICS.md, "Metadata
+    /// index"), so this changes nothing.
+    /// </summary>
     public bool ExactModificationTimes { get; init; }
+
+    /// <summary>Write each directory's metadata index object (read wherever present either way); see docs/SEMANTICS.md.</summary>
+    public bool WriteMetadataIndex { get; init; } = true;
+
+    /// <summary>
+    /// How long a directory's changes must rest before its metadata index is written (also at unmount): the index must
+    /// be written in a later second than every version it describes, or a new mount does not trust those entries.
+    /// </summary>
+    public TimeSpan IndexSettle { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Look names up ignoring case, keeping the store's spelling (the Windows host); see docs/SEMANTICS.md.</summary>
     public bool CaseInsensitive { get; init; }
@@ -128,6 +140,7 @@ public sealed record EngineOptions
         Require(MetadataTtl >= TimeSpan.Zero, nameof(MetadataTtl), "cannot be negative");
         Require(MetadataCacheEntries >= 100, nameof(MetadataCacheEntries), "must be at least 100");
         Require(WriteBackDelay >= TimeSpan.Zero, nameof(WriteBackDelay), "cannot be negative");
+        Require(IndexSettle >= TimeSpan.Zero, nameof(IndexSettle), "cannot be negative");
         Require(UploadConcurrency is >= 1 and <= 64, nameof(UploadConcurrency), "must be 1 to 64");
         Require(SmallUploadConcurrency is >= 1 and <= 256, nameof(SmallUploadConcurrency), "must be 1 to 256");
         Require(UploadPartSize >= 5L * MiB, nameof(UploadPartSize), "must be at least 5 MiB (S3's minimum part)");

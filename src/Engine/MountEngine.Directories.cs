@@ -1,4 +1,5 @@
 using BucketMount.Engine.Namespace;
+using BucketMount.Engine.Namespace.Index;
 
 namespace BucketMount.Engine;
 
@@ -44,6 +45,8 @@ public sealed partial class MountEngine
             ChangeTime: DateTimeOffset.UtcNow, AccessTime: changes.AccessTime ?? node.AccessTime,
             ModifiedTimeSubTickNs: changes.ModifiedTime is null ? node.ModifiedTimeSubTickNs : changes.ModifiedTimeSubTickNs,
             AccessTimeSubTickNs: changes.AccessTime is null ? node.AccessTimeSubTickNs : changes.AccessTimeSubTickNs);
+        // The parent's stored index must not keep describing the directory with its old mode once the marker changes.
+        using var indexed = await StoreCallAsync(path, () => _indexes.BeginMetadataOnlyChangeAsync(_keys.ToDirectoryMarker(path), cancellationToken)).ConfigureAwait(false);
         await StoreCallAsync(path, () => _directories.WriteAsync(_keys.ToDirectoryMarker(path), kept, cancellationToken)).ConfigureAwait(false);
         _cache.OnChanged(path, NamespaceReader.ToDirectoryNode(FsPath.Name(path), kept));
     }
@@ -116,14 +119,25 @@ public sealed partial class MountEngine
 
         // Ask the store itself, not the cache: another writer may have added something.
         var marker = _keys.ToDirectoryMarker(path);
+        var index = DirectoryIndexFormat.KeyOf(marker);
+        using var structure = await _indexes.BeginStructureChangeAsync(cancellationToken).ConfigureAwait(false);
         await StoreCallAsync(path, async () =>
         {
+            var hasIndex = false;
             await foreach (var entry in _store.ListAsync(marker, "/", cancellationToken).ConfigureAwait(false))
             {
-                if (entry.Key != marker)
+                hasIndex |= entry.Key == index;
+                if (entry.Key != marker && entry.Key != index)
                 {
                     throw new FileSystemException(FsError.NotEmpty, path, "the directory is not empty.");
                 }
+            }
+
+            // The metadata index goes first: left alone it would keep the directory in the store.
+            _indexes.Forget(marker);
+            if (hasIndex)
+            {
+                await _store.DeleteAsync(index, cancellationToken).ConfigureAwait(false);
             }
 
             // A batched write of the marker's time must not bring it back after the delete.

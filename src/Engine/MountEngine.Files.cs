@@ -137,6 +137,7 @@ public sealed partial class MountEngine
         var info = await StoreCallAsync(path, () => _store.PutAsync(key, new MemoryStream(bytes),
             new PutOptions { Metadata = ObjectMetadata.Build(now, SymlinkMode, null, null) }, cancellationToken)).ConfigureAwait(false);
         _cache.SetAttributes(key, info.ETag, new KnownAttributes(now, SymlinkMode, null, null));
+        _cache.SetLinkTarget(key, info.ETag, bytes);
         _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), info));
         await TouchDirectoryAsync(FsPath.Parent(path), now, cancellationToken).ConfigureAwait(false);
     }
@@ -174,8 +175,39 @@ public sealed partial class MountEngine
             throw new FileSystemException(FsError.InvalidArgument, path, "not a symbolic link.");
         }
 
+        if (node.LinkTarget is { } known)
+        {
+            return known;
+        }
+
+        var key = _keys.ToKey(path);
+        if (node.ETag is { } etag && _cache.GetLinkTarget(key, etag) is { } cached)
+        {
+            return RawNames.FromBytes(cached);
+        }
+
         using var target = new MemoryStream();
-        await StoreCallAsync(path, () => _store.ReadToAsync(_keys.ToKey(path), 0, 4096, target, null, cancellationToken)).ConfigureAwait(false);
+        var conditional = node.ETag is not null && _store.Capabilities.ConditionalReads;
+        try
+        {
+            await _store.ReadToAsync(key, 0, 4096, target, conditional ? new ReadOptions { IfMatch = node.ETag } : null, cancellationToken).ConfigureAwait(false);
+            if (conditional)
+            {
+                // Read from the very version listed: the index may keep it, so the next mount's `ls -l` needs no GET.
+                _cache.SetLinkTarget(key, node.ETag!, target.ToArray());
+            }
+        }
+        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
+        {
+            target.SetLength(0);
+            await StoreCallAsync(path, () => _store.ReadToAsync(key, 0, 4096, target, null, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e)
+        {
+            _health.OnFailure(e);
+            throw e.ToFileSystem(path);
+        }
+
         return RawNames.FromBytes(target.ToArray());
     }
 
@@ -517,6 +549,8 @@ public sealed partial class MountEngine
             changes.AccessTime ?? node.AccessTime,
             changes.ModifiedTime is null ? node.ModifiedTimeSubTickNs : changes.ModifiedTimeSubTickNs,
             changes.AccessTime is null ? node.AccessTimeSubTickNs : changes.AccessTimeSubTickNs);
+        // The stored index must not describe this version with the old metadata once the copy lands (same ETag).
+        using var indexed = await StoreCallAsync(path, () => _indexes.BeginMetadataOnlyChangeAsync(key, cancellationToken)).ConfigureAwait(false);
         var copied = await StoreCallAsync(path, () => SelfCopyAsync(key, current, ObjectMetadata.Build(attributes), cancellationToken)).ConfigureAwait(false);
         _cache.SetAttributes(key, copied.ETag, attributes);
         _cache.OnChanged(path, _namespace.ToNode(FsPath.Name(path), copied));

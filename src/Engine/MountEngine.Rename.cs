@@ -99,7 +99,13 @@ public sealed partial class MountEngine
         var file = await LockRegisteredAsync(from, cancellationToken).ConfigureAwait(false);
         if (file is null)
         {
-            var (_, changed) = await CopyForRenameAsync(from, fromKey, toKey, source.ETag, cancellationToken).ConfigureAwait(false);
+            var (copied, changed) = await CopyForRenameAsync(from, fromKey, toKey, source.ETag, cancellationToken).ConfigureAwait(false);
+            if (source.ETag is { } sourceETag && _cache.GetLinkTarget(fromKey, sourceETag) is { } target)
+            {
+                // The destination directory's index can answer readlink too.
+                _cache.SetLinkTarget(toKey, copied.ETag, target);
+            }
+
             await StoreCallAsync(from, () => _store.DeleteAsync(fromKey, cancellationToken)).ConfigureAwait(false);
             _cache.OnRemoved(from);
             _cache.OnChanged(to, source with { Name = FsPath.Name(to), ChangeTime = changed ?? source.ChangeTime });
@@ -175,6 +181,8 @@ public sealed partial class MountEngine
 
     private async Task RenameDirectoryAsync(string from, string to, CancellationToken cancellationToken)
     {
+        // No metadata index is written while keys move: one written into the old directory would bring it back.
+        using var structure = await _indexes.BeginStructureChangeAsync(cancellationToken).ConfigureAwait(false);
         var fromPrefix = _keys.ToDirectoryPrefix(from);
         var toPrefix = _keys.ToDirectoryPrefix(to);
 

@@ -3,6 +3,7 @@ using BucketMount.Engine.Caching;
 using BucketMount.Engine.Diagnostics;
 using BucketMount.Engine.Files;
 using BucketMount.Engine.Namespace;
+using BucketMount.Engine.Namespace.Index;
 using BucketMount.Engine.Reading;
 using BucketMount.Engine.Writing;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,8 @@ public sealed partial class MountEngine : IAsyncDisposable
     private readonly ObjectReader _reader;
     private readonly WriteBack _writeBack;
     private readonly DirectoryMarkers _directories;
+    private readonly DirectoryIndexes _indexes;
+    private readonly IndexWriter _indexWriter;
     private readonly EngineCounters _counters = new();
     private readonly StoreHealth _health;
     private readonly FileStream _cacheLock;
@@ -50,8 +53,14 @@ public sealed partial class MountEngine : IAsyncDisposable
         var fetcher = new BlockFetcher(store, _memoryBlocks, _diskBlocks, options.BlockSize);
         _reader = new ObjectReader(fetcher, options.ReadAheadParallelism, options.ReadAheadRequestBytes / options.BlockSize, options.StreamSequentialReads,
             store.Capabilities.OnLocalDisk ? 0 : options.WholeFileReadBytes);
+        _indexes = new DirectoryIndexes(store, readOnly: options.ReadOnly || !options.WriteMetadataIndex);
+        _indexWriter = new IndexWriter(store, _indexes, options.WriteBackDelay, options.IndexSettle, logger);
+        _cache.AttributesStored = (key, etag, attributes) =>
+            _indexes.Learn(key, new IndexEntry(key.EndsWith('/'), etag, null, null, ObjectMetadata.Build(attributes)));
+        _cache.LinkTargetLearnt = _indexes.LearnLinkTarget;
+
         // Over a local folder a read costs nothing to defer, so lookups there keep to plain HEADs.
-        _namespace = new NamespaceReader(store, _keys, _cache, options.ExactModificationTimes, store.Capabilities.OnLocalDisk ? null : fetcher.KeepWhole, _health);
+        _namespace = new NamespaceReader(store, _keys, _cache, store.Capabilities.OnLocalDisk ? null : fetcher.KeepWhole, _health, _indexes);
         _stagingFolder = Path.Combine(options.CacheDirectory, "staging");
         Directory.CreateDirectory(_stagingFolder);
         var journal = new UploadJournal(Path.Combine(options.CacheDirectory, "journal"));
@@ -87,6 +96,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         }
 
         var engine = new MountEngine(store, options, platform, (loggers ?? NullLoggerFactory.Instance).CreateLogger("BucketMount.Engine"), cacheLock);
+        engine._indexWriter.Start();
         var recovered = engine._writeBack.Recover();
         engine.RecoveredPaths = recovered.Select(f => f.Path).ToList();
         engine.RemovedLeftovers = StagingLeftovers.Remove(engine._stagingFolder, recovered.Select(f => f.Staging?.FilePath).OfType<string>());
@@ -183,6 +193,7 @@ public sealed partial class MountEngine : IAsyncDisposable
     {
         await _writeBack.FlushAllAsync(progress, cancellationToken).ConfigureAwait(false);
         await FlushDirectoryTimesAsync(cancellationToken).ConfigureAwait(false);
+        await FlushIndexesAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stores directories' changed times now instead of with their next batch; a failure is logged, not thrown (no file data is at stake).</summary>
@@ -211,10 +222,13 @@ public sealed partial class MountEngine : IAsyncDisposable
         {
             await _writeBack.FlushAllAsync(progress, cancellationToken).ConfigureAwait(false);
             await FlushDirectoryTimesAsync(cancellationToken).ConfigureAwait(false);
+            await FlushIndexesAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _directories.Dispose();
+            await _indexWriter.StopAsync().ConfigureAwait(false);
+            _indexWriter.Dispose();
             _writeBack.Shutdown();
             _health.Dispose();
             _cache.Dispose();
@@ -223,6 +237,19 @@ public sealed partial class MountEngine : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => new(ShutdownAsync(null, CancellationToken.None));
+
+    /// <summary>Writes the pending metadata indexes at unmount; failing leaves only HEADs for the next mount to pay, never an error.</summary>
+    private async Task FlushIndexesAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _indexWriter.FlushAllAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e)
+        {
+            _logger.LogWarning("Could not write the metadata indexes ({Reason}); the next mount asks the store for those files' attributes.", e.Message);
+        }
+    }
 
     private async Task<NodeInfo?> LookupAsync(string path, CancellationToken cancellationToken)
     {

@@ -32,6 +32,8 @@ internal sealed class EngineFixture : IAsyncDisposable
     {
         CacheDirectory = cacheDirectory,
         WriteBackDelay = TimeSpan.Zero,
+        // Unmounts do not wait for directories' metadata indexes to settle (IndexTests set it where it matters).
+        IndexSettle = TimeSpan.Zero,
         MemoryCacheBytes = 16L * 1024 * 1024,
         DiskCacheBytes = 64L * 1024 * 1024,
     });

@@ -21,7 +21,7 @@ public sealed class BenchSmokeTests
 
             Assert.AreEqual(0, code, $"bench/run failed:\n{error}\n{output}");
             var text = await File.ReadAllTextAsync(table);
-            foreach (var workload in new[] { "a. write", "b. cold sequential read", "c. warm re-read", "d. create", "e. ls -l", "f. untar", "f. read back", "g. sqlite3", "h. fio", "i. rename", "j. 2 readers" })
+            foreach (var workload in new[] { "a. write", "b. cold sequential read", "c. warm re-read", "d. create", "e. ls -l", "f. untar", "f. read back", "g. sqlite3", "h. fio", "i. rename", "j. 2 readers", "k. first ls -l" })
             {
                 StringAssert.Contains(text, $"| {workload}", $"no row for '{workload}' in:\n{text}");
             }

@@ -50,6 +50,15 @@ public interface IObjectStore : IAsyncDisposable
     IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The listing of <see cref="ListAsync(string, string?, CancellationToken)"/> from after <paramref name="startAfter"/>
+    /// (a key or common prefix an earlier listing of the same prefix gave): how a listing resumes where a first page
+    /// ended. A store that can start there (S3: marker / start-after) does so at no extra cost; the default lists
+    /// from the start and skips.
+    /// </summary>
+    IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, string? startAfter, CancellationToken cancellationToken) =>
+        startAfter is null ? ListAsync(prefix, delimiter, cancellationToken) : Internal.Listings.After(ListAsync(prefix, delimiter, cancellationToken), startAfter, cancellationToken);
+
+    /// <summary>
     /// Reads up to <c>buffer.Length</c> bytes starting at <paramref name="offset"/> into the caller's buffer and
     /// returns how many were read: fewer only at the end of the object, 0 at or past its end.
     /// With <see cref="ReadOptions.IfMatch"/> a changed object fails with <see cref="ObjectStoreErrorKind.PreconditionFailed"/>.

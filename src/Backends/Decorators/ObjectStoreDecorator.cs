@@ -20,6 +20,10 @@ public abstract class ObjectStoreDecorator(IObjectStore inner) : IObjectStore
     public virtual IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, CancellationToken cancellationToken) =>
         Inner.ListAsync(prefix, delimiter, cancellationToken);
 
+    /// <summary>Resumes a listing; decorators that change listings override both overloads (the default skips over this decorator's own listing).</summary>
+    public virtual IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, string? startAfter, CancellationToken cancellationToken) =>
+        startAfter is null ? ListAsync(prefix, delimiter, cancellationToken) : Internal.Listings.After(ListAsync(prefix, delimiter, cancellationToken), startAfter, cancellationToken);
+
     public virtual Task<int> ReadAsync(string key, long offset, Memory<byte> buffer, ReadOptions? options, CancellationToken cancellationToken) =>
         Inner.ReadAsync(key, offset, buffer, options, cancellationToken);
 

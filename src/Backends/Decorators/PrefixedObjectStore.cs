@@ -31,9 +31,12 @@ public sealed class PrefixedObjectStore : ObjectStoreDecorator
             ? small with { Info = Strip(small.Info)! }
             : null;
 
-    public override async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public override IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, CancellationToken cancellationToken) =>
+        ListAsync(prefix, delimiter, null, cancellationToken);
+
+    public override async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, string? startAfter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var entry in Inner.ListAsync(_prefix + prefix, delimiter, cancellationToken).ConfigureAwait(false))
+        await foreach (var entry in Inner.ListAsync(_prefix + prefix, delimiter, startAfter is null ? null : _prefix + startAfter, cancellationToken).ConfigureAwait(false))
         {
             yield return entry.IsPrefix ? ListEntry.ForPrefix(entry.Key[_prefix.Length..]) : ListEntry.ForObject(Strip(entry.Object)!);
         }

@@ -121,7 +121,10 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
         }
     }
 
-    public override async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public override IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, CancellationToken cancellationToken) =>
+        ListAsync(prefix, delimiter, null, cancellationToken);
+
+    public override async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, string? startAfter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? lastKey = null;
         var timedOut = 0;
@@ -129,7 +132,8 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
         {
             // Each page must come within the metadata timeout; the timer is off while the caller consumes entries.
             using var page = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var enumerator = Inner.ListAsync(prefix, delimiter, page.Token).GetAsyncEnumerator(page.Token);
+            // A restart resumes after the last entry given (where the store can), else from startAfter.
+            var enumerator = Inner.ListAsync(prefix, delimiter, lastKey ?? startAfter, page.Token).GetAsyncEnumerator(page.Token);
             try
             {
                 while (true)

@@ -78,7 +78,11 @@ public sealed class MemoryObjectStore : IObjectStore
         return Task.FromResult<SmallObject?>(new SmallObject(found.Info, small));
     }
 
-    public async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, CancellationToken cancellationToken) =>
+        ListAsync(prefix, delimiter, null, cancellationToken);
+
+    /// <summary>Like S3, a listing can start after a key: its pages (and requests) are counted from there.</summary>
+    public async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, string? startAfter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ObjectInfo[] snapshot;
         lock (_gate)
@@ -86,7 +90,13 @@ public sealed class MemoryObjectStore : IObjectStore
             snapshot = _objects.Values.Select(static o => o.Info with { Metadata = null }).ToArray();
         }
 
-        foreach (var entry in ListingPages.Count(ListingGrouper.Group(snapshot, prefix, delimiter), Counters))
+        var grouped = ListingGrouper.Group(snapshot, prefix, delimiter);
+        if (startAfter is not null)
+        {
+            grouped = grouped.Where(e => KeyOrder.Instance.Compare(e.Key, startAfter) > 0);
+        }
+
+        foreach (var entry in ListingPages.Count(grouped, Counters))
         {
             cancellationToken.ThrowIfCancellationRequested();
             yield return entry;

@@ -7,17 +7,27 @@ namespace BucketMount.Backends.S3;
 
 public sealed partial class S3ObjectStore
 {
-    public async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, CancellationToken cancellationToken) =>
+        ListAsync(prefix, delimiter, null, cancellationToken);
+
+    public async IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, string? startAfter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        string? marker = null;
+        // V1's marker and V2's start-after both mean "keys after this one"; V2 then continues with its opaque token.
+        string? marker = startAfter;
+        var first = true;
         do
         {
             var (entries, next) = _options.ListVersion == 1
                 ? await ListPageV1Async(prefix, delimiter, marker, cancellationToken).ConfigureAwait(false)
-                : await ListPageV2Async(prefix, delimiter, marker, cancellationToken).ConfigureAwait(false);
+                : await ListPageV2Async(prefix, delimiter, first ? null : marker, first ? startAfter : null, cancellationToken).ConfigureAwait(false);
+            first = false;
             foreach (var entry in entries)
             {
-                yield return entry;
+                // A marker that is a common prefix must not bring that prefix back (servers differ).
+                if (startAfter is null || KeyOrder.Instance.Compare(entry.Key, startAfter) > 0)
+                {
+                    yield return entry;
+                }
             }
 
             marker = next;
@@ -47,13 +57,13 @@ public sealed partial class S3ObjectStore
         return (entries, next);
     }
 
-    private async Task<(List<ListEntry> Entries, string? Next)> ListPageV2Async(string prefix, string? delimiter, string? token, CancellationToken cancellationToken)
+    private async Task<(List<ListEntry> Entries, string? Next)> ListPageV2Async(string prefix, string? delimiter, string? token, string? startAfter, CancellationToken cancellationToken)
     {
         Counters.CountRequest(RequestKind.List);
         ListObjectsV2Response response;
         try
         {
-            response = await _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix, Delimiter = delimiter, ContinuationToken = token, Encoding = EncodingType.Url }, cancellationToken).ConfigureAwait(false);
+            response = await _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix, Delimiter = delimiter, ContinuationToken = token, StartAfter = startAfter, Encoding = EncodingType.Url }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -144,8 +144,9 @@ public sealed partial class S3ObjectStore : IObjectStore
         {
             return await Transfers.CopyAsync(response.ResponseStream, destination, Counters, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or HttpRequestException)
+        catch (Exception e) when (e is IOException or HttpRequestException or Amazon.Runtime.AmazonClientException)
         {
+            // AmazonClientException: the body did not match its checksum (torn by a concurrent overwrite on some servers).
             throw Fail(e, key);
         }
     }

@@ -43,7 +43,9 @@ internal sealed class MountSettings
 
     public Option<bool> UploadAfterClose { get; } = new("--upload-after-close") { Description = "Send every file only after its last close, never part by part while it is written (a streamed file keeps the modification time it had when its first parts went)." };
 
-    public Option<bool> ExactMtimes { get; } = new("--exact-mtimes") { Description = "Show exact modification times in listings (a HEAD per file not seen before)." };
+    public Option<bool> ExactMtimes { get; } = new("--exact-mtimes") { Description = "Accepted for old command lines; listings are always exact now (see --no-metadata-index)." };
+
+    public Option<bool> NoMetadataIndex { get; } = new("--no-metadata-index") { Description = "Write no per-directory metadata index objects (.bucketmount-index); listings stay exact but pay a HEAD per file no index describes." };
 
     public Option<bool> ReadOnly { get; } = new("--read-only") { Description = "Refuse every change." };
 
@@ -70,7 +72,7 @@ internal sealed class MountSettings
     public IEnumerable<Option> All =>
     [
         CacheDir, MemoryCacheMiB, DiskCacheMiB, MaxDirtyMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, WholeFileReadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
-        Conflict, UploadAfterClose, ExactMtimes, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, Host, VolumeLabel, NetworkDrive, CurrentSession,
+        Conflict, UploadAfterClose, ExactMtimes, NoMetadataIndex, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, Host, VolumeLabel, NetworkDrive, CurrentSession,
     ];
 
     /// <summary>The host that shows the mount: Dokan on Windows, FUSE elsewhere, unless --host says otherwise.</summary>
@@ -103,6 +105,7 @@ internal sealed class MountSettings
         WriteBackDelay = TimeSpan.FromSeconds(parse.GetValue(WriteBackDelaySeconds)),
         ConflictPolicy = parse.GetValue(Conflict),
         ExactModificationTimes = parse.GetValue(ExactMtimes),
+        WriteMetadataIndex = !parse.GetValue(NoMetadataIndex),
         StreamUploads = !parse.GetValue(UploadAfterClose),
         ReadOnly = parse.GetValue(ReadOnly),
     };

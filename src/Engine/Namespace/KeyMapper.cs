@@ -37,7 +37,7 @@ public sealed class KeyMapper(NameEncoding encoding, bool backslashInKeys = true
     /// <summary>The name to show for a key segment, or null when no path can name it.</summary>
     public string? ToName(string segment)
     {
-        if (segment.Length == 0 || segment is "." or ".." || segment.Contains('\0'))
+        if (segment.Length == 0 || segment is "." or ".." or Index.DirectoryIndexFormat.ReservedName || segment.Contains('\0'))
         {
             return null;
         }
@@ -88,8 +88,17 @@ public sealed class KeyMapper(NameEncoding encoding, bool backslashInKeys = true
             throw new FileSystemException(FsError.InvalidName, path, $"'{name}' cannot be a file name.");
         }
 
+        if (IsReserved(name))
+        {
+            throw new FileSystemException(FsError.InvalidName, path,
+                $"'{name}' is reserved: bucketmount keeps each directory's metadata index under that name; choose another name.");
+        }
+
         CheckPath(path);
     }
+
+    /// <summary>True for the name each directory's metadata index takes (hidden, and refused for files).</summary>
+    public bool IsReserved(string name) => Encoding.ToSegment(name) == Index.DirectoryIndexFormat.ReservedName;
 
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }

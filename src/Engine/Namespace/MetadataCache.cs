@@ -31,6 +31,9 @@ public sealed class MetadataCache : IDisposable
         _changes = new ChangeMarkers(Math.Max(maxEntries, 1024), ttl > TimeSpan.FromMinutes(1) ? ttl : TimeSpan.FromMinutes(1));
     }
 
+    /// <summary>False when the mount keeps no listings (a TTL of zero): every answer must come from the store.</summary>
+    public bool Caches => _ttl > TimeSpan.Zero;
+
     public DirectoryListing? GetListing(string directory) =>
         _ttl > TimeSpan.Zero ? _cache.Get<DirectoryListing>("d:" + directory) : null;
 
@@ -219,7 +222,24 @@ public sealed class MetadataCache : IDisposable
 
     public KnownAttributes? GetAttributes(string key, string etag) => _cache.Get<KnownAttributes>("a:" + key + "\n" + etag);
 
+    /// <summary>
+    /// Told of attributes the mount stored itself (upload, copy, symlink, marker), so the directory's metadata index
+    /// learns them (see Index/DirectoryIndexes); null when no index is kept.
+    /// </summary>
+    public Action<string, string, KnownAttributes>? AttributesStored { get; set; }
+
+    /// <summary>Told of a symbolic link's target the mount stored or read, for the directory's metadata index.</summary>
+    public Action<string, string, byte[]>? LinkTargetLearnt { get; set; }
+
+    /// <summary>Records the attributes the mount just stored with this version of <paramref name="key"/> (a PUT or COPY of ours).</summary>
     public void SetAttributes(string key, string etag, KnownAttributes attributes)
+    {
+        RememberAttributes(key, etag, attributes);
+        AttributesStored?.Invoke(key, etag, attributes);
+    }
+
+    /// <summary>Remembers attributes the store told (a HEAD, a listing with metadata, an index entry): nothing to write back.</summary>
+    public void RememberAttributes(string key, string etag, KnownAttributes attributes)
     {
         _cache.Set("a:" + key + "\n" + etag, attributes, new MemoryCacheEntryOptions { Size = 1 });
         if (key.EndsWith('/'))
@@ -252,6 +272,19 @@ public sealed class MetadataCache : IDisposable
         if (_ttl > TimeSpan.Zero)
         {
             _cache.Set("da:" + markerKey, (object?)attributes ?? Negative, Entry(1));
+        }
+    }
+
+    /// <summary>A symbolic link's target bytes (its body), known for one version.</summary>
+    public byte[]? GetLinkTarget(string key, string etag) => _cache.Get<byte[]>("t:" + key + "\n" + etag);
+
+    /// <summary>Remembers a link's target; <paramref name="learn"/>: the index should keep it too (not already from there).</summary>
+    public void SetLinkTarget(string key, string etag, byte[] target, bool learn = true)
+    {
+        _cache.Set("t:" + key + "\n" + etag, target, new MemoryCacheEntryOptions { Size = 1 });
+        if (learn)
+        {
+            LinkTargetLearnt?.Invoke(key, etag, target);
         }
     }
 

@@ -1,5 +1,6 @@
 using BucketMount.Backends;
 using BucketMount.Engine.Caching;
+using BucketMount.Engine.Namespace.Index;
 
 namespace BucketMount.Engine.Namespace;
 
@@ -14,9 +15,13 @@ namespace BucketMount.Engine.Namespace;
 /// While the store is unreachable (<see cref="StoreHealth"/>), or when it fails for a passing reason, a listing or
 /// lookup the mount ever answered is answered again from what it last knew (kept up to date with its own changes):
 /// `ls`, `stat` and creating a new name in a known directory keep working through an outage.
+/// A listing shows exact attributes from the first look: where the store's listing carries no user metadata (S3),
+/// they come from the directory's index object (<see cref="DirectoryIndexes"/>, one GET, none when unchanged), and a
+/// listed file the index does not describe in that very version (written by another tool, or after the index) costs
+/// a HEAD, sent in parallel; the answers are written back into the index so the next mount pays nothing.
 /// </summary>
-public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, MetadataCache cache, bool exactModificationTimes,
-    Action<ObjectVersion, byte[]>? keepSmallBody = null, StoreHealth? health = null)
+public sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys, MetadataCache cache,
+    Action<ObjectVersion, byte[]>? keepSmallBody = null, StoreHealth? health = null, DirectoryIndexes? indexes = null)
 {
     /// <summary>
     /// Files up to this size that a lookup must fetch attributes for are fetched whole instead (one GET in place of
@@ -38,6 +43,12 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
     public async Task<DirectoryListing> ListAsync(string directory, CancellationToken cancellationToken)
     {
         var listing = cache.GetListing(directory);
+        if (listing is { MadeForLookups: true } && health?.IsUnreachable != true)
+        {
+            // Read for lookups, it holds store times for the files nobody stat'ed: `ls -l` must not show those.
+            listing = null;
+        }
+
         if (listing is null && health?.IsUnreachable == true)
         {
             listing = cache.GetLastKnownListing(directory);
@@ -47,7 +58,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
         {
             try
             {
-                listing = await _listings.RunAsync(directory, () => ListFromStoreAsync(directory, int.MaxValue, cancellationToken)).ConfigureAwait(false)
+                listing = await _listings.RunAsync("\n" + directory, () => ListFromStoreAsync(directory, int.MaxValue, exact: true, cancellationToken)).ConfigureAwait(false)
                     ?? throw new InvalidOperationException("an unbounded listing cannot be abandoned");
             }
             catch (ObjectStoreException e) when (e.IsRetryable && cache.GetLastKnownListing(directory) is { } lastKnown)
@@ -64,16 +75,25 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
     }
 
     /// <summary>Lists a directory from the store and caches it; null (and nothing cached) when it holds more than
-    /// <paramref name="limit"/> entries.</summary>
-    private async Task<DirectoryListing?> ListFromStoreAsync(string directory, int limit, CancellationToken cancellationToken)
+    /// <paramref name="limit"/> entries. <paramref name="exact"/>: every entry shows its stored attributes (asking the
+    /// store for those the index does not know); else only what the index and earlier answers know (lookups then ask).</summary>
+    private async Task<DirectoryListing?> ListFromStoreAsync(string directory, int limit, bool exact, CancellationToken cancellationToken)
     {
         var stamp = cache.Stamp();
         var prefix = keys.ToDirectoryPrefix(directory);
         var children = new Dictionary<string, NodeInfo>(StringComparer.Ordinal);
-        var files = new List<ObjectInfo>();
+        var files = new List<(string Name, ObjectInfo Info)>();
+        var directories = new List<(string Name, string Segment)>();
+        ObjectInfo? indexObject = null;
         var sawAnything = false;
         var seen = 0;
-        await foreach (var entry in store.ListAsync(prefix, "/", cancellationToken).ConfigureAwait(false))
+        var peeked = TakePeek(directory);
+        if (peeked is not null)
+        {
+            stamp = Math.Min(stamp, peeked.Stamp);
+        }
+
+        await foreach (var entry in EntriesAsync(prefix, peeked, cancellationToken).ConfigureAwait(false))
         {
             sawAnything = true;
             if (++seen > limit)
@@ -83,7 +103,8 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
 
             if (entry.IsPrefix)
             {
-                if (keys.ToName(entry.Key[prefix.Length..^1]) is { } dirName)
+                var segment = entry.Key[prefix.Length..^1];
+                if (keys.ToName(segment) is { } dirName)
                 {
                     if (entry.Marker is { } marker)
                     {
@@ -92,11 +113,16 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
                     }
 
                     children[dirName] = DirectoryNode(dirName, entry.Key);
+                    directories.Add((dirName, segment));
                 }
+            }
+            else if (entry.Key.Length - prefix.Length == DirectoryIndexFormat.ReservedName.Length && entry.Key.EndsWith(DirectoryIndexFormat.ReservedName, StringComparison.Ordinal))
+            {
+                indexObject = entry.Object;
             }
             else if (keys.ToName(entry.Key[prefix.Length..]) is { } fileName && !children.ContainsKey(fileName))
             {
-                files.Add(entry.Object!);
+                files.Add((fileName, entry.Object!));
                 children[fileName] = entry.Object!.Metadata is null ? ToNode(fileName, entry.Object!) : ToNodeWithMetadata(fileName, entry.Object!);
             }
         }
@@ -106,9 +132,12 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             throw StoreErrors.NotFound(directory);
         }
 
-        if (exactModificationTimes)
+        // Directories shadow same-named files (see above): a file listed before its directory is not shown.
+        files.RemoveAll(f => children[f.Name].IsDirectory);
+        if (indexes is not null)
         {
-            await FillExactTimesAsync(children, files, prefix, cancellationToken).ConfigureAwait(false);
+            var stored = await indexes.ReadAsync(prefix, indexObject, cancellationToken).ConfigureAwait(false);
+            await ApplyIndexAsync(children, files, directories, prefix, stored, exact, cancellationToken).ConfigureAwait(false);
         }
 
         await FillDirectoryAttributesAsync(children, prefix, cancellationToken).ConfigureAwait(false);
@@ -124,6 +153,11 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
         if (FsPath.IsRoot(path))
         {
             return NodeInfo.Directory("", DateTimeOffset.UnixEpoch);
+        }
+
+        if (keys.IsReserved(FsPath.Name(path)))
+        {
+            return null; // A directory's metadata index, never a file of the mount.
         }
 
         if (cache.TryGetNode(path, out var cachedNode))
@@ -186,7 +220,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
         }
 
         var headTask = store.HeadAsync(key, cancellationToken);
-        var firstBelowTask = FirstKeyBelowAsync(key + "/", cancellationToken);
+        var firstBelowTask = PeekDirectoryAsync(path, key + "/", cancellationToken);
         var node = await firstBelowTask.ConfigureAwait(false) is { } firstBelow
             ? await LookedUpDirectoryAsync(name, key + "/", firstBelow, cancellationToken).ConfigureAwait(false)
             : await headTask.ConfigureAwait(false) is { } info ? ToNodeWithMetadata(name, info) : null;
@@ -207,11 +241,15 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
     }
 
     /// <summary>A HEAD's answer for a listed file, from a GET of the whole file when it is small (then cached too).</summary>
-    private async Task<NodeInfo?> ExactAttributesAsync(string name, string key, long listedSize, CancellationToken cancellationToken)
+    private async Task<NodeInfo?> ExactAttributesAsync(string name, string key, long listedSize, CancellationToken cancellationToken) =>
+        await HeadOrSmallGetAsync(key, listedSize, cancellationToken).ConfigureAwait(false) is { } answer ? NodeFromAnswer(name, answer) : null;
+
+    /// <summary>What a HEAD says of <paramref name="key"/>, with its bytes when it is small enough to GET whole instead (kept for reads).</summary>
+    private async Task<SmallObject?> HeadOrSmallGetAsync(string key, long listedSize, CancellationToken cancellationToken)
     {
         if (keepSmallBody is null || listedSize > SmallBodyBytes)
         {
-            return await store.HeadAsync(key, cancellationToken).ConfigureAwait(false) is { } exact ? ToNodeWithMetadata(name, exact) : null;
+            return await store.HeadAsync(key, cancellationToken).ConfigureAwait(false) is { } info ? new SmallObject(info, null) : null;
         }
 
         if (await store.GetSmallAsync(key, SmallBodyBytes, cancellationToken).ConfigureAwait(false) is not { } small)
@@ -224,7 +262,20 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             keepSmallBody(new ObjectVersion(key, small.Info.ETag, small.Info.Size), data);
         }
 
-        return ToNodeWithMetadata(name, small.Info);
+        return small;
+    }
+
+    /// <summary>The node a HEAD (or small GET) answer shows; a symbolic link read whole remembers its target.</summary>
+    private NodeInfo NodeFromAnswer(string name, SmallObject answer)
+    {
+        var node = ToNodeWithMetadata(name, answer.Info);
+        if (node.Kind == NodeKind.Symlink && answer.Data is { } data)
+        {
+            cache.SetLinkTarget(answer.Info.Key, answer.Info.ETag, data, learn: false);
+            node = node with { LinkTarget = RawNames.FromBytes(data) };
+        }
+
+        return node;
     }
 
     /// <summary>The parent's listing when enough lookups missed there to make one LIST cheaper than more HEADs.</summary>
@@ -237,7 +288,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
 
         try
         {
-            var listing = await _listings.RunAsync(directory, () => ListFromStoreAsync(directory, LookupListingLimit, cancellationToken)).ConfigureAwait(false);
+            var listing = await _listings.RunAsync(directory, () => ListFromStoreAsync(directory, LookupListingLimit, exact: false, cancellationToken)).ConfigureAwait(false);
             if (listing is null)
             {
                 cache.MarkTooLargeForLookupListing(directory);
@@ -256,7 +307,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
         }
     }
 
-    /// <summary>Turns a HEAD result into a node and remembers its attributes by ETag.</summary>
+    /// <summary>Turns a HEAD result (or a listed object with its metadata) into a node and remembers its attributes by ETag.</summary>
     public NodeInfo ToNodeWithMetadata(string name, ObjectInfo info)
     {
         var metadata = info.Metadata;
@@ -267,7 +318,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             attributes = attributes with { AccessTime = moved, AccessTimeSubTickNs = cached.AccessTimeSubTickNs };
         }
 
-        cache.SetAttributes(info.Key, info.ETag, attributes);
+        cache.RememberAttributes(info.Key, info.ETag, attributes);
         return ToNode(name, info);
     }
 
@@ -282,6 +333,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
             WindowsAttributes = known?.WindowsAttributes,
             CreationTime = known?.CreationTime,
             Rdev = kind is NodeKind.CharDevice or NodeKind.BlockDevice ? known?.Rdev : null,
+            LinkTarget = kind == NodeKind.Symlink && cache.GetLinkTarget(info.Key, info.ETag) is { } target ? RawNames.FromBytes(target) : null,
             ChangeTime = known?.ChangeTime,
             AccessTime = known?.AccessTime,
             ModifiedTimeSubTickNs = known?.ModifiedTimeSubTickNs ?? 0,
@@ -313,7 +365,7 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
     private KnownAttributes RecordMarker(ObjectInfo marker)
     {
         var attributes = ObjectMetadata.Parse(marker.Metadata, marker.LastModified);
-        cache.SetAttributes(marker.Key, marker.ETag, attributes);
+        cache.RememberAttributes(marker.Key, marker.ETag, attributes);
         return attributes;
     }
 
@@ -385,30 +437,4 @@ public sealed class NamespaceReader(IObjectStore store, KeyMapper keys, Metadata
     }
 
     private string MarkerOf(string prefix, string name) => prefix + keys.Encoding.ToSegment(name) + "/";
-
-    private async Task<ListEntry?> FirstKeyBelowAsync(string prefix, CancellationToken cancellationToken)
-    {
-        await foreach (var entry in store.ListAsync(prefix, "/", cancellationToken).ConfigureAwait(false))
-        {
-            return entry;
-        }
-
-        return null;
-    }
-
-    private async Task FillExactTimesAsync(Dictionary<string, NodeInfo> children, List<ObjectInfo> files, string prefix, CancellationToken cancellationToken)
-    {
-        var unknown = files.Where(f => cache.GetAttributes(f.Key, f.ETag) is null).ToList();
-        await Parallel.ForEachAsync(unknown, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (file, ct) =>
-        {
-            if (await store.HeadAsync(file.Key, ct).ConfigureAwait(false) is { } info)
-            {
-                var node = ToNodeWithMetadata(keys.ToName(file.Key[prefix.Length..])!, info);
-                lock (children)
-                {
-                    children[node.Name] = node;
-                }
-            }
-        }).ConfigureAwait(false);
-    }
 }

@@ -50,6 +50,30 @@ public abstract partial class ObjectStoreContractTests
     }
 
     [TestMethod]
+    public async Task A_listing_resumes_after_a_key_or_a_common_prefix_it_gave()
+    {
+        await using var store = await CreateStoreAsync(Token);
+        await PutTreeAsync(store);
+        await PutBytesAsync(store, "b/e.txt", Utf8("e"), cancellationToken: Token);
+
+        async Task<string> After(string? startAfter)
+        {
+            var entries = new List<ListEntry>();
+            await foreach (var entry in store.ListAsync("b/", "/", startAfter, Token))
+            {
+                entries.Add(entry);
+            }
+
+            return Show(entries);
+        }
+
+        Assert.AreEqual("b/, b/c.txt, b/d/(P), b/e.txt", await After(null));
+        Assert.AreEqual("b/d/(P), b/e.txt", await After("b/c.txt"));
+        Assert.AreEqual("b/e.txt", await After("b/d/"), "a common prefix is not given twice");
+        Assert.AreEqual("", await After("b/e.txt"));
+    }
+
+    [TestMethod]
     public async Task Listing_a_partial_name_prefix_matches_names_that_start_with_it()
     {
         await using var store = await CreateStoreAsync(Token);
