@@ -78,7 +78,7 @@ public abstract class ReferenceModelTests
 [TestClass]
 public sealed class FaultyStoreReferenceModelTests : ReferenceModelTests
 {
-    protected override ModelScenario Scenario { get; } = new() { Faults = true, Crashes = true, BigFiles = true };
+    protected override ModelScenario Scenario { get; } = new() { Faults = true, Crashes = true, BigFiles = true, WriteBackDelay = TimeSpan.FromMilliseconds(300) };
 
     protected override int Steps => 300;
 
@@ -111,7 +111,8 @@ public sealed class KeepBothReferenceModelTests : ReferenceModelTests
 [TestClass]
 public sealed class LocalStoreReferenceModelTests : ReferenceModelTests
 {
-    protected override ModelScenario Scenario { get; } = new() { Crashes = true };
+    // Closed files wait a second for their upload, so crashes and rewrites find them still in the journal.
+    protected override ModelScenario Scenario { get; } = new() { Crashes = true, WriteBackDelay = TimeSpan.FromSeconds(1) };
 
     protected override int Steps => 250;
 
