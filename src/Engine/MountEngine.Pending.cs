@@ -45,6 +45,9 @@ public sealed partial class MountEngine
     internal Files.OpenFile? RegisteredFile(string path) => _registry.Find(path);
 
     /// <summary>How many files the engine keeps local state for (tests: none once all is uploaded and closed).</summary>
+    /// <summary>Registered files that listings, lookups of directories and deletes have looked at (tests).</summary>
+    internal long RegistryExamined => _registry.Examined;
+
     internal IReadOnlyList<string> RegisteredPaths => _registry.All().Select(f => f.Path).ToList();
 
     /// <summary>The state of a registered file, for a test's failure message.</summary>
