@@ -89,6 +89,8 @@ internal sealed class ModelEngineHost : IAsyncDisposable
     public async Task RemountEmptyAsync(CancellationToken cancellationToken)
     {
         await Engine.ShutdownAsync(null, cancellationToken);
+        InjectedFaults += _faults?.InjectedFaults ?? 0;
+        _faults = null;
         CacheDirectory = NewFolder();
         Engine = Start();
     }
