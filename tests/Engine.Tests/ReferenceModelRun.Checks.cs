@@ -152,7 +152,7 @@ internal sealed partial class ReferenceModelRun
 
     /// <summary>What a failure report adds to its message: how to replay, the last operations, the store's keys.</summary>
     public async Task<string> DescribeAsync() =>
-        $"replay: BUCKETMOUNT_MODEL_SEED={seed} ({scenario})\nlast operations:\n  {string.Join("\n  ", _history.TakeLast(20))}\nstore ({host.Store.Description}):\n  {string.Join("\n  ", await StoreKeysAsync())}";
+        $"replay: BUCKETMOUNT_MODEL_SEED={seed} ({scenario})\nlast operations:\n  {string.Join("\n  ", _history.TakeLast(Environment.GetEnvironmentVariable("BUCKETMOUNT_MODEL_HISTORY") is { } h ? int.Parse(h, System.Globalization.CultureInfo.InvariantCulture) : 20))}\nstore ({host.Store.Description}):\n  {string.Join("\n  ", await StoreKeysAsync())}";
 
     private async Task<List<string>> StoreKeysAsync()
     {
