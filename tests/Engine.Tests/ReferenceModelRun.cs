@@ -356,6 +356,7 @@ internal sealed partial class ReferenceModelRun(ModelEngineHost host, ModelScena
         foreach (var (path, node) in _model.Files.Where(f => ReferenceModel.IsBelow(f.Key, from)))
         {
             node.MarkDurable();
+            node.RenamedOnto = true;
         }
 
         foreach (var link in _unknownKind.Where(p => ReferenceModel.IsBelow(p, from)).ToList())
