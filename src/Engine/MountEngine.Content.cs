@@ -169,6 +169,7 @@ public sealed partial class MountEngine
                 reserved = 0;
                 file.Size = newSize;
                 file.Dirty = true;
+                file.EverWritten |= data is not null || truncateTo > 0;
 
                 // While its parts stream, a file keeps the time they began (the store fixes it then), so the time
                 // shown is the time kept and no copy is needed to correct it after the upload.
@@ -227,13 +228,14 @@ public sealed partial class MountEngine
     /// A close() that is not the last: durable now, except a new file nothing was written to yet. A shell's
     /// `cmd > file` closes its copy of the descriptor before the command writes, and making the empty file durable
     /// then cost an fsync of the staging file and a journal record each time, for nothing the last close will
-    /// not do anyway.
+    /// not do anyway. A new file written and then emptied (another handle's O_TRUNC) is made durable: empty is
+    /// what this close returned for, and a crash must not make it vanish.
     /// </summary>
     internal Task FlushFileAsync(OpenFile file, CancellationToken cancellationToken)
     {
         lock (file.State)
         {
-            if (file.Size == 0 && file.Remote is null && file.Handles > 0)
+            if (file.Size == 0 && file.Remote is null && file.Handles > 0 && !file.EverWritten)
             {
                 return Task.CompletedTask;
             }

@@ -40,4 +40,28 @@ public sealed partial class MountEngine
 
         return pending;
     }
+
+    /// <summary>The file the engine keeps local state for at <paramref name="path"/> (tests).</summary>
+    internal Files.OpenFile? RegisteredFile(string path) => _registry.Find(path);
+
+    /// <summary>How many files the engine keeps local state for (tests: none once all is uploaded and closed).</summary>
+    /// <summary>Registered files that listings, lookups of directories and deletes have looked at (tests).</summary>
+    internal long RegistryExamined => _registry.Examined;
+
+    internal IReadOnlyList<string> RegisteredPaths => _registry.All().Select(f => f.Path).ToList();
+
+    /// <summary>The state of a registered file, for a test's failure message.</summary>
+    internal string DescribeRegistered(string path)
+    {
+        if (_registry.Find(path) is not { } file)
+        {
+            return "not registered";
+        }
+
+        lock (file.State)
+        {
+            return $"dirty {file.Dirty}, handles {file.Handles}, upload {(file.Upload is null ? "none" : "yes")}, remote {file.Remote?.ETag ?? "none"}, " +
+                $"released {file.Released}, deleted {file.Deleted}, lock {file.ContentLock.CurrentCount}, generation {file.Generation}/{file.JournaledGeneration}, retry {file.RetryPending}";
+        }
+    }
 }

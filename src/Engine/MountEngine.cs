@@ -38,7 +38,8 @@ public sealed partial class MountEngine : IAsyncDisposable
     private readonly string _stagingFolder;
     private int _disposed;
 
-    private MountEngine(IObjectStore store, EngineOptions options, NamePlatform platform, ILogger logger, FileStream cacheLock)
+    private MountEngine(IObjectStore store, EngineOptions options, NamePlatform platform, ILogger logger, FileStream cacheLock,
+        Action<Microsoft.Win32.SafeHandles.SafeFileHandle>? journalFlush)
     {
         _store = store;
         _options = options;
@@ -63,7 +64,8 @@ public sealed partial class MountEngine : IAsyncDisposable
         _namespace = new NamespaceReader(store, _keys, _cache, store.Capabilities.OnLocalDisk ? null : fetcher.KeepWhole, _health, _indexes);
         _stagingFolder = Path.Combine(options.CacheDirectory, "staging");
         Directory.CreateDirectory(_stagingFolder);
-        var journal = new UploadJournal(Path.Combine(options.CacheDirectory, "journal"));
+        var journalFolder = Path.Combine(options.CacheDirectory, "journal");
+        var journal = journalFlush is null ? new UploadJournal(journalFolder) : new UploadJournal(journalFolder, journalFlush);
         _directories = new DirectoryMarkers(store, _cache, options.WriteBackDelay, logger);
         _writeBack = new WriteBack(store, _registry, journal, _cache, _keys, _memoryBlocks, _diskBlocks, options, _counters, _health, logger);
     }
@@ -80,7 +82,12 @@ public sealed partial class MountEngine : IAsyncDisposable
     /// Starts an engine over <paramref name="store"/> (already confined to the mount's prefix). Takes the cache
     /// directory for itself, and resumes uploads a crash left in its journal without waiting for them.
     /// </summary>
-    public static MountEngine Start(IObjectStore store, EngineOptions options, NamePlatform platform = NamePlatform.Linux, ILoggerFactory? loggers = null)
+    public static MountEngine Start(IObjectStore store, EngineOptions options, NamePlatform platform = NamePlatform.Linux, ILoggerFactory? loggers = null) =>
+        Start(store, options, platform, loggers, journalFlush: null);
+
+    /// <summary><see cref="Start(IObjectStore, EngineOptions, NamePlatform, ILoggerFactory?)"/> with the journal's fsync replaced (tests).</summary>
+    internal static MountEngine Start(IObjectStore store, EngineOptions options, NamePlatform platform, ILoggerFactory? loggers,
+        Action<Microsoft.Win32.SafeHandles.SafeFileHandle>? journalFlush)
     {
         options.Validate();
         Directory.CreateDirectory(options.CacheDirectory);
@@ -95,7 +102,7 @@ public sealed partial class MountEngine : IAsyncDisposable
                 "this cache directory is in use by another running mount; give each mount its own cache directory.", e);
         }
 
-        var engine = new MountEngine(store, options, platform, (loggers ?? NullLoggerFactory.Instance).CreateLogger("BucketMount.Engine"), cacheLock);
+        var engine = new MountEngine(store, options, platform, (loggers ?? NullLoggerFactory.Instance).CreateLogger("BucketMount.Engine"), cacheLock, journalFlush);
         engine._indexWriter.Start();
         var recovered = engine._writeBack.Recover();
         engine.RecoveredPaths = recovered.Select(f => f.Path).ToList();

@@ -1,55 +1,100 @@
 namespace BucketMount.Engine.Tests;
 
-/// <summary>The plain in-memory file system the engine is compared with: paths to bytes, and a set of directories.</summary>
+/// <summary>
+/// One file's content in the model, shared by every path and handle that reaches it (an inode): a rename moves it,
+/// an unlink or a rename over it leaves it to the handles that still have it open.
+/// </summary>
+internal sealed class ModelNode
+{
+    public byte[] Data { get; set; } = [];
+
+    /// <summary>The content at the last close (of any handle) or fsync: what a crash must bring back; null when never.</summary>
+    public byte[]? Durable { get; set; }
+
+    /// <summary>Permission bits set by chmod; null when the model does not know them (written by someone else).</summary>
+    public int? Mode { get; set; }
+
+    public int OpenHandles { get; set; }
+
+    /// <summary>Renamed onto its path since the run last waited for every upload: its next upload is unconditional.</summary>
+    public bool RenamedOnto { get; set; }
+
+    public void MarkDurable() => Durable = (byte[])Data.Clone();
+
+    public bool HasUnsyncedChanges => Durable is null || !Durable.AsSpan().SequenceEqual(Data);
+}
+
+/// <summary>The plain in-memory file system the engine is compared with: paths to nodes, symlinks, and directories.</summary>
 internal sealed class ReferenceModel
 {
-    public SortedDictionary<string, byte[]> Files { get; } = new(StringComparer.Ordinal);
+    public SortedDictionary<string, ModelNode> Files { get; } = new(StringComparer.Ordinal);
+
+    public SortedDictionary<string, string> Symlinks { get; } = new(StringComparer.Ordinal);
 
     public SortedSet<string> Directories { get; } = new(StringComparer.Ordinal) { "/" };
 
     public static string Parent(string path) => path.LastIndexOf('/') <= 0 ? "/" : path[..path.LastIndexOf('/')];
 
+    public static string Name(string path) => path[(path.LastIndexOf('/') + 1)..];
+
     public static string Combine(string dir, string name) => dir == "/" ? "/" + name : dir + "/" + name;
 
-    public bool Exists(string path) => Files.ContainsKey(path) || Directories.Contains(path);
+    public bool Exists(string path) => Files.ContainsKey(path) || Directories.Contains(path) || Symlinks.ContainsKey(path);
+
+    public bool IsEntry(string path) => Files.ContainsKey(path) || Symlinks.ContainsKey(path);
 
     public IEnumerable<string> ChildrenOf(string dir) =>
-        Files.Keys.Concat(Directories).Where(p => p != "/" && Parent(p) == dir).Order(StringComparer.Ordinal);
+        Files.Keys.Concat(Symlinks.Keys).Concat(Directories).Where(p => p != "/" && Parent(p) == dir).Order(StringComparer.Ordinal);
 
-    public bool IsBelow(string path, string dir) => path.StartsWith(dir + "/", StringComparison.Ordinal);
+    public static bool IsBelow(string path, string dir) => path.StartsWith(dir + "/", StringComparison.Ordinal);
 
-    public void Write(string path, long offset, byte[] data)
+    public static void Write(ModelNode node, long offset, ReadOnlySpan<byte> data)
     {
-        var current = Files[path];
+        var current = node.Data;
         var end = Math.Max(current.Length, offset + data.Length);
         if (end > current.Length)
         {
             Array.Resize(ref current, (int)end);
         }
 
-        data.CopyTo(current, offset);
-        Files[path] = current;
+        data.CopyTo(current.AsSpan((int)offset));
+        node.Data = current;
     }
 
-    public void Truncate(string path, long length)
+    public static void Truncate(ModelNode node, long length)
     {
-        var current = Files[path];
+        var current = node.Data;
         Array.Resize(ref current, (int)length);
-        Files[path] = current;
+        node.Data = current;
     }
 
-    public void RenameFile(string from, string to)
+    /// <summary>A file or symlink renamed onto <paramref name="to"/>; what stood there is gone from the namespace.</summary>
+    public void RenameEntry(string from, string to)
     {
-        Files[to] = Files[from];
-        Files.Remove(from);
+        Files.Remove(to);
+        Symlinks.Remove(to);
+        if (Files.Remove(from, out var node))
+        {
+            Files[to] = node;
+        }
+        else if (Symlinks.Remove(from, out var target))
+        {
+            Symlinks[to] = target;
+        }
     }
 
     public void RenameDirectory(string from, string to)
     {
         foreach (var file in Files.Keys.Where(p => IsBelow(p, from)).ToList())
         {
-            Files[to + file[from.Length..]] = Files[file];
-            Files.Remove(file);
+            Files.Remove(file, out var node);
+            Files[to + file[from.Length..]] = node!;
+        }
+
+        foreach (var link in Symlinks.Keys.Where(p => IsBelow(p, from)).ToList())
+        {
+            Symlinks.Remove(link, out var target);
+            Symlinks[to + link[from.Length..]] = target!;
         }
 
         foreach (var dir in Directories.Where(p => p == from || IsBelow(p, from)).ToList())

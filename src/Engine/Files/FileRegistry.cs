@@ -4,13 +4,21 @@ namespace BucketMount.Engine.Files;
 
 /// <summary>
 /// The files that are open, dirty or uploading, by path. Its lock is first in the lock order and held only for
-/// dictionary work, never across I/O. Files not in here are plain store objects.
+/// dictionary work, never across I/O. Files not in here are plain store objects. Indexed by parent directory and
+/// in path order too, so a listing or a delete looks at the files of its own directory (subtree), not at every
+/// file the mount is writing: an `rm -rf` or an untar behind slow uploads stays linear.
 /// </summary>
 internal sealed class FileRegistry
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, OpenFile> _byPath = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, OpenFile>> _byParent = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _ordered = new(StringComparer.Ordinal);
     private long _nextId = DateTime.UtcNow.Ticks;
+    private long _examined;
+
+    /// <summary>Registered files the directory queries have looked at so far (tests count it).</summary>
+    public long Examined => Interlocked.Read(ref _examined);
 
     public long NextId() => Interlocked.Increment(ref _nextId);
 
@@ -39,7 +47,7 @@ internal sealed class FileRegistry
             if (!_byPath.TryGetValue(path, out var file))
             {
                 file = create();
-                _byPath[path] = file;
+                Put(path, file);
             }
 
             return file;
@@ -50,7 +58,7 @@ internal sealed class FileRegistry
     {
         lock (_gate)
         {
-            _byPath[file.Path] = file;
+            Put(file.Path, file);
         }
     }
 
@@ -61,7 +69,7 @@ internal sealed class FileRegistry
         {
             if (_byPath.TryGetValue(file.Path, out var current) && current == file)
             {
-                _byPath.Remove(file.Path);
+                Take(file.Path);
             }
         }
     }
@@ -81,7 +89,7 @@ internal sealed class FileRegistry
 
             if (_byPath.TryGetValue(file.Path, out var current) && current == file)
             {
-                _byPath.Remove(file.Path);
+                Take(file.Path);
             }
 
             return true;
@@ -93,16 +101,16 @@ internal sealed class FileRegistry
     {
         lock (_gate)
         {
-            var moved = _byPath.Values.Where(f => FsPath.IsSelfOrBelow(f.Path, from)).ToList();
+            var moved = SelfAndBelow(from).ToList();
             foreach (var file in moved)
             {
-                _byPath.Remove(file.Path);
+                Take(file.Path);
             }
 
             foreach (var file in moved)
             {
                 file.Path = FsPath.Rebase(file.Path, from, to);
-                _byPath[file.Path] = file;
+                Put(file.Path, file);
             }
 
             return moved;
@@ -114,7 +122,13 @@ internal sealed class FileRegistry
     {
         lock (_gate)
         {
-            return _byPath.Values.Where(f => FsPath.Parent(f.Path) == directory).ToList();
+            if (!_byParent.TryGetValue(directory, out var children))
+            {
+                return [];
+            }
+
+            Interlocked.Add(ref _examined, children.Count);
+            return [.. children.Values];
         }
     }
 
@@ -123,7 +137,7 @@ internal sealed class FileRegistry
     {
         lock (_gate)
         {
-            return _byPath.Values.Where(f => f.Path != directory && FsPath.IsSelfOrBelow(f.Path, directory)).ToList();
+            return SelfAndBelow(directory).Where(f => f.Path != directory).ToList();
         }
     }
 
@@ -132,6 +146,62 @@ internal sealed class FileRegistry
         lock (_gate)
         {
             return [.. _byPath.Values];
+        }
+    }
+
+    /// <summary>The file at <paramref name="path"/> and those below it, from the ordered set: only that subtree is looked at.</summary>
+    private IEnumerable<OpenFile> SelfAndBelow(string path)
+    {
+        var found = new List<OpenFile>();
+        if (_byPath.TryGetValue(path, out var self))
+        {
+            found.Add(self);
+        }
+
+        // Every path below "dir" sorts from "dir/" up to "dir0" ('0' follows '/'), in ordinal order.
+        var below = FsPath.IsRoot(path) ? _ordered : _ordered.GetViewBetween(path + "/", path + "0");
+        foreach (var key in below)
+        {
+            if (key.StartsWith(FsPath.IsRoot(path) ? "/" : path + "/", StringComparison.Ordinal) && key != path)
+            {
+                found.Add(_byPath[key]);
+            }
+        }
+
+        Interlocked.Add(ref _examined, found.Count);
+        return found;
+    }
+
+    private void Put(string path, OpenFile file)
+    {
+        Take(path);
+        _byPath[path] = file;
+        _ordered.Add(path);
+        var parent = FsPath.Parent(path);
+        if (!_byParent.TryGetValue(parent, out var children))
+        {
+            _byParent[parent] = children = new Dictionary<string, OpenFile>(StringComparer.Ordinal);
+        }
+
+        children[path] = file;
+    }
+
+    private void Take(string path)
+    {
+        if (!_byPath.Remove(path))
+        {
+            return;
+        }
+
+        _ordered.Remove(path);
+        var parent = FsPath.Parent(path);
+        if (_byParent.TryGetValue(parent, out var children))
+        {
+            children.Remove(path);
+            if (children.Count == 0)
+            {
+                _byParent.Remove(parent);
+            }
         }
     }
 }

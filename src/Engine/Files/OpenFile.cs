@@ -79,6 +79,12 @@ internal sealed class OpenFile(long id, string path)
     /// <summary>Bumped by every change, so an upload that raced a change does not mark the file clean.</summary>
     public long Generation { get; set; }
 
+    /// <summary>
+    /// Bytes were ever written to it here (a truncate to zero does not count): a close of a new, empty file then
+    /// still makes it durable, since it was written and emptied, not merely created.
+    /// </summary>
+    public bool EverWritten { get; set; }
+
     /// <summary>The generation whose content is durable in the journal (close has returned for it).</summary>
     public long JournaledGeneration { get; set; } = -1;
 

@@ -72,11 +72,14 @@ internal sealed partial class WriteBack(
             staging.FlushToDisk();
         }
 
+        JournalRecord record;
+        long generation;
         lock (file.State)
         {
             // A new version of the content or attributes: its uploads carry a new id.
             file.UploadId = UploadIds.New();
-            journal.Write(new JournalRecord
+            generation = file.Generation;
+            record = new JournalRecord
             {
                 Id = file.Id,
                 Path = file.Path,
@@ -95,8 +98,16 @@ internal sealed partial class WriteBack(
                 StagingFile = staging.FilePath,
                 UploadId = file.UploadId,
                 KeepAsConflictCopy = file.KeepAsConflictCopy,
-            }, inline);
-            file.JournaledGeneration = file.Generation;
+            };
+        }
+
+        // The append and its fsync happen outside the file's state lock, which stat and listings take: they must
+        // not wait for a disk flush. The content lock the caller holds keeps this file's records in order, and
+        // nothing changes the file's content or attributes meanwhile.
+        journal.Write(record, inline);
+        lock (file.State)
+        {
+            file.JournaledGeneration = generation;
         }
 
         staging.OnJournaled(size, inline is not null);
@@ -143,7 +154,8 @@ internal sealed partial class WriteBack(
             // sent. A multipart upload needs no such wait: nothing of it is visible before its last byte is read,
             // so a rename cancels it cleanly, and a large file's upload is better started at once.
             var delay = immediately || file.Size > options.UploadPartSize ? TimeSpan.Zero : options.WriteBackDelay;
-            ticket.Completion = RunAsync(file, ticket, delay);
+            // Started on the thread pool: run inline it would make the file durable (disk I/O) under this lock.
+            ticket.Completion = Task.Run(() => RunAsync(file, ticket, delay));
         }
     }
 
