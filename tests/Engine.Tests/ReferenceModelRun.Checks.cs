@@ -113,7 +113,10 @@ internal sealed partial class ReferenceModelRun
             Assert.AreEqual(target, System.Text.Encoding.UTF8.GetString(stored.ToArray()), Where(after, $"target of {path} in the store"));
         }
 
-        var expectedKeys = _model.Files.Keys.Concat(_model.Symlinks.Keys).Select(p => p[1..]).ToHashSet(StringComparer.Ordinal);
+        // Each directory may hold the mount's own metadata index; one left in a directory the model removed would
+        // keep that directory alive in the store, so it counts as stray.
+        var indexes = _model.Directories.Select(d => d == "/" ? ".bucketmount-index" : d[1..] + "/.bucketmount-index");
+        var expectedKeys = _model.Files.Keys.Concat(_model.Symlinks.Keys).Select(p => p[1..]).Concat(indexes).ToHashSet(StringComparer.Ordinal);
         var stray = keys.Where(k => !k.EndsWith('/') && !expectedKeys.Contains(k)).ToList();
         Assert.IsEmpty(stray, Where(after, $"objects in the store the model does not have: {string.Join(", ", stray)}"));
     }
