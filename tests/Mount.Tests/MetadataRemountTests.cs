@@ -107,7 +107,6 @@ public abstract class MetadataRemountTests
     }
 
     [TestMethod]
-    [Ignore("Directory modes, owners and times are stored by the DIRS branch (i-dirs, issue 16); enable once it is merged.")]
     public async Task Directories_show_their_modes_owners_and_times_on_the_first_look_after_an_empty_cache_remount()
     {
         var remote = await CreateRemoteAsync(_root);
@@ -139,7 +138,7 @@ public abstract class MetadataRemountTests
             .ToDictionary(f => f[0], f => new Entry(f[1], f[2], f[3], f[4], f[5], f[6]));
     }
 
-    /// <summary>Files and links compared field by field; times to the 100 ns the store keeps. Directories: see the ignored test.</summary>
+    /// <summary>Files and links compared field by field; times to the 100 ns the store keeps. Directories: see Directories_show_their_modes_owners_and_times_on_the_first_look_after_an_empty_cache_remount.</summary>
     private protected static void AssertSameFilesAndLinks(Dictionary<string, Entry> expected, Dictionary<string, Entry> shown)
     {
         CollectionAssert.AreEquivalent(expected.Keys.ToList(), shown.Keys.ToList(), "the same names, including empty directories");
