@@ -26,6 +26,9 @@ public abstract class MetadataRemountTests
         chown -h 4321:8765 dir/link-to-script
         touch -d '2001-02-03 04:05:06.1234567' dir/data.txt dir/script.sh private/key
         touch -d '1999-12-31 23:59:59' deep/a/b/blob.bin
+        mkfifo -m 0620 dir/fifo; chown 1234:5678 dir/fifo
+        python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind("dir/socket")'
+        touch -d '2002-03-04 05:06:07.7654321' dir/fifo
         """;
 
     private string _root = null!;
