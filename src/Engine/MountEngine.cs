@@ -57,7 +57,11 @@ public sealed partial class MountEngine : IAsyncDisposable
         _indexes = new DirectoryIndexes(store, readOnly: options.ReadOnly || !options.WriteMetadataIndex);
         _indexWriter = new IndexWriter(store, _indexes, options.WriteBackDelay, options.IndexSettle, logger);
         _cache.AttributesStored = (key, etag, attributes) =>
-            _indexes.Learn(key, new IndexEntry(key.EndsWith('/'), etag, null, null, ObjectMetadata.Build(attributes)));
+        {
+            var entry = new IndexEntry(key.EndsWith('/'), etag, null, null, ObjectMetadata.Build(attributes));
+            _indexes.Learn(key, entry);
+            _indexes.LearnOwnMarker(key, entry);
+        };
         _cache.LinkTargetLearnt = _indexes.LearnLinkTarget;
 
         // Over a local folder a read costs nothing to defer, so lookups there keep to plain HEADs.

@@ -100,6 +100,23 @@ public sealed partial class NamespaceReader
     }
 
     /// <summary>
+    /// The directory's own entry in its own index, when the lookup's first page shows that index and the entry describes
+    /// the listed marker (else null: the caller HEADs the marker). Read through <see cref="DirectoryIndexes.ReadAsync"/>,
+    /// so the listing that usually follows (`ls -l dir`) reuses it by ETag instead of GETting it again.
+    /// </summary>
+    private async Task<IndexEntry?> OwnIndexEntryAsync(string prefix, ObjectInfo marker, List<ListEntry> firstPage, CancellationToken cancellationToken)
+    {
+        var indexKey = DirectoryIndexFormat.KeyOf(prefix);
+        if (indexes is null || firstPage.Find(e => !e.IsPrefix && e.Key == indexKey)?.Object is not { } indexObject)
+        {
+            return null;
+        }
+
+        var stored = await indexes.ReadAsync(prefix, indexObject, cancellationToken).ConfigureAwait(false);
+        return stored is { Foreign: false } ? stored.SelfFor(marker) : null;
+    }
+
+    /// <summary>
     /// A subdirectory as its marker's metadata describes it (the defaults when it keeps none), remembered by path so a
     /// lookup of it agrees with the listing.
     /// </summary>

@@ -19,10 +19,10 @@ public sealed partial class NamespaceReader
     private readonly Dictionary<string, Peek> _peeks = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// The first key under <paramref name="prefix"/> (the directory's marker when it has one: nothing below "dir/" sorts
-    /// before it), null when nothing is there; keeps what the LIST gave for a listing to follow.
+    /// The first page under <paramref name="prefix"/> (starting with the directory's marker when it has one: nothing below
+    /// "dir/" sorts before it), null when nothing is there; keeps it for a listing to follow.
     /// </summary>
-    private async Task<ListEntry?> PeekDirectoryAsync(string path, string prefix, CancellationToken cancellationToken)
+    private async Task<List<ListEntry>?> PeekDirectoryAsync(string path, string prefix, CancellationToken cancellationToken)
     {
         var stamp = cache.Stamp();
         var entries = new List<ListEntry>();
@@ -50,7 +50,7 @@ public sealed partial class NamespaceReader
             }
         }
 
-        return entries.Count > 0 ? entries[0] : null;
+        return entries.Count > 0 ? entries : null;
     }
 
     /// <summary>The entries a recent lookup kept for <paramref name="directory"/>, once.</summary>

@@ -221,8 +221,8 @@ public sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys, 
 
         var headTask = store.HeadAsync(key, cancellationToken);
         var firstBelowTask = PeekDirectoryAsync(path, key + "/", cancellationToken);
-        var node = await firstBelowTask.ConfigureAwait(false) is { } firstBelow
-            ? await LookedUpDirectoryAsync(name, key + "/", firstBelow, cancellationToken).ConfigureAwait(false)
+        var node = await firstBelowTask.ConfigureAwait(false) is { } firstPage
+            ? await LookedUpDirectoryAsync(name, key + "/", firstPage, cancellationToken).ConfigureAwait(false)
             : await headTask.ConfigureAwait(false) is { } info ? ToNodeWithMetadata(name, info) : null;
         if (node?.IsDirectory == true)
         {
@@ -371,11 +371,12 @@ public sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys, 
 
     /// <summary>
     /// A directory found by a lookup's LIST below its name: the first key listed is its marker when it has one (no
-    /// key below "dir/" sorts before "dir/" itself), whose metadata is known by ETag, listed (local store, Azure) or
-    /// fetched with one HEAD.
+    /// key below "dir/" sorts before "dir/" itself), whose metadata is known by ETag, listed (local store, Azure), read
+    /// from the directory's own index when the page shows it (see <see cref="OwnIndexEntryAsync"/>), or fetched with one HEAD.
     /// </summary>
-    private async Task<NodeInfo> LookedUpDirectoryAsync(string name, string markerKey, ListEntry firstBelow, CancellationToken cancellationToken)
+    private async Task<NodeInfo> LookedUpDirectoryAsync(string name, string markerKey, List<ListEntry> firstPage, CancellationToken cancellationToken)
     {
+        var firstBelow = firstPage[0];
         if (firstBelow.Key != markerKey || firstBelow.Object is not { } listed)
         {
             cache.SetDirectoryAttributes(markerKey, null);
@@ -397,6 +398,11 @@ public sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys, 
         if (listed.Metadata is not null)
         {
             return ToDirectoryNode(name, RecordMarker(listed));
+        }
+
+        if (await OwnIndexEntryAsync(markerKey, listed, firstPage, cancellationToken).ConfigureAwait(false) is { } self)
+        {
+            return DirectoryNodeFromIndex(name, markerKey, self);
         }
 
         return await HeadMarkerAsync(name, markerKey, cancellationToken).ConfigureAwait(false);

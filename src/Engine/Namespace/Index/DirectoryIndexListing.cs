@@ -11,6 +11,9 @@ public sealed class DirectoryIndexListing
 
     public ObjectInfo? Index { get; private set; }
 
+    /// <summary>The directory's own "dir/" marker, when it has one.</summary>
+    public ObjectInfo? Marker { get; private set; }
+
     /// <summary>Nothing in the directory but (perhaps) its marker and its index.</summary>
     public bool IsEmpty => Files.Count == 0 && Directories.Count == 0;
 
@@ -34,6 +37,10 @@ public sealed class DirectoryIndexListing
             else if (segment.Length > 0)
             {
                 listing.Files[segment] = entry.Object!;
+            }
+            else
+            {
+                listing.Marker = entry.Object;
             }
         }
 

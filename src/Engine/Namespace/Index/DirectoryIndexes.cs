@@ -13,6 +13,12 @@ namespace BucketMount.Engine.Namespace.Index;
 /// </summary>
 public sealed class DirectoryIndexes(IObjectStore store, bool readOnly)
 {
+    /// <summary>
+    /// The key segment of a directory's own entry in its own index: its marker's key is the directory prefix itself,
+    /// and no child has an empty segment.
+    /// </summary>
+    public const string SelfSegment = "";
+
     /// <summary>Directories whose state is kept; past this, clean ones are let go (they cost one GET when next listed).</summary>
     public const int MaxDirectories = 4096;
 
@@ -90,6 +96,24 @@ public sealed class DirectoryIndexes(IObjectStore store, bool readOnly)
             return;
         }
 
+        LearnInto(prefix, segment, entry);
+    }
+
+    /// <summary>
+    /// Records a marker this mount stored ("dir/") as the directory's own entry in its own index too: a lookup of the
+    /// directory, which lists below its name anyway, then needs no HEAD of the marker (see <see cref="StoredIndex.SelfFor"/>).
+    /// Only our own writes: a listing's repair HEAD must not make every subdirectory write an index.
+    /// </summary>
+    public void LearnOwnMarker(string markerKey, IndexEntry entry)
+    {
+        if (!readOnly && markerKey.EndsWith('/') && TrySplit(markerKey, out _, out _))
+        {
+            LearnInto(markerKey, SelfSegment, entry);
+        }
+    }
+
+    private void LearnInto(string prefix, string segment, IndexEntry entry)
+    {
         lock (_gate)
         {
             var state = State(prefix);
@@ -387,6 +411,16 @@ public sealed record StoredIndex(string ETag, long? LastModifiedSeconds, IReadOn
     /// <summary>The entry for a listed file when it describes that version and was indexed a second or more before the index was written.</summary>
     public IndexEntry? ValidFor(string segment, ObjectInfo listed) =>
         Entries.TryGetValue(segment, out var entry) && !entry.IsDirectory && entry.Describes(listed.ETag, listed.Size, listed.LastModified)
+            && LastModifiedSeconds is { } written && entry.LastModifiedSeconds < written
+            ? entry
+            : null;
+
+    /// <summary>
+    /// The directory's own entry when it describes its marker as listed (<paramref name="marker"/>), with the same checks
+    /// as a file's entry: every marker write shows a new last-modified second, so a lagging index never validates.
+    /// </summary>
+    public IndexEntry? SelfFor(ObjectInfo marker) =>
+        Entries.TryGetValue(DirectoryIndexes.SelfSegment, out var entry) && entry.Describes(marker.ETag, marker.Size, marker.LastModified)
             && LastModifiedSeconds is { } written && entry.LastModifiedSeconds < written
             ? entry
             : null;

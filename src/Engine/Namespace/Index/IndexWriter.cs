@@ -199,6 +199,11 @@ public sealed class IndexWriter(IObjectStore store, DirectoryIndexes indexes, Ti
             }
         }
 
+        if (listing.Marker is { } marker && SelfEntry(marker, stored, learnt) is { } self)
+        {
+            entries[DirectoryIndexes.SelfSegment] = self;
+        }
+
         foreach (var segment in listing.Directories)
         {
             if (learnt.TryGetValue(segment, out var mine) && mine.Entry.IsDirectory)
@@ -212,6 +217,22 @@ public sealed class IndexWriter(IObjectStore store, DirectoryIndexes indexes, Ti
         }
 
         return entries;
+    }
+
+    /// <summary>The directory's own entry: its marker as this mount last wrote it, else as the stored index holds it, for the listed version only.</summary>
+    private static IndexEntry? SelfEntry(ObjectInfo marker, StoredIndex? stored,
+        IReadOnlyDictionary<string, (IndexEntry Entry, long Sequence)> learnt)
+    {
+        var seconds = IndexEntry.Seconds(marker.LastModified);
+        if (learnt.TryGetValue(DirectoryIndexes.SelfSegment, out var mine) && mine.Entry.ETag == marker.ETag
+            && (mine.Entry.Size ?? marker.Size) == marker.Size && (mine.Entry.LastModifiedSeconds ?? seconds) == seconds)
+        {
+            return mine.Entry with { Size = marker.Size, LastModifiedSeconds = seconds };
+        }
+
+        return stored is not null && stored.Entries.TryGetValue(DirectoryIndexes.SelfSegment, out var old) && old.Describes(marker.ETag, marker.Size, marker.LastModified)
+            ? old
+            : null;
     }
 
     private static bool SameEntries(Dictionary<string, IndexEntry> entries, IReadOnlyDictionary<string, IndexEntry>? stored) =>
