@@ -30,6 +30,31 @@ internal static class Cli
         return info;
     }
 
+    /// <summary>
+    /// Runs the CLI to its end (killed after two minutes) and returns its exit code and stderr followed by stdout;
+    /// <paramref name="configure"/> may set environment variables or encodings first.
+    /// </summary>
+    public static async Task<(int Code, string Output)> RunAsync(IEnumerable<string> arguments, Action<ProcessStartInfo>? configure = null)
+    {
+        var info = StartInfo(arguments);
+        configure?.Invoke(info);
+        using var process = Process.Start(info)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await error + await output);
+    }
+
     private static string Dll => Path.Combine(AppContext.BaseDirectory, "bucketmount.dll");
 
     // A named executable that is missing is a broken set-up, not a reason to test something else.

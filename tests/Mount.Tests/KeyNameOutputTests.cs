@@ -72,25 +72,9 @@ public sealed class KeyNameOutputTests
         Assert.IsFalse(text.Any(c => c < 0x20 && c != '\n' || c is >= '\u007f' and <= '\u009f'), "raw control characters in the log: " + text);
     }
 
-    private async Task<(int Code, string Output)> RunAsync(params string[] arguments)
+    private static Task<(int Code, string Output)> RunAsync(params string[] arguments) => Cli.RunAsync(arguments, info =>
     {
-        var info = Cli.StartInfo(arguments);
         info.StandardOutputEncoding = Encoding.UTF8;
         info.StandardErrorEncoding = Encoding.UTF8;
-        using var process = Process.Start(info)!;
-        var error = process.StandardError.ReadToEndAsync(Token);
-        var output = process.StandardOutput.ReadToEndAsync(Token);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await error + await output);
-    }
+    });
 }

@@ -17,30 +17,14 @@ public sealed class MountErrorTests
     [TestCleanup]
     public void DeleteRoot() => Directory.Delete(_root, recursive: true);
 
-    private async Task<(int Code, string Error)> CliAsync(IDictionary<string, string>? environment, params string[] arguments)
-    {
-        var info = Cli.StartInfo(arguments);
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+    private static Task<(int Code, string Output)> CliAsync(IDictionary<string, string>? environment, params string[] arguments) =>
+        Cli.RunAsync(arguments, info =>
         {
-            info.Environment[name] = value;
-        }
-
-        using var process = Process.Start(info)!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await error + await output);
-    }
+            foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            {
+                info.Environment[name] = value;
+            }
+        });
 
     private string EmptyMountPoint()
     {

@@ -54,22 +54,5 @@ public sealed class UriSecretCliTests
         Assert.IsFalse(MountProcess.IsMounted(mountPoint));
     }
 
-    private async Task<(int Code, string Output)> RunAsync(string[] arguments)
-    {
-        using var process = Process.Start(Cli.StartInfo(arguments))!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await error + await output);
-    }
+    private static Task<(int Code, string Output)> RunAsync(string[] arguments) => Cli.RunAsync(arguments);
 }
