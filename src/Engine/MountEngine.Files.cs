@@ -548,7 +548,8 @@ public sealed partial class MountEngine
             changes.WindowsAttributes ?? node.WindowsAttributes, changes.CreationTime ?? node.CreationTime, node.Rdev, changes.ChangeTime ?? node.ChangeTime,
             changes.AccessTime ?? node.AccessTime,
             changes.ModifiedTime is null ? node.ModifiedTimeSubTickNs : changes.ModifiedTimeSubTickNs,
-            changes.AccessTime is null ? node.AccessTimeSubTickNs : changes.AccessTimeSubTickNs);
+            changes.AccessTime is null ? node.AccessTimeSubTickNs : changes.AccessTimeSubTickNs,
+            ObjectMetadata.Parse(current.Metadata, current.LastModified).OtherMetadata); // another tool's keys stay
         // The stored index must not describe this version with the old metadata once the copy lands (same ETag).
         using var indexed = await StoreCallAsync(path, () => _indexes.BeginMetadataOnlyChangeAsync(key, cancellationToken)).ConfigureAwait(false);
         var copied = await StoreCallAsync(path, () => SelfCopyAsync(key, current, ObjectMetadata.Build(attributes), cancellationToken)).ConfigureAwait(false);

@@ -298,4 +298,5 @@ public sealed class MetadataCache : IDisposable
 
 /// <summary>File attributes that live in object metadata, remembered for one version (ETag) of one key.</summary>
 public sealed record KnownAttributes(DateTimeOffset ModifiedTime, int? Mode, int? Uid, int? Gid, int? WindowsAttributes = null, DateTimeOffset? CreationTime = null,
-    long? Rdev = null, DateTimeOffset? ChangeTime = null, DateTimeOffset? AccessTime = null, int ModifiedTimeSubTickNs = 0, int AccessTimeSubTickNs = 0);
+    long? Rdev = null, DateTimeOffset? ChangeTime = null, DateTimeOffset? AccessTime = null, int ModifiedTimeSubTickNs = 0, int AccessTimeSubTickNs = 0,
+    IReadOnlyDictionary<string, string>? OtherMetadata = null);

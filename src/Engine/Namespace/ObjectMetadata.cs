@@ -95,10 +95,24 @@ public static class ObjectMetadata
     public static long? ParseLong(string? value) =>
         long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : null;
 
+    /// <summary>
+    /// Keys this program writes (and the upload id, which every upload sets anew); any other user-metadata key is
+    /// another tool's and is carried along unchanged when the mount rewrites an object's metadata (chmod, rename).
+    /// </summary>
+    private static readonly HashSet<string> OwnKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        MtimeKey, ModeKey, UidKey, GidKey, WindowsAttributesKey, BirthTimeKey, RdevKey, ChangeTimeKey, AccessTimeKey, "bmupload",
+    };
+
     /// <summary>The metadata to store with a file's bytes.</summary>
     public static Dictionary<string, string> Build(KnownAttributes attributes)
     {
         var metadata = Build(attributes.ModifiedTime, attributes.Mode, attributes.Uid, attributes.Gid);
+        foreach (var (key, value) in attributes.OtherMetadata ?? new Dictionary<string, string>())
+        {
+            metadata.TryAdd(key, value);
+        }
+
         if (attributes.WindowsAttributes is { } windows)
         {
             metadata[WindowsAttributesKey] = windows.ToString(CultureInfo.InvariantCulture);
@@ -140,7 +154,23 @@ public static class ObjectMetadata
         ParseMtime(metadata?.GetValueOrDefault(ChangeTimeKey)),
         ParseMtime(metadata?.GetValueOrDefault(AccessTimeKey)),
         ParseSubTickNanoseconds(metadata?.GetValueOrDefault(MtimeKey)),
-        ParseSubTickNanoseconds(metadata?.GetValueOrDefault(AccessTimeKey)));
+        ParseSubTickNanoseconds(metadata?.GetValueOrDefault(AccessTimeKey)),
+        OtherKeys(metadata));
+
+    /// <summary>Another tool's user-metadata keys (see <see cref="OwnKeys"/>); null when there are none.</summary>
+    private static Dictionary<string, string>? OtherKeys(IReadOnlyDictionary<string, string>? metadata)
+    {
+        Dictionary<string, string>? others = null;
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        {
+            if (!OwnKeys.Contains(key))
+            {
+                (others ??= new Dictionary<string, string>(StringComparer.Ordinal))[key] = value;
+            }
+        }
+
+        return others;
+    }
 
     public static Dictionary<string, string> Build(DateTimeOffset mtime, int? mode, int? uid, int? gid)
     {
