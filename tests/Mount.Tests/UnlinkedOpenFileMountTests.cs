@@ -129,7 +129,10 @@ public abstract class UnlinkedOpenFileMountTests
         var keys = new List<string>();
         await foreach (var entry in store.ListAsync("", null, CancellationToken.None))
         {
-            keys.Add(entry.Key);
+            if (entry.Key != ".bucketmount-index")
+            {
+                keys.Add(entry.Key); // the root's metadata index aside
+            }
         }
 
         CollectionAssert.AreEqual(new[] { "target", "victim" }, keys.Order(StringComparer.Ordinal).ToList(),

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using BucketMount.Backends;
+using BucketMount.Engine.Namespace.Index;
 
 namespace BucketMount.Cli.Commands;
 
@@ -11,11 +12,17 @@ internal static class ObjectCommands
         var remote = RemoteArgument.Create();
         var prefix = new Option<string>("--prefix") { Description = "Only keys below this prefix.", DefaultValueFactory = _ => "" };
         var recursive = new Option<bool>("--recursive", "-r") { Description = "List every key, not one level." };
-        var command = new Command("ls", "List objects and folders of a remote.") { remote, prefix, recursive };
+        var all = new Option<bool>("--all", "-a") { Description = $"Also list the mount's own metadata indexes ({DirectoryIndexFormat.ReservedName} in each directory it wrote)." };
+        var command = new Command("ls", "List objects and folders of a remote.") { remote, prefix, recursive, all };
         command.SetAction((parse, ct) => RemoteArgument.RunAsync(parse.GetValue(remote), async (store, _) =>
         {
             await foreach (var entry in store.ListAsync(parse.GetValue(prefix)!, parse.GetValue(recursive) ? null : "/", ct))
             {
+                if (!parse.GetValue(all) && !entry.IsPrefix && IsMetadataIndex(entry.Key))
+                {
+                    continue;
+                }
+
                 Console.WriteLine(entry.IsPrefix
                     ? $"{"DIR",12}  {"",20}  {PrintableNames.Escape(entry.Key)}"
                     : $"{entry.Object!.Size,12}  {entry.Object.LastModified.UtcDateTime:yyyy-MM-dd HH:mm:ss}  {PrintableNames.Escape(entry.Key)}");
@@ -25,6 +32,9 @@ internal static class ObjectCommands
         }));
         return command;
     }
+
+    private static bool IsMetadataIndex(string key) =>
+        key == DirectoryIndexFormat.ReservedName || key.EndsWith("/" + DirectoryIndexFormat.ReservedName, StringComparison.Ordinal);
 
     public static Command Cat()
     {
