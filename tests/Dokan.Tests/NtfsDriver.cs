@@ -20,12 +20,16 @@ internal sealed class NtfsDriver : IAsyncDisposable
 
     private readonly string _cache = Directory.CreateTempSubdirectory("bucketmount-ntfs-").FullName;
 
-    public NtfsDriver(IObjectStore? store = null, TimeSpan? writeBackDelay = null)
+    public NtfsDriver(IObjectStore? store = null, TimeSpan? writeBackDelay = null, bool writeMetadataIndex = true)
     {
         Store = store ?? new MemoryObjectStore();
         WriteBackDelay = writeBackDelay ?? TimeSpan.Zero;
+        _writeMetadataIndex = writeMetadataIndex;
         Start();
     }
+
+    /// <summary>False for tests that count the document's own requests (the index is DirectoryIndexTests' subject).</summary>
+    private readonly bool _writeMetadataIndex;
 
     public IObjectStore Store { get; }
 
@@ -134,6 +138,7 @@ internal sealed class NtfsDriver : IAsyncDisposable
             CaseInsensitive = true,
             MemoryCacheBytes = 32L << 20,
             DiskCacheBytes = 64L << 20,
+            WriteMetadataIndex = _writeMetadataIndex,
         }, NamePlatform.Windows);
         Fs = new NtfsFileSystem(Engine, new NtfsVolumeOptions("bucket", 0x1234ABCD), NullLogger.Instance);
     }

@@ -96,7 +96,7 @@ public sealed class WindowsSequenceTests
     {
         var store = new MemoryObjectStore();
         await store.PutAsync("Doc.docx", new MemoryStream(Pattern(100_000, seed: 2)), null, Token);
-        await using var drive = new NtfsDriver(store, writeBackDelay: TimeSpan.FromSeconds(30));
+        await using var drive = new NtfsDriver(store, writeBackDelay: TimeSpan.FromSeconds(30), writeMetadataIndex: false);
         var fresh = Pattern(5000, seed: 3);
         var before = store.Counters.Snapshot();
 
