@@ -64,13 +64,7 @@ public abstract class MetadataRemountTests
     {
         var remote = await CreateRemoteAsync(_root);
         await Shell.MustAsync(Tree, Source);
-        await using (var mount = await MountProcess.StartAsync(remote, MountPoint, Cache))
-        {
-            await Shell.MustAsync($"cp -a '{Source}/.' '{MountPoint}/'");
-            await mount.UnmountAsync();
-        }
-
-        Directory.Delete(Cache, recursive: true);
+        await CopyInAndForgetAsync(remote);
         await using (var again = await MountProcess.StartAsync(remote, MountPoint, Cache))
         {
             // The first look: nothing of the mount is cached yet.
@@ -85,13 +79,7 @@ public abstract class MetadataRemountTests
     {
         var remote = await CreateRemoteAsync(_root);
         await Shell.MustAsync(Tree, Source);
-        await using (var mount = await MountProcess.StartAsync(remote, MountPoint, Cache))
-        {
-            await Shell.MustAsync($"cp -a '{Source}/.' '{MountPoint}/'");
-            await mount.UnmountAsync();
-        }
-
-        Directory.Delete(Cache, recursive: true);
+        await CopyInAndForgetAsync(remote);
         await using (var again = await MountProcess.StartAsync(remote, MountPoint, Cache))
         {
             // ls -l first, as a user does: the listing must not have taught the mount a default mode.
@@ -114,13 +102,7 @@ public abstract class MetadataRemountTests
     {
         var remote = await CreateRemoteAsync(_root);
         await Shell.MustAsync(Tree + "\nchown 1234:5678 dir; touch -d '2003-04-05 06:07:08' dir private", Source);
-        await using (var mount = await MountProcess.StartAsync(remote, MountPoint, Cache))
-        {
-            await Shell.MustAsync($"cp -a '{Source}/.' '{MountPoint}/'");
-            await mount.UnmountAsync();
-        }
-
-        Directory.Delete(Cache, recursive: true);
+        await CopyInAndForgetAsync(remote);
         await using var again = await MountProcess.StartAsync(remote, MountPoint, Cache);
         var expected = (await DescribeAsync(Source)).Where(e => e.Value.Type == "d").ToDictionary();
         var shown = await DescribeAsync(MountPoint);
@@ -131,6 +113,18 @@ public abstract class MetadataRemountTests
         }
 
         await again.UnmountAsync();
+    }
+
+    /// <summary>Copies the source tree in through a mount, unmounts and deletes the cache: the next mount starts empty, as in a new sandbox.</summary>
+    private async Task CopyInAndForgetAsync(string remote)
+    {
+        await using (var mount = await MountProcess.StartAsync(remote, MountPoint, Cache))
+        {
+            await Shell.MustAsync($"cp -a '{Source}/.' '{MountPoint}/'");
+            await mount.UnmountAsync();
+        }
+
+        Directory.Delete(Cache, recursive: true);
     }
 
     /// <summary>Every entry below <paramref name="root"/> as lstat shows it (find -printf), by relative path.</summary>
