@@ -70,9 +70,10 @@ public sealed partial class AzureBlobObjectStore
         var boundary = "batch_" + Guid.NewGuid().ToString("D");
         var body = new StringBuilder();
         var date = DateTimeOffset.UtcNow.ToString("R", CultureInfo.InvariantCulture);
+        var bearer = _tokens is null ? null : await _tokens.AuthorizationAsync(cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < keys.Length; i++)
         {
-            AppendSubRequest(body, boundary, i, keys[i], date);
+            AppendSubRequest(body, boundary, i, keys[i], date, bearer);
         }
 
         body.Append("--").Append(boundary).Append("--\r\n");
@@ -96,7 +97,8 @@ public sealed partial class AzureBlobObjectStore
         return ReadBatchAnswer(answer, answerType, keys);
     }
 
-    private void AppendSubRequest(StringBuilder body, string boundary, int id, string key, string date)
+    /// <summary>One DELETE part, authorized on its own: signed with Shared Key, or carrying the bearer token (or the SAS in its URL).</summary>
+    private void AppendSubRequest(StringBuilder body, string boundary, int id, string key, string date, string? bearer)
     {
         var uri = BuildUri(key, null);
         using var request = new HttpRequestMessage(HttpMethod.Delete, uri);
@@ -108,7 +110,11 @@ public sealed partial class AzureBlobObjectStore
             .Append("Content-ID: ").Append(id.ToString(CultureInfo.InvariantCulture)).Append("\r\n\r\n")
             .Append("DELETE ").Append(uri.PathAndQuery).Append(" HTTP/1.1\r\n")
             .Append("x-ms-date: ").Append(date).Append("\r\n");
-        if (request.Headers.Authorization is { } authorization)
+        if (bearer is not null)
+        {
+            body.Append("Authorization: ").Append(bearer).Append("\r\n");
+        }
+        else if (request.Headers.Authorization is { } authorization)
         {
             body.Append("Authorization: ").Append(authorization.Scheme).Append(' ').Append(authorization.Parameter).Append("\r\n");
         }

@@ -7,9 +7,10 @@ using BucketMount.Backends.Internal;
 namespace BucketMount.Backends.Azure;
 
 /// <summary>
-/// Azure Blob Storage over its REST API (the SDK cannot be restored here; this keeps to the interface so it can
-/// replace this later): block blobs, hierarchical listing with metadata, ranged reads, conditional writes,
-/// Put Block / Put Block List uploads and server-side copy. Every real request is counted.
+/// Azure Blob Storage over its REST API: block blobs, hierarchical listing with metadata, ranged reads, conditional
+/// writes, Put Block / Put Block List uploads and server-side copy. Every real request is counted. Signed in with
+/// Shared Key, a SAS, or an Entra ID bearer token (Azure.Identity). Azure.Storage.Blobs was measured in its place
+/// and not taken: the same requests for 32% more native binary (README, "Azure Blob").
 /// </summary>
 public sealed partial class AzureBlobObjectStore : IObjectStore
 {
@@ -17,14 +18,16 @@ public sealed partial class AzureBlobObjectStore : IObjectStore
     private readonly AzureBlobStoreOptions _options;
     private readonly HttpClient _http;
     private readonly SharedKeySigner? _signer;
+    private readonly AzureBearerTokens? _tokens;
     private readonly string _sas;
 
     public AzureBlobObjectStore(AzureBlobStoreOptions options)
     {
         options.Validate();
         _options = options;
-        _signer = options.AccountKey is { } key ? new SharedKeySigner(options.Account, key) : null;
-        _sas = _signer is null ? (options.SasToken ?? "").TrimStart('?') : "";
+        _tokens = options.TokenCredential is { } credential ? new AzureBearerTokens(credential, options.Time, options.Location) : null;
+        _signer = _tokens is null && options.AccountKey is { } key ? new SharedKeySigner(options.Account, key) : null;
+        _sas = _tokens is null && _signer is null ? (options.SasToken ?? "").TrimStart('?') : "";
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AutomaticDecompression = DecompressionMethods.None })
         {
             Timeout = options.RequestTimeout,
@@ -185,7 +188,7 @@ public sealed partial class AzureBlobObjectStore : IObjectStore
         request.Headers.Add("x-ms-date", DateTimeOffset.UtcNow.ToString("R", CultureInfo.InvariantCulture));
         request.Headers.Add("x-ms-version", ApiVersion);
         configure?.Invoke(request);
-        _signer?.Sign(request);
+        await AuthorizeAsync(request, cancellationToken).ConfigureAwait(false);
         Counters.CountRequest(kind);
         HttpResponseMessage response;
         try
@@ -210,6 +213,17 @@ public sealed partial class AzureBlobObjectStore : IObjectStore
             Counters.CountError();
             throw AzureErrors.FromResponse(response, Description, key);
         }
+    }
+
+    /// <summary>Signs with Shared Key, or adds the Entra ID bearer token; a SAS is in the URL already.</summary>
+    private async ValueTask AuthorizeAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (_tokens is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", await _tokens.AuthorizationAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        _signer?.Sign(request);
     }
 
     /// <summary>The blob's URL (the container's when <paramref name="key"/> is null, the service's when <paramref name="serviceLevel"/>), with the SAS.</summary>

@@ -1,9 +1,11 @@
+using Azure.Core;
+
 namespace BucketMount.Backends.Azure;
 
 /// <summary>
-/// Where and how to reach one Azure Blob container: Shared Key (account key), a SAS token, or a connection string
-/// (including Azurite's <c>UseDevelopmentStorage=true</c>). <see cref="ToString"/> never shows a key, a SAS or a
-/// connection string.
+/// Where and how to reach one Azure Blob container: Entra ID (any Azure.Identity <see cref="TokenCredential"/>),
+/// Shared Key (account key), a SAS token, or a connection string (including Azurite's
+/// <c>UseDevelopmentStorage=true</c>). <see cref="ToString"/> never shows a key, a SAS, a token or a connection string.
 /// </summary>
 public sealed record AzureBlobStoreOptions
 {
@@ -23,6 +25,15 @@ public sealed record AzureBlobStoreOptions
 
     /// <summary>A SAS token (with or without the leading '?').</summary>
     public string? SasToken { get; init; }
+
+    /// <summary>
+    /// Entra ID sign-in (e.g. Azure.Identity's DefaultAzureCredential): requests carry "Authorization: Bearer" with a
+    /// token for https://storage.azure.com, refreshed before it expires. When set, it is the only credential used.
+    /// </summary>
+    public TokenCredential? TokenCredential { get; init; }
+
+    /// <summary>The clock that decides when a token is due for refresh (tests move it).</summary>
+    internal TimeProvider Time { get; init; } = TimeProvider.System;
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -47,10 +58,17 @@ public sealed record AzureBlobStoreOptions
     public void Validate()
     {
         AzureContainerNames.Validate(Account, Container);
-        if (AccountKey is null && string.IsNullOrEmpty(SasToken?.TrimStart('?')))
+        if (TokenCredential is null && AccountKey is null && string.IsNullOrEmpty(SasToken?.TrimStart('?')))
         {
             throw new ObjectStoreException(ObjectStoreErrorKind.AccessDenied,
-                "no Azure credentials: set AZURE_STORAGE_KEY (account key), AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING.", Location);
+                "no Azure credentials: sign in with Entra ID (?auth=entra), or set AZURE_STORAGE_KEY (account key), AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING.", Location);
+        }
+
+        if (TokenCredential is not null && ServiceUri.Scheme != "https" && !ServiceUri.IsLoopback)
+        {
+            // A bearer token is good for every storage account the identity can reach: never send one in clear text.
+            throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument,
+                $"Entra ID sign-in needs an https endpoint ('{EndpointText}' is http and not this machine): a token sent in clear text could be replayed.", Location);
         }
 
         if (AccountKey is not null && (AccountKey.Length == 0 || !IsBase64(AccountKey)))
@@ -71,7 +89,10 @@ public sealed record AzureBlobStoreOptions
     }
 
     public override string ToString() =>
-        $"{Location} (endpoint {EndpointText}, credentials {(AccountKey is not null ? "account key" : "SAS token")})";
+        $"{Location} (endpoint {EndpointText}, credentials {CredentialsText})";
+
+    /// <summary>Which credential the store uses, in words (never its value).</summary>
+    public string CredentialsText => TokenCredential is not null ? "Entra ID" : AccountKey is not null ? "account key" : "SAS token";
 
     /// <summary>The endpoint without any query, which could hold a SAS.</summary>
     private string EndpointText => Endpoint is null ? $"https://{Account}.blob.core.windows.net/" : Endpoint.Split('?', '#')[0];

@@ -19,7 +19,7 @@ internal static class AzureErrors
             (_, "BlobNotFound") or (HttpStatusCode.NotFound, _) => (ObjectStoreErrorKind.NotFound, "no blob has this key."),
             (HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized, _)
                 or (_, "AuthenticationFailed" or "AuthorizationFailure" or "AuthorizationPermissionMismatch" or "NoAuthenticationInformation") =>
-                (ObjectStoreErrorKind.AccessDenied, "the service refused the credentials: check the account key or SAS token and its permissions and expiry."),
+                (ObjectStoreErrorKind.AccessDenied, "the service refused the credentials: check the account key or SAS token and its permissions and expiry; with Entra ID (?auth=entra), give the identity a data role on the container such as Storage Blob Data Contributor (Owner and Contributor alone do not grant data access)."),
             (HttpStatusCode.PreconditionFailed, _) or (_, "ConditionNotMet" or "SourceConditionNotMet" or "BlobAlreadyExists") =>
                 (ObjectStoreErrorKind.PreconditionFailed, "the blob changed since it was read (If-Match / If-None-Match failed)."),
             ((HttpStatusCode)429, _) or (HttpStatusCode.ServiceUnavailable, _) or (_, "ServerBusy") => (ObjectStoreErrorKind.Throttled, "the service asked us to slow down."),

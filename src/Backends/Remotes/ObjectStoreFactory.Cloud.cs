@@ -37,9 +37,7 @@ public static partial class ObjectStoreFactory
 
     private static IObjectStore CreateAzure(RemoteUri remote, RemoteCredentials credentials)
     {
-        var options = credentials.AzureConnectionString is { } connection
-            ? AzureBlobStoreOptions.FromConnectionString(connection, remote.Bucket!)
-            : new AzureBlobStoreOptions { Account = remote.Account!, Container = remote.Bucket!, AccountKey = credentials.AzureAccountKey, SasToken = credentials.AzureSasToken };
+        var options = AzureSignIn.Options(remote, credentials);
         if (remote.Parameters.GetValueOrDefault("endpoint") is { } endpoint)
         {
             options = options with { Endpoint = endpoint };

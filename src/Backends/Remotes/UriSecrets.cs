@@ -5,7 +5,8 @@ namespace BucketMount.Backends.Remotes;
 /// as one, and how a URI is shown with such parts hidden. Names match case-insensitively, ignoring '-', '_' and
 /// '.', by the fragments every store's credentials use (AWS keys and signatures, Azure keys and SAS tokens,
 /// API keys, passwords), so x-amz-signature, X-Amz-Credential, AWSAccessKeyId, sas_token, AccountKey and apikey
-/// are all caught; none of the options a remote accepts contains one of them.
+/// are all caught; none of the options a remote accepts contains one of them, except Azure's sign-in choice
+/// <c>auth=key|sas|connection_string|entra</c>, allowed with exactly those words (any other value of it is refused as a secret).
 /// </summary>
 public static class UriSecrets
 {
@@ -34,7 +35,7 @@ public static class UriSecrets
 
         foreach (var (name, value) in QueryPairs(text))
         {
-            if (IsCredentialName(name))
+            if (IsCredentialName(name) && !AzureSignIn.IsChoice(name, value))
             {
                 return $"the secret '{name}'";
             }
@@ -71,7 +72,7 @@ public static class UriSecrets
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
             var name = Unescape(equals < 0 ? pair : pair[..equals]);
-            if (IsCredentialName(name))
+            if (IsCredentialName(name) && !AzureSignIn.IsChoice(name, equals < 0 ? "" : Unescape(pair[(equals + 1)..])))
             {
                 return (equals < 0 ? pair : pair[..equals]) + "=" + Hidden;
             }

@@ -198,9 +198,9 @@ public sealed class AzureStoreTests
     }
 
     [TestMethod]
-    public void Missing_credentials_name_the_variables_to_set()
+    public void A_sign_in_method_chosen_without_its_secret_names_the_variable_to_set()
     {
-        var error = Assert.ThrowsExactly<ObjectStoreException>(() => ObjectStoreFactory.Create(RemoteUri.Parse("az://acct/data"), new RemoteCredentials()));
+        var error = Assert.ThrowsExactly<ObjectStoreException>(() => ObjectStoreFactory.Create(RemoteUri.Parse("az://acct/data?auth=key"), new RemoteCredentials()));
 
         Assert.AreEqual(ObjectStoreErrorKind.AccessDenied, error.Kind);
         StringAssert.Contains(error.Message, "AZURE_STORAGE_KEY");
