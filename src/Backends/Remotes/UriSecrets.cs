@@ -35,6 +35,12 @@ public static class UriSecrets
 
         foreach (var (name, value) in QueryPairs(text))
         {
+            if (name.Equals(AzureSignIn.OptionName, StringComparison.OrdinalIgnoreCase) && !AzureSignIn.IsChoice(name, value))
+            {
+                // Most likely a misspelt choice, yet it could be a pasted token: refused, and its value not repeated.
+                return $"'{name}' with a value that is none of {string.Join(", ", AzureSignIn.Choices)} (so it may be a secret)";
+            }
+
             if (IsCredentialName(name) && !AzureSignIn.IsChoice(name, value))
             {
                 return $"the secret '{name}'";
