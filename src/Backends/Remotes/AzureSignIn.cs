@@ -41,8 +41,17 @@ public static class AzureSignIn
         };
     }
 
-    /// <summary>DefaultAzureCredential without the interactive browser (off by default there too: a mount has no one to click).</summary>
-    public static TokenCredential DefaultCredential() => new DefaultAzureCredential(new DefaultAzureCredentialOptions { ExcludeInteractiveBrowserCredential = true });
+    /// <summary>
+    /// DefaultAzureCredential without the interactive browser (a mount has no one to click) and without the IDE
+    /// sign-ins (Visual Studio, VS Code): a mount is not run from an IDE, and their failures ("requires the
+    /// Azure.Identity.Broker package") would only bury the reasons that matter in the error.
+    /// </summary>
+    public static TokenCredential DefaultCredential() => new DefaultAzureCredential(new DefaultAzureCredentialOptions
+    {
+        ExcludeInteractiveBrowserCredential = true,
+        ExcludeVisualStudioCredential = true,
+        ExcludeVisualStudioCodeCredential = true,
+    });
 
     private static string DefaultChoice(RemoteCredentials credentials) =>
         credentials.AzureConnectionString is not null ? "connection_string"
