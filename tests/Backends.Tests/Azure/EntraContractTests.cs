@@ -1,4 +1,3 @@
-using Azure.Core;
 using BucketMount.Backends.Azure;
 using BucketMount.Backends.Tests.Contract;
 using BucketMount.TestSupport;
@@ -38,13 +37,6 @@ public sealed class EntraContractTests : ObjectStoreContractTests
         }
 
         var options = await AzuriteContainers.CreateAsync(cancellationToken);
-        return new AzureBlobObjectStore(options with { AccountKey = null, Endpoint = _standIn.BlobEndpoint, TokenCredential = new FixedCredential(BearerToken) });
-    }
-
-    private sealed class FixedCredential(string token) : TokenCredential
-    {
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) => new(token, DateTimeOffset.UtcNow.AddHours(1));
-
-        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) => ValueTask.FromResult(GetToken(requestContext, cancellationToken));
+        return new AzureBlobObjectStore(options with { AccountKey = null, Endpoint = _standIn.BlobEndpoint, TokenCredential = new StaticCredential(BearerToken) });
     }
 }
