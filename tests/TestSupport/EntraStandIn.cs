@@ -53,6 +53,9 @@ public sealed partial class EntraStandIn : IAsyncDisposable
 
     public void Accept(string token) => _accepted[token] = true;
 
+    /// <summary>From now on, requests with this token are refused (401), as Azure does for a revoked one.</summary>
+    public void Revoke(string token) => _accepted.TryRemove(token, out _);
+
     public static async Task<EntraStandIn> StartAsync(CancellationToken cancellationToken)
     {
         var azurite = await Emulators.Azurite;

@@ -8,7 +8,8 @@ namespace BucketMount.Backends.Azure;
 /// request, and asked for again before they expire (at the credential's own refresh time, else 5 minutes before
 /// expiry, or halfway for a token that lives less than 10 minutes), so a mount that runs for days never sends an
 /// expired token. One refresh at a time: requests that need a new token wait for the same one. A refresh that fails
-/// while the old token is still valid keeps the old one (the next request tries again). A token is never put in a
+/// while the old token is still valid keeps the old one (the next request tries again); a token the service refuses
+/// (401) is dropped, so the retry asks for a new one. A token is never put in a
 /// message: only the credential's own explanation of why sign-in failed.
 /// </summary>
 internal sealed class AzureBearerTokens(TokenCredential credential, TimeProvider time, string location)
@@ -20,9 +21,6 @@ internal sealed class AzureBearerTokens(TokenCredential credential, TimeProvider
 
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private volatile Held? _held;
-
-    /// <summary>How many tokens the credential was asked for (tests check reuse and refresh with it).</summary>
-    public int Acquired { get; private set; }
 
     /// <summary>The value of an Authorization header: "Bearer " and a token that is not due for refresh.</summary>
     public async ValueTask<string> AuthorizationAsync(CancellationToken cancellationToken)
@@ -44,7 +42,6 @@ internal sealed class AzureBearerTokens(TokenCredential credential, TimeProvider
             try
             {
                 var token = await credential.GetTokenAsync(Scope, cancellationToken).ConfigureAwait(false);
-                Acquired++;
                 _held = new Held("Bearer " + token.Token, RefreshTime(token, now), token.ExpiresOn);
                 return _held.Header;
             }
@@ -64,6 +61,18 @@ internal sealed class AzureBearerTokens(TokenCredential credential, TimeProvider
         finally
         {
             _refreshing.Release();
+        }
+    }
+
+    /// <summary>
+    /// The service refused the token (401: revoked, or the identity's sign-in was reset): the next request asks the
+    /// credential anew instead of sending the same token until its refresh time.
+    /// </summary>
+    public void Forget(string refusedHeader)
+    {
+        if (_held is { } held && held.Header == refusedHeader)
+        {
+            _held = null;
         }
     }
 

@@ -210,6 +210,11 @@ public sealed partial class AzureBlobObjectStore : IObjectStore
 
         using (response)
         {
+            if (_tokens is not null && response.StatusCode == HttpStatusCode.Unauthorized && request.Headers.TryGetValues("Authorization", out var sent))
+            {
+                _tokens.Forget(sent.First());
+            }
+
             Counters.CountError();
             throw AzureErrors.FromResponse(response, Description, key);
         }

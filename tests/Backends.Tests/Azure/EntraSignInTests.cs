@@ -56,6 +56,24 @@ public sealed class EntraSignInTests
     }
 
     [TestMethod]
+    public async Task A_token_the_service_stops_accepting_is_replaced_on_the_next_request()
+    {
+        await using var standIn = await EntraStandIn.StartAsync(Token);
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var credential = new CountingCredential(clock, standIn);
+        var options = await AzuriteContainers.CreateAsync(Token);
+        await using var store = new AzureBlobObjectStore(options with { AccountKey = null, Endpoint = standIn.BlobEndpoint, TokenCredential = credential, Time = clock });
+        await store.PutAsync("a", new MemoryStream([1]), null, Token);
+
+        standIn.Revoke(credential.Issued[0]);
+        var error = await Assert.ThrowsExactlyAsync<ObjectStoreException>(() => store.HeadAsync("a", Token));
+        Assert.AreEqual(ObjectStoreErrorKind.AccessDenied, error.Kind);
+
+        Assert.IsNotNull(await store.HeadAsync("a", Token), "the retry after a refusal signs in anew");
+        Assert.AreEqual(2, credential.Issued.Count);
+    }
+
+    [TestMethod]
     public async Task A_failed_sign_in_is_access_denied_with_the_credentials_reason_and_what_to_do()
     {
         var options = AzureBlobStoreOptions.Development("cont", 1) with { AccountKey = null, TokenCredential = new FailingCredential() };
