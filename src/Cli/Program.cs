@@ -22,7 +22,12 @@ public static class Program
             ObjectCommands.Put(),
             ObjectCommands.Remove(),
             CleanupCommand.Create(),
+            BucketCommands.MakeBucket(),
+            BucketCommands.Size(),
+            ConfigCommand.Create(),
+            VersionCommand.Create(),
         };
-        return root.Parse(args).InvokeAsync();
+        RootHelp.Install(root);
+        return RootHelp.Parse(root, args).InvokeAsync();
     }
 }

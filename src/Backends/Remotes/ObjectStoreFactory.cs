@@ -31,7 +31,7 @@ public static partial class ObjectStoreFactory
     {
         RemoteKind.File => new LocalFolderStore(remote.LocalPath!),
         RemoteKind.Memory => MemoryStores.GetOrAdd(remote.Bucket!),
-        RemoteKind.S3 or RemoteKind.R2 => CreateS3(remote, credentials),
+        RemoteKind.S3 or RemoteKind.R2 or RemoteKind.Gcs => CreateS3(remote, credentials),
         RemoteKind.Azure => CreateAzure(remote, credentials),
         _ => throw new ObjectStoreException(ObjectStoreErrorKind.NotSupported, $"no store for remotes of kind {remote.Kind}."),
     };
