@@ -11,6 +11,12 @@ public static class Program
     {
         // Cache, journal, staging files, logs: what this program writes holds the bucket's data and names.
         PrivateFiles.RestrictUmask();
+        // Installed as mount.fuse.bucketmount (or mount.bucketmount), this program is mount(8)'s helper.
+        if (Path.GetFileName(Environment.GetCommandLineArgs()[0]).StartsWith("mount.", StringComparison.Ordinal))
+        {
+            args = [MountHelperCommand.Name, .. args];
+        }
+
         var root = new RootCommand("bucketmount: an object-storage bucket (S3, R2, Azure Blob, a local folder) as a local filesystem.")
         {
             MountCommand.Create(),
@@ -26,6 +32,7 @@ public static class Program
             BucketCommands.Size(),
             ConfigCommand.Create(),
             VersionCommand.Create(),
+            MountHelperCommand.Create(new MountSettings().All),
         };
         RootHelp.Install(root);
         return RootHelp.Parse(root, args).InvokeAsync();

@@ -58,7 +58,7 @@ internal sealed class MountProcess : IAsyncDisposable
         return StartAsync(info, mountPoint);
     }
 
-    private static async Task<MountProcess> StartAsync(ProcessStartInfo info, string mountPoint)
+    internal static async Task<MountProcess> StartAsync(ProcessStartInfo info, string mountPoint)
     {
         if (!IsMounted(mountPoint))
         {
