@@ -7,7 +7,7 @@ namespace BucketMount.Cli;
 /// <summary>The composition root: parses the command line and runs one command.</summary>
 public static class Program
 {
-    public static Task<int> Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
         // Cache, journal, staging files, logs: what this program writes holds the bucket's data and names.
         PrivateFiles.RestrictUmask();
@@ -35,6 +35,10 @@ public static class Program
             MountHelperCommand.Create(new MountSettings().All),
         };
         RootHelp.Install(root);
-        return RootHelp.Parse(root, args).InvokeAsync();
+        var parse = RootHelp.Parse(root, args);
+        var code = await parse.InvokeAsync();
+
+        // A command line that does not parse is a usage error: 2, as for every other refusal of what was typed.
+        return parse.Errors.Count > 0 ? 2 : code;
     }
 }

@@ -85,6 +85,8 @@ public sealed class LinuxServiceMountTests
             Assert.AreEqual(0, code, output);
             Assert.IsTrue(MountProcess.IsMounted(mountPoint), "mount(8) returns once the mount is there: " + output);
             await File.WriteAllTextAsync(Path.Combine(mountPoint, "via-fstab.txt"), "hello");
+            var (_, listing, _) = await Shell.RunAsync($"ls -a '{mountPoint}'");
+            CollectionAssert.AreEqual(new[] { ".", "..", "via-fstab.txt" }, listing.Split('\n', StringSplitOptions.RemoveEmptyEntries), "ls -a shows . and ..: " + listing);
             var unmount = await Cli.RunAsync(["unmount", mountPoint]);
             Assert.AreEqual(0, unmount.Code, unmount.Output);
             Assert.AreEqual("hello", await File.ReadAllTextAsync(Path.Combine(store, "via-fstab.txt")));

@@ -16,6 +16,12 @@ public static partial class ObjectStoreFactory
     {
         credentials ??= RemoteCredentials.FromEnvironment();
         var backend = CreateBackend(remote, credentials);
+        if (logger?.IsEnabled(LogLevel.Debug) == true)
+        {
+            // Beneath the prefix and the retries: the store's own keys, one line per try.
+            backend = new RequestLoggingObjectStore(backend, logger);
+        }
+
         IObjectStore store = remote.Prefix.Length == 0 ? backend : new PrefixedObjectStore(backend, remote.Prefix);
         return new RetryingObjectStore(store, retry, logger);
     }

@@ -14,7 +14,7 @@ public static class RemoteOptions
     public static IReadOnlyList<string> For(RemoteKind kind) => kind switch
     {
         RemoteKind.S3 or RemoteKind.R2 or RemoteKind.Gcs => S3Compatible,
-        RemoteKind.Azure => ["endpoint"],
+        RemoteKind.Azure => ["endpoint", "auth"],
         _ => [],
     };
 

@@ -43,7 +43,7 @@ internal static class MountCommand
                 }
 
                 var (remote, credentials) = RemoteConfig.Resolve(remoteText);
-                using var loggers = new SimpleLoggerProvider(parse.GetValue(settings.LogLevel), parse.GetValue(settings.LogFile));
+                using var loggers = new SimpleLoggerProvider(parse.GetValue(settings.LogLevel), parse.GetValue(settings.LogFile), parse.GetValue(settings.LogFileMaxMiB) * EngineOptions.MiB);
                 var host = settings.HostFactory(parse, loggers);
                 if (host is FuseHostFactory)
                 {

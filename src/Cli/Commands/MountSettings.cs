@@ -59,7 +59,11 @@ internal sealed class MountSettings
 
     public Option<Microsoft.Extensions.Logging.LogLevel> LogLevel { get; } = OptionValues.Create("--log-level", "Trace (every file operation), Debug (every store request and upload), Information, Warning, Error or None.", OptionValues.Choice<Microsoft.Extensions.Logging.LogLevel>("--log-level"), () => Microsoft.Extensions.Logging.LogLevel.Warning);
 
-    public Option<string?> LogFile { get; } = new("--log-file") { Description = "Append log lines to this file instead of standard error." };
+    public Option<string?> LogFile { get; } = new("--log-file") { Description = "Append log lines to this file instead of standard error (rotated, see --log-file-max-mib)." };
+
+    public Option<long> LogFileMaxMiB { get; } = OptionValues.Create(
+        "--log-file-max-mib", $"Rotate the log file past this size (FILE.1 … FILE.{Logging.SimpleLoggerProvider.KeptFiles} kept); 0: never.",
+        OptionValues.Whole("--log-file-max-mib", 0, MiBLimit, "MiB"), () => 64L);
 
     public Option<MountHostKind?> Host { get; } = OptionValues.Create("--host", "Fuse (Linux) or Dokan (Windows); default: the one for this system.", OptionValues.OptionalChoice<MountHostKind>("--host"));
 
@@ -72,7 +76,7 @@ internal sealed class MountSettings
     public IEnumerable<Option> All =>
     [
         CacheDir, MemoryCacheMiB, DiskCacheMiB, MaxDirtyMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, WholeFileReadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
-        Conflict, UploadAfterClose, ExactMtimes, NoMetadataIndex, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, Host, VolumeLabel, NetworkDrive, CurrentSession,
+        Conflict, UploadAfterClose, ExactMtimes, NoMetadataIndex, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, LogFileMaxMiB, Host, VolumeLabel, NetworkDrive, CurrentSession,
     ];
 
     /// <summary>The host that shows the mount: Dokan on Windows, FUSE elsewhere, unless --host says otherwise.</summary>

@@ -115,7 +115,7 @@ internal sealed class MountSession : IAsyncDisposable
         {
             _systemd?.Progress(line);
             Progress?.Invoke(line);
-        });
+        }, () => Engine.GetStatistics().Store.BytesUploaded);
         if (_force.IsCancellationRequested)
         {
             return await AbandonAsync(progress, cacheDirectory);
