@@ -1,5 +1,6 @@
 using BucketMount.Backends.Decorators;
 using BucketMount.Backends.Memory;
+using BucketMount.TestSupport;
 using Microsoft.Extensions.Logging;
 
 namespace BucketMount.Backends.Tests.Decorators;
@@ -18,7 +19,7 @@ public sealed class RequestLoggingObjectStoreTests
         var memory = new MemoryObjectStore();
         var faults = new FaultInjectingObjectStore(memory, new FaultOptions());
         var log = new DebugLines();
-        var store = new RetryingObjectStore(new RequestLoggingObjectStore(faults, log), FastPolicy);
+        var store = new RetryingObjectStore(new RequestLoggingObjectStore(faults, log.Logger), FastPolicy);
 
         await store.PutAsync("dir/a\u0001.txt", new MemoryStream(new byte[5]), null, TestContext.CancellationToken);
         faults.FailNext(1, ObjectStoreErrorKind.Transient);
@@ -43,7 +44,7 @@ public sealed class RequestLoggingObjectStoreTests
     public async Task Each_part_of_a_multipart_upload_is_a_line()
     {
         var log = new DebugLines();
-        var store = new RequestLoggingObjectStore(new MemoryObjectStore(), log);
+        var store = new RequestLoggingObjectStore(new MemoryObjectStore(), log.Logger);
         var data = new byte[11];
 
         var upload = await store.BeginPartUploadAsync("big", new PutOptions(), TestContext.CancellationToken);
@@ -60,35 +61,10 @@ public sealed class RequestLoggingObjectStoreTests
     }
 
     /// <summary>Debug lines only (the request log's level), as the CLI's log would print them.</summary>
-    private sealed class DebugLines : ILogger
+    private sealed class DebugLines
     {
-        private readonly List<string> _lines = [];
+        public CountingLogger Logger { get; } = new(LogLevel.Debug);
 
-        public IReadOnlyList<string> Lines
-        {
-            get
-            {
-                lock (_lines)
-                {
-                    return [.. _lines];
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (logLevel == LogLevel.Debug)
-            {
-                lock (_lines)
-                {
-                    _lines.Add(formatter(state, exception));
-                }
-            }
-        }
+        public IReadOnlyList<string> Lines => [.. Logger.Lines.Where(l => l.StartsWith("Debug: ", StringComparison.Ordinal)).Select(l => l["Debug: ".Length..])];
     }
 }
