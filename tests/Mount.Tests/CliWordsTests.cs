@@ -100,6 +100,18 @@ public sealed class CliWordsTests
     }
 
     [TestMethod]
+    [DataRow("cat s3://some-bucket", "cat needs the KEY after the remote")]
+    [DataRow("put s3://some-bucket notes.txt", "put needs the KEY and the local FILE after the remote")]
+    [DataRow("rm s3://some-bucket", "rm needs the keys to delete after the remote")]
+    public async Task A_remote_alone_says_what_must_follow_it(string commandLine, string expected)
+    {
+        var (code, output) = await RunAsync(commandLine.Split(' '));
+
+        Assert.AreEqual(2, code, output);
+        StringAssert.Contains(output, expected);
+    }
+
+    [TestMethod]
     public async Task Version_works_as_a_command_and_as_an_option()
     {
         var (code, output) = await RunAsync("version");

@@ -49,6 +49,11 @@ internal static class ObjectCommands
         command.SetAction((parse, ct) =>
         {
             var (remoteText, keyText) = parse.GetValue(key) is { } given ? (parse.GetValue(remote), given) : (null, parse.GetValue(remote)!);
+            if (remoteText is null && RemoteConfig.LooksLikeRemote(keyText))
+            {
+                return RemoteArgument.MissingAsync($"cat needs the KEY after the remote (bucketmount cat {keyText} KEY).");
+            }
+
             return RemoteArgument.RunAsync(remoteText, async (store, _) =>
             {
                 await using var output = Console.OpenStandardOutput();
@@ -70,6 +75,11 @@ internal static class ObjectCommands
             var (remoteText, keyText, path) = parse.GetValue(file) is { } given
                 ? (parse.GetValue(remote), parse.GetValue(key)!, given)
                 : (null, parse.GetValue(remote)!, parse.GetValue(key)!);
+            if (remoteText is null && RemoteConfig.LooksLikeRemote(keyText))
+            {
+                return RemoteArgument.MissingAsync($"put needs the KEY and the local FILE after the remote (bucketmount put {keyText} KEY FILE).");
+            }
+
             return RemoteArgument.RunAsync(remoteText, async (store, _) =>
             {
                 ObjectInfo info;
@@ -130,8 +140,7 @@ internal static class ObjectCommands
             var (remoteText, keys) = given.Length > 1 && RemoteConfig.LooksLikeRemote(given[0]) ? (given[0], given[1..]) : (null, given);
             if (given.Length == 1 && RemoteConfig.LooksLikeRemote(given[0]))
             {
-                Console.Error.WriteLine($"bucketmount: rm needs the keys to delete after the remote (bucketmount rm {given[0]} KEY...; a folder and all below it: rm -r {given[0]} FOLDER).");
-                return Task.FromResult(2);
+                return RemoteArgument.MissingAsync($"rm needs the keys to delete after the remote (bucketmount rm {given[0]} KEY...; a folder and all below it: rm -r {given[0]} FOLDER).");
             }
 
             return RemoteArgument.RunAsync(remoteText, async (store, _) =>

@@ -15,6 +15,13 @@ internal static class RemoteArgument
     /// <summary>For commands where the remote may be left out (the embedded local store is used then).</summary>
     public const string OptionalDescription = "The remote (s3://…, gs://…, r2://…, az://…, file:///…, name: from the config file); left out: the embedded local store.";
 
+    /// <summary>A command line that gave the remote but not what follows it: says what is missing, exit code 2.</summary>
+    public static async Task<int> MissingAsync(string message)
+    {
+        await Console.Error.WriteLineAsync("bucketmount: " + PrintableNames.EscapeControls(message));
+        return 2;
+    }
+
     /// <summary>Runs <paramref name="action"/> on the remote's store and turns store errors into a message and exit code 2.</summary>
     public static async Task<int> RunAsync(string? remoteText, Func<IObjectStore, RemoteUri, Task<int>> action)
     {
