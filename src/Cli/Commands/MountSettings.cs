@@ -63,7 +63,7 @@ internal sealed class MountSettings
 
     public Option<long> LogFileMaxMiB { get; } = OptionValues.Create(
         "--log-file-max-mib", $"Rotate the log file past this size (FILE.1 … FILE.{Logging.SimpleLoggerProvider.KeptFiles} kept); 0: never.",
-        OptionValues.Whole("--log-file-max-mib", 0, MiBLimit, "MiB"), () => 64L);
+        OptionValues.Whole("--log-file-max-mib", 0, MiBLimit, "MiB"), () => Logging.SimpleLoggerProvider.DefaultMaxFileMiB);
 
     public Option<MountHostKind?> Host { get; } = OptionValues.Create("--host", "Fuse (Linux) or Dokan (Windows); default: the one for this system.", OptionValues.OptionalChoice<MountHostKind>("--host"));
 

@@ -14,6 +14,9 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
     /// <summary>Old log files kept beside the current one.</summary>
     public const int KeptFiles = 3;
 
+    /// <summary>Size past which a log file rotates by default (--log-file-max-mib).</summary>
+    public const long DefaultMaxFileMiB = 64;
+
     private readonly Lock _gate = new();
     private readonly LogLevel _minimum;
     private readonly string? _file;
