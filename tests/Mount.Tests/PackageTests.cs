@@ -86,7 +86,9 @@ public sealed class PackageTests
               </packageSources>
             </configuration>
             """);
-        await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), Sample);
+        // MountedBucket sits in BucketMount.Engine.Hosting, or in BucketMount.Hosting where it has its own assembly.
+        var hosting = documented.Contains("BucketMount.Hosting.dll", StringComparison.Ordinal) ? "using BucketMount.Hosting;\n" : "";
+        await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), hosting + Sample);
         var store = Directory.CreateDirectory(Path.Combine(_root, "store")).FullName;
         var mountPoint = Directory.CreateDirectory(Path.Combine(_root, "mnt")).FullName;
 
