@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using BucketMount.Backends;
 using BucketMount.Backends.Remotes;
