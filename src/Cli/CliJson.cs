@@ -12,7 +12,7 @@ namespace BucketMount.Cli;
 [JsonSerializable(typeof(ControlRequest))]
 [JsonSerializable(typeof(ControlReply))]
 [JsonSerializable(typeof(List<MountStatus>))]
-[JsonSerializable(typeof(Dictionary<string, NamedRemote>))]
+[JsonSerializable(typeof(NamedRemote))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     /// <summary>`status --json` is read by people too.</summary>

@@ -72,6 +72,10 @@ internal sealed unsafe class FuseFileSystem(MountEngine engine, FuseMountOptions
         var entries = WaitReading(ct => engine.ListDirectoryAsync(path, ct));
         Stat stat = default;
         Fill(NodeInfo.Directory(".", DateTimeOffset.UnixEpoch), &stat);
+
+        // libfuse looks up no inode for "." and "..", so they would carry ours: with 0, glibc's readdir drops them
+        // as deleted entries and `ls -a` showed neither. 1 is FUSE's root id; the kernel ignores it otherwise.
+        stat.Ino = 1;
         AddEntry(buffer, filler, ".", &stat);
         AddEntry(buffer, filler, "..", &stat);
         foreach (var entry in entries)

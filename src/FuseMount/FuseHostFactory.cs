@@ -27,6 +27,7 @@ public sealed class FuseHostFactory(FuseMountOptions options, ILoggerFactory? lo
     {
         var logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("BucketMount.Fuse");
         FuseErrorLog.Use(logger);
+        FuseTrace.Use(logger);
 
         // Before the first request: each open file holds a descriptor, and running out showed as EMFILE to programs.
         if (FileDescriptorLimit.RaiseSoftToHard() is { } raised)

@@ -173,7 +173,7 @@ public sealed class MountErrorTests
         Assert.AreEqual(0, emptyCode, empty);
         StringAssert.Contains(empty, "No unfinished uploads under file://");
         Assert.AreEqual(2, badAgeCode, badAge);
-        StringAssert.Contains(badAge, "--older-than-hours must be 0 or more");
+        StringAssert.Contains(badAge, "--older-than-hours '-1' is not a number of hours, 0 or more");
         Assert.AreEqual(2, s3rverCode, s3rver);
         StringAssert.Contains(s3rver, "cannot list unfinished multipart uploads");
         StringAssert.Contains(s3rver, "AbortIncompleteMultipartUpload");

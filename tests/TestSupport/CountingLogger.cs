@@ -2,8 +2,8 @@ using Microsoft.Extensions.Logging;
 
 namespace BucketMount.TestSupport;
 
-/// <summary>Keeps every line logged at <see cref="LogLevel.Warning"/> or above, from any category, for tests that count them.</summary>
-public sealed class CountingLogger : ILogger, ILoggerFactory
+/// <summary>Keeps every line logged at <see cref="LogLevel.Warning"/> (or the given level) or above, from any category, for tests that count them.</summary>
+public sealed class CountingLogger(LogLevel minimum = LogLevel.Warning) : ILogger, ILoggerFactory
 {
     private readonly List<string> _lines = [];
 
@@ -21,7 +21,7 @@ public sealed class CountingLogger : ILogger, ILoggerFactory
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
 
-    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {

@@ -21,11 +21,6 @@ public interface IObjectStore : IAsyncDisposable
     Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Objects and common prefixes under <paramref name="prefix"/> in ascending key order (ordinal UTF-8),
-    /// grouped at <paramref name="delimiter"/> when one is given. Pagination happens inside.
-    /// Listed objects carry no user metadata unless <see cref="StoreCapabilities.ListingIncludesMetadata"/>.
-    /// </summary>
-    /// <summary>
     /// What <see cref="HeadAsync"/> tells of an object together with its bytes when it has at most
     /// <paramref name="maxBytes"/>: null when it does not exist. A store whose GET answers with the object's
     /// metadata does it in one request (S3, memory); the default asks with a HEAD and then a GET.
@@ -47,6 +42,11 @@ public interface IObjectStore : IAsyncDisposable
         return new SmallObject(info, read == data.Length ? data : null);
     }
 
+    /// <summary>
+    /// Objects and common prefixes under <paramref name="prefix"/> in ascending key order (ordinal UTF-8),
+    /// grouped at <paramref name="delimiter"/> when one is given. Pagination happens inside.
+    /// Listed objects carry no user metadata unless <see cref="StoreCapabilities.ListingIncludesMetadata"/>.
+    /// </summary>
     IAsyncEnumerable<ListEntry> ListAsync(string prefix, string? delimiter, CancellationToken cancellationToken);
 
     /// <summary>

@@ -132,6 +132,7 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
         {
             // Each page must come within the metadata timeout; the timer is off while the caller consumes entries.
             using var page = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            RequestAttempt.Set(attempt);
             // A restart resumes after the last entry given (where the store can), else from startAfter.
             var enumerator = Inner.ListAsync(prefix, delimiter, lastKey ?? startAfter, page.Token).GetAsyncEnumerator(page.Token);
             try
@@ -194,6 +195,7 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
         {
             using var bounded = attemptTimeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             bounded?.CancelAfter(attemptTimeout!.Value);
+            RequestAttempt.Set(attempt);
             try
             {
                 return await call(bounded?.Token ?? cancellationToken).ConfigureAwait(false);

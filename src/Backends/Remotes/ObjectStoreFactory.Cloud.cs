@@ -6,21 +6,27 @@ namespace BucketMount.Backends.Remotes;
 
 public static partial class ObjectStoreFactory
 {
-    private static IObjectStore CreateS3(RemoteUri remote, RemoteCredentials credentials)
+    private static IObjectStore CreateS3(RemoteUri remote, RemoteCredentials credentials) => new S3ObjectStore(S3Options(remote, credentials));
+
+    /// <summary>The S3 settings an s3://, r2:// or gs:// remote stands for: the kind's defaults, then its query options.</summary>
+    public static S3StoreOptions S3Options(RemoteUri remote, RemoteCredentials credentials)
     {
         var parameters = remote.Parameters;
-        var options = remote.Kind == RemoteKind.R2
-            ? S3StoreOptions.ForR2(remote.Account!, remote.Bucket!)
-            : new S3StoreOptions { Bucket = remote.Bucket! };
+        var options = remote.Kind switch
+        {
+            RemoteKind.R2 => S3StoreOptions.ForR2(remote.Account!, remote.Bucket!),
+            RemoteKind.Gcs => S3StoreOptions.ForGcs(remote.Bucket!),
+            _ => new S3StoreOptions { Bucket = remote.Bucket! },
+        };
         options = options with
         {
             Endpoint = parameters.GetValueOrDefault("endpoint") ?? options.Endpoint,
             Region = parameters.GetValueOrDefault("region") ?? options.Region,
-            ForcePathStyle = parameters.TryGetValue("path_style", out var pathStyle) ? IsTrue(pathStyle) : options.ForcePathStyle,
+            ForcePathStyle = parameters.TryGetValue("path_style", out var pathStyle) ? Flag(remote, "path_style", pathStyle) : options.ForcePathStyle,
             ListVersion = parameters.TryGetValue("list_version", out var version) ? ParseInt(remote, "list_version", version) : options.ListVersion,
-            ConditionalWrites = !parameters.TryGetValue("conditional_writes", out var conditional) || IsTrue(conditional),
-            ConditionalReads = !parameters.TryGetValue("conditional_reads", out var conditionalReads) || IsTrue(conditionalReads),
-            BatchDelete = !parameters.TryGetValue("batch_delete", out var batchDelete) || IsTrue(batchDelete),
+            ConditionalWrites = parameters.TryGetValue("conditional_writes", out var conditional) ? Flag(remote, "conditional_writes", conditional) : options.ConditionalWrites,
+            ConditionalReads = parameters.TryGetValue("conditional_reads", out var conditionalReads) ? Flag(remote, "conditional_reads", conditionalReads) : options.ConditionalReads,
+            BatchDelete = parameters.TryGetValue("batch_delete", out var batchDelete) ? Flag(remote, "batch_delete", batchDelete) : options.BatchDelete,
             Profile = parameters.GetValueOrDefault("profile") ?? credentials.S3Profile,
             AccessKeyId = credentials.S3AccessKeyId,
             SecretAccessKey = credentials.S3SecretAccessKey,
@@ -32,7 +38,7 @@ public static partial class ObjectStoreFactory
             options = options with { Profile = null };
         }
 
-        return new S3ObjectStore(options);
+        return options;
     }
 
     private static IObjectStore CreateAzure(RemoteUri remote, RemoteCredentials credentials)
@@ -52,7 +58,13 @@ public static partial class ObjectStoreFactory
         return new AzureBlobObjectStore(options);
     }
 
-    private static bool IsTrue(string value) => value is "true" or "1" or "yes" or "on";
+    /// <summary>A yes/no option; anything else is refused rather than read as "no" (path_style=ture would silently change the addressing).</summary>
+    private static bool Flag(RemoteUri remote, string name, string value) => value.ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" or "on" => true,
+        "false" or "0" or "no" or "off" => false,
+        _ => throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"the option {name}={value} is not true or false.", remote.ToString()),
+    };
 
     private static int ParseInt(RemoteUri remote, string name, string value) =>
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)

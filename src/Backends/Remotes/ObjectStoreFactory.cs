@@ -16,6 +16,12 @@ public static partial class ObjectStoreFactory
     {
         credentials ??= RemoteCredentials.FromEnvironment();
         var backend = CreateBackend(remote, credentials);
+        if (logger?.IsEnabled(LogLevel.Debug) == true)
+        {
+            // Beneath the prefix and the retries: the store's own keys, one line per try.
+            backend = new RequestLoggingObjectStore(backend, logger);
+        }
+
         IObjectStore store = remote.Prefix.Length == 0 ? backend : new PrefixedObjectStore(backend, remote.Prefix);
         return new RetryingObjectStore(store, retry, logger);
     }
@@ -31,7 +37,7 @@ public static partial class ObjectStoreFactory
     {
         RemoteKind.File => new LocalFolderStore(remote.LocalPath!),
         RemoteKind.Memory => MemoryStores.GetOrAdd(remote.Bucket!),
-        RemoteKind.S3 or RemoteKind.R2 => CreateS3(remote, credentials),
+        RemoteKind.S3 or RemoteKind.R2 or RemoteKind.Gcs => CreateS3(remote, credentials),
         RemoteKind.Azure => CreateAzure(remote, credentials),
         _ => throw new ObjectStoreException(ObjectStoreErrorKind.NotSupported, $"no store for remotes of kind {remote.Kind}."),
     };

@@ -17,4 +17,7 @@ public enum RemoteKind
 
     /// <summary><c>mem://name</c>: in this process's memory, for tests.</summary>
     Memory,
+
+    /// <summary><c>gs://bucket[/prefix]</c>: Google Cloud Storage through its S3-compatible XML API with HMAC keys.</summary>
+    Gcs,
 }

@@ -47,16 +47,21 @@ public sealed record RemoteUri
         var scheme = text[..schemeEnd].ToLowerInvariant();
         var rest = text[(schemeEnd + 3)..];
         var parameters = ParseQuery(text, ref rest);
-        return scheme switch
+        var remote = scheme switch
         {
             "s3" => ParseBucketRemote(text, RemoteKind.S3, rest, parameters, hasAccount: false),
+            "gs" or "gcs" => ParseBucketRemote(text, RemoteKind.Gcs, rest, parameters, hasAccount: false),
             "r2" => ParseBucketRemote(text, RemoteKind.R2, rest, parameters, hasAccount: true),
             "az" or "azure" => ParseBucketRemote(text, RemoteKind.Azure, rest, parameters, hasAccount: true),
             "file" => ParseFile(text, rest, parameters),
             "mem" or "memory" => ParseMemory(text, rest, parameters),
-            _ => throw Invalid(text, $"the scheme '{scheme}' is not one this program knows"),
+            _ => throw Invalid(text, $"the scheme '{scheme}' is not one this program knows{Suggestions.DidYouMean(scheme, KnownSchemes)}"),
         };
+        RemoteOptions.Check(remote.Kind, remote.Parameters, problem => Invalid(text, problem));
+        return remote;
     }
+
+    private static readonly string[] KnownSchemes = ["s3", "gs", "r2", "az", "file", "mem"];
 
     public override string ToString()
     {
@@ -65,6 +70,7 @@ public sealed record RemoteUri
         return Kind switch
         {
             RemoteKind.S3 => $"s3://{Bucket}{prefix}{query}",
+            RemoteKind.Gcs => $"gs://{Bucket}{prefix}{query}",
             RemoteKind.R2 => $"r2://{Account}/{Bucket}{prefix}{query}",
             RemoteKind.Azure => $"az://{Account}/{Bucket}{prefix}{query}",
             RemoteKind.File => $"file://{LocalPath}{query}",
@@ -151,5 +157,5 @@ public sealed record RemoteUri
     }
 
     private static ObjectStoreException Invalid(string text, string problem) => new(ObjectStoreErrorKind.InvalidArgument,
-        $"the remote '{UriSecrets.Redact(text)}' is not valid: {problem}. Use s3://bucket[/prefix], r2://account-id/bucket[/prefix], az://account/container[/prefix], file:///absolute/folder or mem://name.");
+        $"the remote '{UriSecrets.Redact(text)}' is not valid: {problem}. Use s3://bucket[/prefix], gs://bucket[/prefix], r2://account-id/bucket[/prefix], az://account/container[/prefix], file:///absolute/folder or mem://name.");
 }

@@ -61,6 +61,22 @@ public sealed record S3StoreOptions
         ForcePathStyle = true,
     };
 
+    /// <summary>
+    /// Google Cloud Storage through its S3-compatible XML API (HMAC keys as the access key id and secret): it has no
+    /// multi-object delete (DeleteObjects) and ignores If-Match / If-None-Match on PUT, so both are off; it has no
+    /// UploadPartCopy, so a copy is always one request (GCS copies objects of any size that way).
+    /// </summary>
+    public static S3StoreOptions ForGcs(string bucket) => new()
+    {
+        Bucket = bucket,
+        Endpoint = "https://storage.googleapis.com",
+        Region = "auto",
+        ForcePathStyle = true,
+        BatchDelete = false,
+        ConditionalWrites = false,
+        MultipartCopyThreshold = long.MaxValue,
+    };
+
     /// <summary>Throws InvalidArgument naming the first setting that is wrong.</summary>
     public void Validate()
     {

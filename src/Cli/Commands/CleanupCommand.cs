@@ -14,11 +14,11 @@ internal static class CleanupCommand
     public static Command Create()
     {
         var remote = RemoteArgument.Create();
-        var olderThan = new Option<double>("--older-than-hours")
-        {
-            Description = "Only uploads begun at least this many hours ago: newer ones may still be running on another machine.",
-            DefaultValueFactory = _ => 24,
-        };
+        var olderThan = OptionValues.Create(
+            "--older-than-hours",
+            "Only uploads begun at least this many hours ago: newer ones may still be running on another machine.",
+            OptionValues.Amount("--older-than-hours", "hours", "24 or 0.5", TimeSpan.MaxValue.TotalHours / 2),
+            () => 24.0);
         var dryRun = new Option<bool>("--dry-run") { Description = "List what would be discarded, discard nothing." };
         var command = new Command("cleanup", "Discard the parts of unfinished multipart uploads under a remote (billed, invisible), as rclone cleanup does.")
         {

@@ -37,8 +37,13 @@ internal static class MountCommand
             var (remoteText, mountPoint) = parse.GetValue(second) is { } mp ? (parse.GetValue(first), mp) : (null, parse.GetValue(first)!);
             try
             {
+                if (remoteText is null && RemoteConfig.LooksLikeRemote(mountPoint))
+                {
+                    throw new ArgumentException($"the mount point is missing: give an empty directory after the remote (bucketmount mount {mountPoint} ~/bucket).");
+                }
+
                 var (remote, credentials) = RemoteConfig.Resolve(remoteText);
-                using var loggers = new SimpleLoggerProvider(parse.GetValue(settings.LogLevel), parse.GetValue(settings.LogFile));
+                using var loggers = new SimpleLoggerProvider(parse.GetValue(settings.LogLevel), parse.GetValue(settings.LogFile), parse.GetValue(settings.LogFileMaxMiB) * EngineOptions.MiB);
                 var host = settings.HostFactory(parse, loggers);
                 if (host is FuseHostFactory)
                 {

@@ -16,9 +16,9 @@ internal sealed class MountSettings
 
     public Option<string?> CacheDir { get; } = new("--cache-dir") { Description = "Where staging files, the block cache and the upload journal live (default: under ~/.cache/bucketmount, one per remote)." };
 
-    public Option<long> MemoryCacheMiB { get; } = new("--memory-cache-mib") { Description = "Memory for cached file data.", DefaultValueFactory = _ => Defaults.MemoryCacheBytes / EngineOptions.MiB };
+    public Option<long> MemoryCacheMiB { get; } = OptionValues.Create("--memory-cache-mib", "Memory for cached file data (at least four blocks).", OptionValues.Whole("--memory-cache-mib", 1, MiBLimit, "MiB"), () => Defaults.MemoryCacheBytes / EngineOptions.MiB);
 
-    public Option<long> DiskCacheMiB { get; } = new("--disk-cache-mib") { Description = "Disk for cached clean file data.", DefaultValueFactory = _ => Defaults.DiskCacheBytes / EngineOptions.MiB };
+    public Option<long> DiskCacheMiB { get; } = OptionValues.Create("--disk-cache-mib", "Disk for cached clean file data.", OptionValues.Whole("--disk-cache-mib", 0, MiBLimit, "MiB"), () => Defaults.DiskCacheBytes / EngineOptions.MiB);
 
     public Option<long> MaxDirtyMiB { get; } = new(EngineOptions.MaxDirtyOption)
     {
@@ -27,19 +27,19 @@ internal sealed class MountSettings
         CustomParser = ParseMaxDirtyMiB,
     };
 
-    public Option<int> BlockSizeKiB { get; } = new("--block-size-kib") { Description = "Size of one ranged read and cache block (power of two).", DefaultValueFactory = _ => Defaults.BlockSize / 1024 };
+    public Option<int> BlockSizeKiB { get; } = OptionValues.Create("--block-size-kib", "Size of one ranged read and cache block (a power of two from 64 to 65536).", OptionValues.PowerOfTwo("--block-size-kib", 64, 64 * 1024, "KiB"), () => Defaults.BlockSize / 1024);
 
-    public Option<long> ReadAheadMiB { get; } = new("--read-ahead-mib") { Description = "Largest read-ahead of a sequential reader.", DefaultValueFactory = _ => Defaults.MaxReadAhead / EngineOptions.MiB };
+    public Option<long> ReadAheadMiB { get; } = OptionValues.Create("--read-ahead-mib", "Largest read-ahead of a sequential reader.", OptionValues.Whole("--read-ahead-mib", 0, MiBLimit, "MiB"), () => Defaults.MaxReadAhead / EngineOptions.MiB);
 
     public Option<bool> ParallelReadAhead { get; } = new("--parallel-read-ahead") { Description = "Read ahead with parallel 16 MiB ranged GETs instead of one streaming GET per sequential reader (more requests; faster where one connection is slow)." };
 
-    public Option<long> WholeFileReadMiB { get; } = new("--whole-file-read-mib") { Description = "A file up to this size read at random (four cache misses) is fetched whole by one GET; 0: off.", DefaultValueFactory = _ => Defaults.WholeFileReadBytes / EngineOptions.MiB };
+    public Option<long> WholeFileReadMiB { get; } = OptionValues.Create("--whole-file-read-mib", "A file up to this size read at random (four cache misses) is fetched whole by one GET; 0: off.", OptionValues.Whole("--whole-file-read-mib", 0, MiBLimit, "MiB"), () => Defaults.WholeFileReadBytes / EngineOptions.MiB);
 
-    public Option<double> MetadataTtlSeconds { get; } = new("--metadata-ttl") { Description = "Seconds a listing or lookup is trusted before asking the store again.", DefaultValueFactory = _ => Defaults.MetadataTtl.TotalSeconds };
+    public Option<double> MetadataTtlSeconds { get; } = OptionValues.Create("--metadata-ttl", "Seconds a listing or lookup is trusted before asking the store again.", OptionValues.Seconds("--metadata-ttl"), () => Defaults.MetadataTtl.TotalSeconds);
 
-    public Option<double> WriteBackDelaySeconds { get; } = new("--write-back-delay") { Description = "Seconds after the last close before a changed file of up to one part is uploaded (larger files start at once).", DefaultValueFactory = _ => Defaults.WriteBackDelay.TotalSeconds };
+    public Option<double> WriteBackDelaySeconds { get; } = OptionValues.Create("--write-back-delay", "Seconds after the last close before a changed file of up to one part is uploaded (larger files start at once).", OptionValues.Seconds("--write-back-delay"), () => Defaults.WriteBackDelay.TotalSeconds);
 
-    public Option<ConflictPolicy> Conflict { get; } = new("--conflict") { Description = "When the object changed in the store since it was opened: LastWriterWins or KeepBoth.", DefaultValueFactory = _ => Defaults.ConflictPolicy };
+    public Option<ConflictPolicy> Conflict { get; } = OptionValues.Create("--conflict", "When the object changed in the store since it was opened: LastWriterWins or KeepBoth.", OptionValues.Choice<ConflictPolicy>("--conflict"), () => Defaults.ConflictPolicy);
 
     public Option<bool> UploadAfterClose { get; } = new("--upload-after-close") { Description = "Send every file only after its last close, never part by part while it is written (a streamed file keeps the modification time it had when its first parts went)." };
 
@@ -51,17 +51,21 @@ internal sealed class MountSettings
 
     public Option<bool> AllowOther { get; } = new("--allow-other") { Description = "Let other users see the mount (kernel permission checks are then on)." };
 
-    public Option<uint?> Uid { get; } = new("--uid") { Description = "Owner shown for objects without one (default: you)." };
+    public Option<uint?> Uid { get; } = OptionValues.Create("--uid", "Owner shown for objects without one, a numeric user id (default: you).", OptionValues.Id("--uid"));
 
-    public Option<uint?> Gid { get; } = new("--gid") { Description = "Group shown for objects without one (default: yours)." };
+    public Option<uint?> Gid { get; } = OptionValues.Create("--gid", "Group shown for objects without one, a numeric group id (default: yours).", OptionValues.Id("--gid"));
 
     public Option<string> Umask { get; } = new("--umask") { Description = "Octal bits removed from default modes 0777/0666.", DefaultValueFactory = _ => "022" };
 
-    public Option<Microsoft.Extensions.Logging.LogLevel> LogLevel { get; } = new("--log-level") { Description = "Trace, Debug, Information, Warning, Error or None.", DefaultValueFactory = _ => Microsoft.Extensions.Logging.LogLevel.Warning };
+    public Option<Microsoft.Extensions.Logging.LogLevel> LogLevel { get; } = OptionValues.Create("--log-level", "Trace (every file operation), Debug (every store request and upload), Information, Warning, Error or None.", OptionValues.Choice<Microsoft.Extensions.Logging.LogLevel>("--log-level"), () => Microsoft.Extensions.Logging.LogLevel.Warning);
 
-    public Option<string?> LogFile { get; } = new("--log-file") { Description = "Append log lines to this file instead of standard error." };
+    public Option<string?> LogFile { get; } = new("--log-file") { Description = "Append log lines to this file instead of standard error (rotated, see --log-file-max-mib)." };
 
-    public Option<MountHostKind?> Host { get; } = new("--host") { Description = "Fuse (Linux) or Dokan (Windows); default: the one for this system." };
+    public Option<long> LogFileMaxMiB { get; } = OptionValues.Create(
+        "--log-file-max-mib", $"Rotate the log file past this size (FILE.1 … FILE.{Logging.SimpleLoggerProvider.KeptFiles} kept); 0: never.",
+        OptionValues.Whole("--log-file-max-mib", 0, MiBLimit, "MiB"), () => Logging.SimpleLoggerProvider.DefaultMaxFileMiB);
+
+    public Option<MountHostKind?> Host { get; } = OptionValues.Create("--host", "Fuse (Linux) or Dokan (Windows); default: the one for this system.", OptionValues.OptionalChoice<MountHostKind>("--host"));
 
     public Option<string> VolumeLabel { get; } = new("--volume-label") { Description = "Windows: the drive's label in Explorer.", DefaultValueFactory = _ => "bucketmount" };
 
@@ -72,7 +76,7 @@ internal sealed class MountSettings
     public IEnumerable<Option> All =>
     [
         CacheDir, MemoryCacheMiB, DiskCacheMiB, MaxDirtyMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, WholeFileReadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
-        Conflict, UploadAfterClose, ExactMtimes, NoMetadataIndex, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, Host, VolumeLabel, NetworkDrive, CurrentSession,
+        Conflict, UploadAfterClose, ExactMtimes, NoMetadataIndex, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, LogFileMaxMiB, Host, VolumeLabel, NetworkDrive, CurrentSession,
     ];
 
     /// <summary>The host that shows the mount: Dokan on Windows, FUSE elsewhere, unless --host says otherwise.</summary>
@@ -91,7 +95,46 @@ internal sealed class MountSettings
         ReadOnly = parse.GetValue(ReadOnly),
     };
 
-    public EngineOptions Engine(ParseResult parse, RemoteUri remote) => new()
+    /// <summary>The engine's options from the command line, checked here so a refusal names the option the user typed.</summary>
+    public EngineOptions Engine(ParseResult parse, RemoteUri remote)
+    {
+        var options = Unchecked(parse, remote);
+        if (options.MemoryCacheBytes < 4L * options.BlockSize)
+        {
+            throw new ArgumentException(
+                $"--memory-cache-mib {parse.GetValue(MemoryCacheMiB)} must hold at least four blocks of --block-size-kib {parse.GetValue(BlockSizeKiB)}: give at least {Math.Max(1, 4L * options.BlockSize / EngineOptions.MiB)}.");
+        }
+
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e) when (e.ParamName is { } setting)
+        {
+            // The engine names its own settings (BlockSize); the user typed an option (--block-size-kib).
+            var option = All.FirstOrDefault(o => EngineSettingOf(o.Name) == setting)?.Name ?? setting;
+            throw new ArgumentException($"{option}: {e.Message.Replace($" (Parameter '{setting}')", "", StringComparison.Ordinal).Replace($"engine setting {setting} ", "", StringComparison.Ordinal)}");
+        }
+
+        return options;
+    }
+
+    /// <summary>Which engine setting an option sets, for naming the option when the engine refuses the value.</summary>
+    private static string? EngineSettingOf(string option) => option switch
+    {
+        "--cache-dir" => nameof(EngineOptions.CacheDirectory),
+        "--memory-cache-mib" => nameof(EngineOptions.MemoryCacheBytes),
+        "--disk-cache-mib" => nameof(EngineOptions.DiskCacheBytes),
+        EngineOptions.MaxDirtyOption => nameof(EngineOptions.MaxDirtyBytes),
+        "--block-size-kib" => nameof(EngineOptions.BlockSize),
+        "--read-ahead-mib" => nameof(EngineOptions.MaxReadAhead),
+        "--whole-file-read-mib" => nameof(EngineOptions.WholeFileReadBytes),
+        "--metadata-ttl" => nameof(EngineOptions.MetadataTtl),
+        "--write-back-delay" => nameof(EngineOptions.WriteBackDelay),
+        _ => null,
+    };
+
+    private EngineOptions Unchecked(ParseResult parse, RemoteUri remote) => new()
     {
         CacheDirectory = parse.GetValue(CacheDir) is { Length: > 0 } dir ? Path.GetFullPath(dir) : MountedBucket.DefaultCacheDirectory(remote),
         MemoryCacheBytes = parse.GetValue(MemoryCacheMiB) * EngineOptions.MiB,
@@ -119,19 +162,19 @@ internal sealed class MountSettings
         ReadOnly = parse.GetValue(ReadOnly),
     };
 
-    /// <summary>Largest --max-dirty-mib: 1 PiB, far past any cache disk, and safe from overflow in bytes.</summary>
-    private const long MaxDirtyMiBLimit = 1L << 30;
+    /// <summary>Largest size option in MiB: 1 PiB, far past any cache disk, and safe from overflow in bytes.</summary>
+    private const long MiBLimit = 1L << 30;
 
     /// <summary>--max-dirty-mib in its own words: a whole number of MiB, at least 1 (0 would refuse every write).</summary>
     private static long ParseMaxDirtyMiB(System.CommandLine.Parsing.ArgumentResult result)
     {
         var text = string.Join(' ', result.Tokens.Select(t => t.Value));
-        if (long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var mib) && mib is >= 1 and <= MaxDirtyMiBLimit)
+        if (long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var mib) && mib is >= 1 and <= MiBLimit)
         {
             return mib;
         }
 
-        result.AddError($"{EngineOptions.MaxDirtyOption} '{text}' is not a whole number of MiB from 1 to {MaxDirtyMiBLimit} (the default is {EngineOptions.DefaultMaxDirtyBytes / EngineOptions.MiB}, 50 GiB).");
+        result.AddError($"{EngineOptions.MaxDirtyOption} '{text}' is not a whole number of MiB from 1 to {MiBLimit} (the default is {EngineOptions.DefaultMaxDirtyBytes / EngineOptions.MiB}, 50 GiB).");
         return 0;
     }
 
@@ -141,7 +184,7 @@ internal sealed class MountSettings
         {
             return Convert.ToUInt32(text, 8) & 0x1FF;
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
         {
             throw new ArgumentException($"--umask '{text}' is not an octal number such as 022.");
         }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using BucketMount.Backends;
 using BucketMount.Backends.Remotes;
@@ -28,18 +27,41 @@ internal sealed record NamedRemote
 
     [JsonPropertyName("azureConnectionString")]
     public string? AzureConnectionString { get; init; }
+
+    /// <summary>Which secrets this remote holds, by their names in the file (never their values).</summary>
+    public IEnumerable<string> SecretNames()
+    {
+        (string Name, string? Value)[] secrets =
+        [
+            ("secretAccessKey", SecretAccessKey), ("sessionToken", SessionToken), ("azureAccountKey", AzureAccountKey),
+            ("azureSasToken", AzureSasToken), ("azureConnectionString", AzureConnectionString),
+        ];
+        return secrets.Where(s => !string.IsNullOrEmpty(s.Value)).Select(s => s.Name);
+    }
 }
 
 /// <summary>
-/// Named remotes in ~/.config/bucketmount/remotes.json (or $BUCKETMOUNT_CONFIG), used as "name:" or
-/// "name:sub/prefix" wherever a remote is expected. Secrets in the file are used when the environment has none;
-/// a file others can read gets a warning, since it may hold keys.
+/// Named remotes from the config file (<see cref="ConfigFile"/>), used as "name:" or "name:sub/prefix" wherever a
+/// remote is expected. Secrets in the file are used when the environment has none.
 /// </summary>
 internal static class RemoteConfig
 {
-    public static string FilePath =>
-        Environment.GetEnvironmentVariable("BUCKETMOUNT_CONFIG") is { Length: > 0 } path ? path
-        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ApplicationData, Environment.SpecialFolderOption.DoNotVerify), "bucketmount", "remotes.json");
+    public static string FilePath => ConfigFile.DefaultPath;
+
+    /// <summary>
+    /// Whether a word is a remote rather than a path or key: a URI (s3://…) or "name:" of a remote in the config
+    /// file, so commands can tell `cat notes.txt` (the embedded store) from `cat s3://b notes.txt`.
+    /// </summary>
+    public static bool LooksLikeRemote(string text)
+    {
+        if (text.Contains("://", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && !text[..colon].Contains('/', StringComparison.Ordinal) && File.Exists(FilePath) && ConfigFile.Load().Remotes.ContainsKey(text[..colon]);
+    }
 
     /// <summary>The remote and its credentials for what the user typed: a URI, a "name:[prefix]", or nothing (the embedded store).</summary>
     public static (RemoteUri Remote, RemoteCredentials Credentials) Resolve(string? text)
@@ -57,11 +79,11 @@ internal static class RemoteConfig
 
         var colon = text.IndexOf(':', StringComparison.Ordinal);
         var name = text[..colon];
-        var remotes = Load();
+        var remotes = ConfigFile.Load().Remotes;
         if (!remotes.TryGetValue(name, out var named))
         {
             throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument,
-                $"no remote named '{name}' in {FilePath}: add it there ({{\"{name}\": {{\"uri\": \"s3://bucket\"}}}}) or give a URI such as s3://bucket.");
+                $"no remote named '{name}' in {FilePath}{Suggestions.DidYouMean(name, remotes.Keys)}: add it (bucketmount config add {name} s3://bucket) or give a URI such as s3://bucket.");
         }
 
         var remote = RemoteUri.Parse(named.Uri);
@@ -81,29 +103,5 @@ internal static class RemoteConfig
             AzureSasToken = environment.AzureSasToken ?? named.AzureSasToken,
             AzureConnectionString = environment.AzureConnectionString ?? named.AzureConnectionString,
         });
-    }
-
-    private static Dictionary<string, NamedRemote> Load()
-    {
-        var path = FilePath;
-        if (!File.Exists(path))
-        {
-            return [];
-        }
-
-        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
-        {
-            Console.Error.WriteLine($"bucketmount: warning: {path} can be read by other users and may hold keys; run `chmod 600 {path}`.");
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize(File.ReadAllText(path), CliJson.Default.DictionaryStringNamedRemote) ?? [];
-        }
-        catch (JsonException e)
-        {
-            // The message names the position, never the content (which may hold secrets).
-            throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"{path} is not valid JSON (line {e.LineNumber + 1}): fix it or move it away.");
-        }
     }
 }

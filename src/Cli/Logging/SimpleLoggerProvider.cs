@@ -5,26 +5,38 @@ namespace BucketMount.Cli.Logging;
 
 /// <summary>
 /// Writes log lines at or above a level to a file (appending) or to standard error. Messages come from typed
-/// [LoggerMessage] methods, which never take secrets as arguments.
+/// [LoggerMessage] methods, which never take secrets as arguments. A log file rotates once it passes its size limit,
+/// as logrotate would: FILE becomes FILE.1, FILE.1 becomes FILE.2 and so on, keeping <see cref="KeptFiles"/> old ones,
+/// so a long-running mount logging every request at Debug cannot fill the disk.
 /// </summary>
 internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
 {
-    private readonly LogLevel _minimum;
-    private readonly TextWriter _output;
-    private readonly bool _ownsOutput;
+    /// <summary>Old log files kept beside the current one.</summary>
+    public const int KeptFiles = 3;
 
-    public SimpleLoggerProvider(LogLevel minimum, string? file)
+    /// <summary>Size past which a log file rotates by default (--log-file-max-mib).</summary>
+    public const long DefaultMaxFileMiB = 64;
+
+    private readonly Lock _gate = new();
+    private readonly LogLevel _minimum;
+    private readonly string? _file;
+    private readonly long _maxBytes;
+    private TextWriter _output;
+    private long _written;
+
+    public SimpleLoggerProvider(LogLevel minimum, string? file, long maxFileBytes = 0)
     {
         _minimum = minimum;
+        _maxBytes = maxFileBytes;
         if (file is null)
         {
             _output = Console.Error;
         }
         else
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-            _output = new StreamWriter(new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-            _ownsOutput = true;
+            _file = Path.GetFullPath(file);
+            Directory.CreateDirectory(Path.GetDirectoryName(_file)!);
+            _output = Open(_file, out _written);
         }
     }
 
@@ -36,10 +48,45 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
 
     public void Dispose()
     {
-        if (_ownsOutput)
+        if (_file is not null)
         {
-            _output.Dispose();
+            lock (_gate)
+            {
+                _output.Dispose();
+            }
         }
+    }
+
+    private static StreamWriter Open(string file, out long length)
+    {
+        var stream = new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        length = stream.Length;
+        return new StreamWriter(stream) { AutoFlush = true };
+    }
+
+    /// <summary>FILE -> FILE.1 -> FILE.2 ...; the oldest beyond <see cref="KeptFiles"/> is dropped. Called under the lock.</summary>
+    private void Rotate()
+    {
+        _output.Dispose();
+        try
+        {
+            File.Delete($"{_file}.{KeptFiles}");
+            for (var i = KeptFiles - 1; i >= 1; i--)
+            {
+                if (File.Exists($"{_file}.{i}"))
+                {
+                    File.Move($"{_file}.{i}", $"{_file}.{i + 1}");
+                }
+            }
+
+            File.Move(_file!, $"{_file}.1");
+        }
+        catch (IOException)
+        {
+            // Another process holds or moved the files: keep appending rather than lose lines.
+        }
+
+        _output = Open(_file!, out _written);
     }
 
     private void Write(LogLevel level, string category, string message, Exception? error)
@@ -48,9 +95,15 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
         // log line stays one line and cannot drive the terminal that shows it.
         var line = PrintableNames.EscapeControls(
             $"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {level.ToString().ToUpperInvariant()[..4]} {category}: {message}{(error is null ? "" : " | " + error.Message)}");
-        lock (_output)
+        lock (_gate)
         {
+            if (_maxBytes > 0 && _file is not null && _written >= _maxBytes)
+            {
+                Rotate();
+            }
+
             _output.WriteLine(line);
+            _written += System.Text.Encoding.UTF8.GetByteCount(line) + 1;
         }
     }
 

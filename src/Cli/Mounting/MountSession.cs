@@ -26,6 +26,7 @@ internal sealed class MountSession : IAsyncDisposable
     private ControlServer? _control;
     private MountedBucket _mount = null!;
     private UnmountOutcome? _lastOutcome;
+    private SystemdNotifier? _systemd;
 
     public RemoteUri Remote => _mount.Remote;
 
@@ -85,6 +86,8 @@ internal sealed class MountSession : IAsyncDisposable
     /// <summary>Runs until asked to stop or unmounted from outside, then shuts down cleanly.</summary>
     public async Task<int> RunAsync()
     {
+        using var systemd = _systemd = SystemdNotifier.FromEnvironment();
+        systemd?.Ready($"Mounted {UriSecrets.Redact(Remote.ToString())} at {MountPoint}");
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         await Task.WhenAny(_stop.Task, _mount.Stopped);
@@ -107,7 +110,12 @@ internal sealed class MountSession : IAsyncDisposable
     private async Task<int> ShutdownAsync()
     {
         var cacheDirectory = Engine.Options.CacheDirectory;
-        var progress = new UnmountProgressLine(Console.Error, line => Progress?.Invoke(line));
+        _systemd?.Stopping($"Unmounting {MountPoint}: uploading what is pending");
+        var progress = new UnmountProgressLine(Console.Error, line =>
+        {
+            _systemd?.Progress(line);
+            Progress?.Invoke(line);
+        }, () => Engine.GetStatistics().Store.BytesUploaded);
         if (_force.IsCancellationRequested)
         {
             return await AbandonAsync(progress, cacheDirectory);
@@ -171,6 +179,7 @@ internal sealed class MountSession : IAsyncDisposable
     private int Report(UnmountProgressLine progress, int code, string message)
     {
         progress.Finish(message);
+        _systemd?.Status(message);
         _lastOutcome = new UnmountOutcome(code, message);
         _detached.TrySetResult(_lastOutcome);
         return code;

@@ -58,11 +58,17 @@ internal static class UnmountText
     }
 
     /// <summary>The live line while unmount waits: what is left, and which files programs are still writing.</summary>
-    public static string Progress(DrainProgress progress, double megabytesPerSecond)
+    public static string Progress(DrainProgress progress, double megabytesPerSecond, TimeSpan? eta = null)
     {
         var uploads = progress.Uploads;
         var line = $"{uploads.FilesPending} file(s), {(uploads.BytesPending / 1e6).ToString("F1", CultureInfo.InvariantCulture)} MB left; " +
                    $"{uploads.FilesUploaded} uploaded; {megabytesPerSecond.ToString("F1", CultureInfo.InvariantCulture)} MB/s";
+        if (eta is { } remaining)
+        {
+            line += remaining.TotalHours >= 1 ? $"; about {remaining.TotalHours.ToString("F1", CultureInfo.InvariantCulture)} h left"
+                : remaining.TotalMinutes >= 1 ? $"; about {(int)remaining.TotalMinutes} min {remaining.Seconds} s left"
+                : $"; about {Math.Ceiling(remaining.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s left";
+        }
         if (uploads.StoreUnreachable)
         {
             line += $"; the store is unreachable ({uploads.LastError ?? "no answer"}): retrying until it answers (a second Ctrl+C or `unmount --force` stops waiting)";

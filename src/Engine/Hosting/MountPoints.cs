@@ -7,6 +7,11 @@ public static class MountPoints
     public static string RequireEmptyDirectory(string mountPoint)
     {
         mountPoint = Path.GetFullPath(mountPoint);
+        if (File.Exists(mountPoint))
+        {
+            throw new ArgumentException($"the mount point '{mountPoint}' is a file, not a directory: mount at an empty directory.");
+        }
+
         if (!Directory.Exists(mountPoint))
         {
             var create = OperatingSystem.IsWindows() ? $"mkdir \"{mountPoint}\"" : $"mkdir -p {mountPoint}";

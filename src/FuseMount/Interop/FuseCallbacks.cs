@@ -55,11 +55,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.GetAttr(PathOf(path), stat, info);
+            var result = Fs.GetAttr(PathOf(path), stat, info);
+            return FuseTrace.Enabled ? FuseTrace.Done("getattr", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("getattr", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -68,11 +69,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.ReadLink(PathOf(path), buffer, size);
+            var result = Fs.ReadLink(PathOf(path), buffer, size);
+            return FuseTrace.Enabled ? FuseTrace.Done("readlink", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("readlink", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -82,11 +84,12 @@ internal static unsafe class FuseCallbacks
         try
         {
             var caller = FuseNative.FuseGetContext();
-            return Fs.MkNod(PathOf(path), mode, device, caller->Uid, caller->Gid);
+            var result = Fs.MkNod(PathOf(path), mode, device, caller->Uid, caller->Gid);
+            return FuseTrace.Enabled ? FuseTrace.Done("mknod", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("mknod", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -96,11 +99,12 @@ internal static unsafe class FuseCallbacks
         try
         {
             var caller = FuseNative.FuseGetContext();
-            return Fs.MkDir(PathOf(path), mode, caller->Uid, caller->Gid);
+            var result = Fs.MkDir(PathOf(path), mode, caller->Uid, caller->Gid);
+            return FuseTrace.Enabled ? FuseTrace.Done("mkdir", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("mkdir", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -109,11 +113,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Unlink(PathOf(path));
+            var result = Fs.Unlink(PathOf(path));
+            return FuseTrace.Enabled ? FuseTrace.Done("unlink", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("unlink", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -122,11 +127,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.RmDir(PathOf(path));
+            var result = Fs.RmDir(PathOf(path));
+            return FuseTrace.Enabled ? FuseTrace.Done("rmdir", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("rmdir", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -135,11 +141,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Symlink(PathOf(target), PathOf(path));
+            var result = Fs.Symlink(PathOf(target), PathOf(path));
+            return FuseTrace.Enabled ? FuseTrace.Done("symlink", PathOf(target), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("symlink", PathOf(target), Fail(e)) : Fail(e);
         }
     }
 
@@ -148,11 +155,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Rename(PathOf(from), PathOf(to), flags);
+            var result = Fs.Rename(PathOf(from), PathOf(to), flags);
+            return FuseTrace.Enabled ? FuseTrace.Done("rename", PathOf(from), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("rename", PathOf(from), Fail(e)) : Fail(e);
         }
     }
 
@@ -161,11 +169,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Link(PathOf(from), PathOf(to));
+            var result = Fs.Link(PathOf(from), PathOf(to));
+            return FuseTrace.Enabled ? FuseTrace.Done("link", PathOf(from), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("link", PathOf(from), Fail(e)) : Fail(e);
         }
     }
 
@@ -174,11 +183,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Chmod(PathOf(path), mode);
+            var result = Fs.Chmod(PathOf(path), mode);
+            return FuseTrace.Enabled ? FuseTrace.Done("chmod", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("chmod", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -187,11 +197,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Chown(PathOf(path), uid, gid);
+            var result = Fs.Chown(PathOf(path), uid, gid);
+            return FuseTrace.Enabled ? FuseTrace.Done("chown", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("chown", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -200,11 +211,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Truncate(PathOf(path), size, info);
+            var result = Fs.Truncate(PathOf(path), size, info);
+            return FuseTrace.Enabled ? FuseTrace.Done("truncate", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("truncate", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -213,11 +225,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Open(PathOf(path), info);
+            var result = Fs.Open(PathOf(path), info);
+            return FuseTrace.Enabled ? FuseTrace.Done("open", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("open", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -227,11 +240,12 @@ internal static unsafe class FuseCallbacks
         try
         {
             var caller = FuseNative.FuseGetContext();
-            return Fs.Create(PathOf(path), info, mode, caller->Uid, caller->Gid);
+            var result = Fs.Create(PathOf(path), info, mode, caller->Uid, caller->Gid);
+            return FuseTrace.Enabled ? FuseTrace.Done("create", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("create", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -240,11 +254,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Read(info, buffer, size, offset);
+            var result = Fs.Read(info, buffer, size, offset);
+            return FuseTrace.Enabled ? FuseTrace.Done("read", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("read", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -253,11 +268,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Write(info, buffer, size, offset);
+            var result = Fs.Write(info, buffer, size, offset);
+            return FuseTrace.Enabled ? FuseTrace.Done("write", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("write", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -266,11 +282,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.StatFs(stat);
+            var result = Fs.StatFs(stat);
+            return FuseTrace.Enabled ? FuseTrace.Done("statfs", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("statfs", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -279,11 +296,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Flush(info);
+            var result = Fs.Flush(info);
+            return FuseTrace.Enabled ? FuseTrace.Done("flush", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("flush", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -292,11 +310,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Release(info);
+            var result = Fs.Release(info);
+            return FuseTrace.Enabled ? FuseTrace.Done("release", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("release", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -305,11 +324,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Fsync(info);
+            var result = Fs.Fsync(info);
+            return FuseTrace.Enabled ? FuseTrace.Done("fsync", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("fsync", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -318,11 +338,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.ReadDir(PathOf(path), buffer, filler);
+            var result = Fs.ReadDir(PathOf(path), buffer, filler);
+            return FuseTrace.Enabled ? FuseTrace.Done("readdir", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("readdir", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -357,11 +378,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Access(PathOf(path));
+            var result = Fs.Access(PathOf(path));
+            return FuseTrace.Enabled ? FuseTrace.Done("access", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("access", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -370,11 +392,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Utimens(PathOf(path), times);
+            var result = Fs.Utimens(PathOf(path), times);
+            return FuseTrace.Enabled ? FuseTrace.Done("utimens", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("utimens", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
@@ -383,11 +406,12 @@ internal static unsafe class FuseCallbacks
     {
         try
         {
-            return Fs.Fallocate(mode, offset, length, info);
+            var result = Fs.Fallocate(mode, offset, length, info);
+            return FuseTrace.Enabled ? FuseTrace.Done("fallocate", PathOf(path), result) : result;
         }
         catch (Exception e)
         {
-            return Fail(e);
+            return FuseTrace.Enabled ? FuseTrace.Done("fallocate", PathOf(path), Fail(e)) : Fail(e);
         }
     }
 
