@@ -142,8 +142,13 @@ public sealed class StandInTests
         var options = Convert.ToUInt32(mounted.Split(' ')[2]["options=0x".Length..], 16);
         Assert.AreEqual(0x8u | 0x10u | 0x80u | 0x100u, options, $"write-protect, network, current session, user-mode locks: {mounted}");
         StringAssert.EndsWith(mounted, @"unc=\\bucket\share");
-        CollectionAssert.AreEqual(new[] { @"REMOVED Z:\", "CLOSED" }, lines.Where(l => l.StartsWith("REMOVED", StringComparison.Ordinal) || l == "CLOSED").ToArray(), "Ctrl+C removes the mount point, then closes the handle");
+        Assert.AreEqual(0, lines.Count(l => l.StartsWith("FAIL", StringComparison.Ordinal)), "the lifecycle as dokany suffers it:\n" + string.Join('\n', lines));
+        CollectionAssert.AreEqual(new[] { "CLOSED", "SHUTDOWN" }, lines.Where(l => l.StartsWith("REMOVED", StringComparison.Ordinal) || l is "CLOSED" or "SHUTDOWN").ToArray(),
+            "Ctrl+C closes the handle (which removes the mount point the driver assigned; DokanRemoveMountPoint by name could remove another volume's), then DokanShutdown");
         StringAssert.Contains(log, "Unmounting Z:");
+        var shutdown = log.IndexOf("SHUTDOWN", StringComparison.Ordinal);
+        var unmounted = log.IndexOf(@"Unmounted Z:\", StringComparison.Ordinal);
+        Assert.IsTrue(shutdown >= 0 && unmounted > shutdown, "DokanShutdown is part of the unmount, before the CLI reports it, never left to the process's exit:\n" + log);
     }
 
     [TestMethod]
@@ -161,6 +166,12 @@ public sealed class StandInTests
         (code, output) = await RunAsync("dotnet", mount, new() { ["LD_LIBRARY_PATH"] = work.Path, ["DOKAN_STANDIN_NO_DRIVER"] = "1" });
         Assert.AreEqual(2, code, output);
         StringAssert.Contains(output, "driver (dokan2.sys) is not installed");
+
+        // Dokan 2.0.0 also says 200 but lacks DokanCreateFileSystem and has another DOKAN_FILE_INFO: refused before mounting.
+        (code, output) = await RunAsync("dotnet", mount, new() { ["LD_LIBRARY_PATH"] = work.Path, ["DOKAN_STANDIN_VERSION"] = "200" });
+        Assert.AreEqual(2, code, output);
+        StringAssert.Contains(output, "dokan2.dll is version 2.0.0; bucketmount needs Dokan 2.3 or newer");
+        Assert.IsFalse(output.Contains("MOUNTED", StringComparison.Ordinal), output);
     }
 
     private static string CliDll => Path.Combine(AppContext.BaseDirectory, "bucketmount.dll");
@@ -170,7 +181,8 @@ public sealed class StandInTests
         TestContext.WriteLine(output);
         Assert.IsTrue(File.Exists(report), "the stand-in wrote no report; the host did not mount:\n" + output);
         var lines = File.ReadAllLines(report);
-        var failures = lines.Where(l => l.StartsWith("FAIL", StringComparison.Ordinal)).ToList();
+        var failures = lines.Where(l => l.StartsWith("FAIL", StringComparison.Ordinal))
+            .Concat(output.Split('\n').Where(l => l.StartsWith("FAIL", StringComparison.Ordinal))).ToList();
         Assert.AreEqual(0, failures.Count, string.Join('\n', failures));
         var summary = lines.Last();
         StringAssert.StartsWith(summary, "standin: ");
