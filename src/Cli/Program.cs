@@ -22,6 +22,8 @@ public static class Program
             ObjectCommands.Put(),
             ObjectCommands.Remove(),
             CleanupCommand.Create(),
+            MountsCommand.Create(),
+            ServiceCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();
     }

@@ -78,6 +78,92 @@ public sealed class StandInTests
     }
 
     [TestMethod]
+    public async Task The_win_x64_mount_answers_status_and_unmount_over_its_named_pipe_under_wine()
+    {
+        using var work = new TempFolder();
+        var publish = await WindowsPublishAsync();
+        await CompileAsync("x86_64-w64-mingw32-gcc", ["-std=c11", "-Wall", "-Werror", "-O1", "-shared", "-static-libgcc", "-o", Path.Combine(publish, "dokan2.dll"), StandInSource]);
+        DisableEventSourceForWine(publish);
+        var prefix = Directory.CreateDirectory(Path.Combine(work.Path, "wineprefix")).FullName;
+        var wine = new Dictionary<string, string> { ["WINEPREFIX"] = prefix, ["WINEDEBUG"] = "-all", ["DISPLAY"] = "" };
+        var exe = Path.Combine(publish, "bucketmount.exe");
+        Process? mount = null;
+        try
+        {
+            // One persistent session for the whole test: otherwise each program may restart Wine's own services, which
+            // inherit its output pipes and hold them open long after it exits. Their output goes to a file for that reason.
+            var bootLog = Path.Combine(work.Path, "wineboot.log");
+            var (bootCode, _) = await RunAsync("sh", ["-c", "wineserver -p >/dev/null 2>&1 && wineboot -i >\"$0\" 2>&1", bootLog], new(wine) { ["WINEDLLOVERRIDES"] = "mscoree,mshtml=" });
+            Assert.AreEqual(0, bootCode, "wineboot failed: " + File.ReadAllText(bootLog));
+            var report = Path.Combine(work.Path, "report.txt");
+            var store = Directory.CreateDirectory(Path.Combine(work.Path, "store")).FullName;
+            var run = new Dictionary<string, string>(wine) { ["WINEDLLOVERRIDES"] = "winedbg.exe=d" };
+            var info = new ProcessStartInfo("wine") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (var argument in new[] { exe, "mount", "file:///Z:" + store, "M:", "--cache-dir", "Z:" + Path.Combine(work.Path, "cache").Replace('/', '\\') })
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            foreach (var (name, value) in run)
+            {
+                info.Environment[name] = value;
+            }
+
+            info.Environment["DOKAN_STANDIN_REPORT"] = "Z:" + report.Replace('/', '\\');
+            info.Environment["DOKAN_STANDIN_SCRIPT"] = "none";
+            mount = Process.Start(info)!;
+            _ = mount.StandardError.ReadToEndAsync();
+            _ = mount.StandardOutput.ReadToEndAsync();
+
+            // The pipe listens before Dokan mounts; `status` answers once the mount is up.
+            var (code, output) = (1, "");
+            for (var i = 0; i < 60 && !mount.HasExited; i++)
+            {
+                (code, output) = await RunAsync("wine", [exe, "status", "M:", "--json"], run);
+                if (code == 0 && output.Contains("mountPoint", StringComparison.Ordinal))
+                {
+                    break;
+                }
+
+                await Task.Delay(500);
+            }
+
+            Assert.IsFalse(mount.HasExited, "the mount ended early (its exit code: " + (mount.HasExited ? mount.ExitCode : 0) + ")");
+            Assert.AreEqual(0, code, "status over the named pipe: " + output);
+            var json = output[output.IndexOf('[', StringComparison.Ordinal)..(output.LastIndexOf(']') + 1)];
+            var status = JsonNode.Parse(json)!.AsArray().Single()!;
+            Assert.AreEqual(@"M:\", status["mountPoint"]!.GetValue<string>());
+            StringAssert.StartsWith(status["remote"]!.GetValue<string>(), "file://Z:");
+            Assert.IsNotNull(status["statistics"]?["PendingUploads"], "the engine's statistics travel whole: " + json);
+
+            (code, output) = await RunAsync("wine", [exe, "unmount", "m:"], run);
+            Assert.AreEqual(0, code, "unmount over the named pipe: " + output);
+            StringAssert.Contains(output, "every change is in the store");
+            // Polled: waiting for the exit would also wait for its output pipes, which Wine's services may hold.
+            for (var i = 0; i < 600 && !mount.HasExited; i++)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.IsTrue(mount.HasExited, "the mount did not end within 60 s of the unmount");
+            Assert.AreEqual(0, mount.ExitCode, "the mount's exit code after the unmount");
+            var lines = File.ReadAllLines(report);
+            Assert.AreEqual(0, lines.Count(l => l.StartsWith("FAIL", StringComparison.Ordinal)), string.Join('\n', lines));
+            CollectionAssert.AreEqual(new[] { "CLOSED", "SHUTDOWN" }, lines.Where(l => l is "CLOSED" or "SHUTDOWN").ToArray());
+        }
+        finally
+        {
+            if (mount is { HasExited: false })
+            {
+                mount.Kill(entireProcessTree: true);
+            }
+
+            mount?.Dispose();
+            await RunAsync("wineserver", ["-k"], wine);
+        }
+    }
+
+    [TestMethod]
     public async Task Ctrl_C_removes_the_mount_point_then_closes_and_the_options_reach_dokan()
     {
         using var work = new TempFolder();

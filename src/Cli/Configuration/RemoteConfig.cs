@@ -98,7 +98,15 @@ internal static class RemoteConfig
 
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllText(path), CliJson.Default.DictionaryStringNamedRemote) ?? [];
+            // The sectioned form ({"remotes": …, "mounts": […]}, which `bucketmount mounts` writes) or the first, flat one.
+            var document = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path));
+            var remotes = document?["remotes"] is System.Text.Json.Nodes.JsonObject sectioned ? sectioned : document;
+            if (remotes is System.Text.Json.Nodes.JsonObject flat && flat.ContainsKey("mounts"))
+            {
+                flat.Remove("mounts");
+            }
+
+            return remotes?.Deserialize(CliJson.Default.DictionaryStringNamedRemote) ?? [];
         }
         catch (JsonException e)
         {

@@ -12,6 +12,7 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
     private readonly LogLevel _minimum;
     private readonly TextWriter _output;
     private readonly bool _ownsOutput;
+    private readonly Action<LogLevel, string>? _alerts;
 
     public SimpleLoggerProvider(LogLevel minimum, string? file)
     {
@@ -26,6 +27,15 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
             _output = new StreamWriter(new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
             _ownsOutput = true;
         }
+    }
+
+    /// <summary>Lines to <paramref name="output"/> (the service's rotating file), and warnings and errors also to <paramref name="alerts"/> (the event log).</summary>
+    public SimpleLoggerProvider(LogLevel minimum, TextWriter output, Action<LogLevel, string>? alerts)
+    {
+        _minimum = minimum;
+        _output = output;
+        _ownsOutput = true;
+        _alerts = alerts;
     }
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
@@ -51,6 +61,11 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
         lock (_output)
         {
             _output.WriteLine(line);
+        }
+
+        if (level >= LogLevel.Warning)
+        {
+            _alerts?.Invoke(level, line);
         }
     }
 
