@@ -164,6 +164,92 @@ public sealed class StandInTests
     }
 
     [TestMethod]
+    public async Task The_win_x64_service_mounts_the_configured_mount_answers_on_its_pipe_and_drains_on_stop_under_wine()
+    {
+        using var work = new TempFolder();
+        var publish = await WindowsPublishAsync();
+        await CompileAsync("x86_64-w64-mingw32-gcc", ["-std=c11", "-Wall", "-Werror", "-O1", "-shared", "-static-libgcc", "-o", Path.Combine(publish, "dokan2.dll"), StandInSource]);
+        DisableEventSourceForWine(publish);
+        var prefix = Directory.CreateDirectory(Path.Combine(work.Path, "wineprefix")).FullName;
+        var wine = new Dictionary<string, string> { ["WINEPREFIX"] = prefix, ["WINEDEBUG"] = "-all", ["DISPLAY"] = "" };
+        var exe = @"Z:" + Path.Combine(publish, "bucketmount.exe").Replace('/', '\\');
+        try
+        {
+            var bootLog = Path.Combine(work.Path, "wineboot.log");
+            var (code, output) = await RunAsync("sh", ["-c", "wineserver -p >/dev/null 2>&1 && wineboot -i >\"$0\" 2>&1", bootLog], new(wine) { ["WINEDLLOVERRIDES"] = "mscoree,mshtml=" });
+            Assert.AreEqual(0, code, "wineboot failed: " + File.ReadAllText(bootLog));
+            var run = new Dictionary<string, string>(wine) { ["WINEDLLOVERRIDES"] = "winedbg.exe=d" };
+
+            // What the installer would leave: the machine-wide mounts file, and the stand-in's settings for every process.
+            var report = Path.Combine(work.Path, "report.txt");
+            var store = Directory.CreateDirectory(Path.Combine(work.Path, "store")).FullName;
+            var machine = Directory.CreateDirectory(Path.Combine(prefix, "drive_c", "ProgramData", "bucketmount")).FullName;
+            var cache = "Z:" + Path.Combine(work.Path, "cache").Replace('/', '\\');
+            await File.WriteAllTextAsync(Path.Combine(machine, "remotes.json"), new JsonObject
+            {
+                ["mounts"] = new JsonArray(new JsonObject { ["name"] = "data", ["remote"] = "file:///Z:" + store, ["mountPoint"] = "M:", ["options"] = new JsonArray("--cache-dir", cache, "--write-back-delay", "600") }),
+            }.ToJsonString());
+            const string environment = @"HKLM\System\CurrentControlSet\Control\Session Manager\Environment";
+            foreach (var (name, value) in new[] { ("DOKAN_STANDIN_SCRIPT", "none"), ("DOKAN_STANDIN_REPORT", "Z:" + report.Replace('/', '\\')) })
+            {
+                (code, output) = await RunAsync("wine", ["reg", "add", environment, "/v", name, "/d", value, "/f"], run);
+                Assert.AreEqual(0, code, output);
+            }
+
+            (code, output) = await RunAsync("wine", ["sc", "create", "bucketmount", "binPath=", exe + " service", "start=", "demand"], run);
+            Assert.AreEqual(0, code, "sc create: " + output);
+
+            // A new session, as after the installer's reboot-free install: Wine's service manager then knows the new
+            // service and hands it the environment above (the one wineboot -i started does neither).
+            (code, output) = await RunAsync("sh", ["-c", "wineserver -k; wineserver -p >/dev/null 2>&1 && wineboot >/dev/null 2>&1"], wine);
+            Assert.AreEqual(0, code, "restarting the Wine session: " + output);
+            (code, output) = await RunAsync("wine", ["net", "start", "bucketmount"], run);
+            Assert.AreEqual(0, code, "net start: " + output);
+
+            // The service mounts in the background (a store not reachable at boot is retried); its pipe answers at once.
+            JsonNode? mount = null;
+            for (var i = 0; i < 60 && mount?["state"]?.GetValue<string>() != "Mounted"; i++)
+            {
+                (code, output) = await RunAsync("wine", [exe, "status", "--json"], run);
+                mount = code == 0 && output.Contains('[', StringComparison.Ordinal) ? JsonNode.Parse(output[output.IndexOf('[', StringComparison.Ordinal)..(output.LastIndexOf(']') + 1)])!.AsArray().SingleOrDefault() : null;
+                await Task.Delay(500);
+            }
+
+            Assert.AreEqual("Mounted", mount?["state"]?.GetValue<string>(), "status over the service pipe: " + output);
+            Assert.AreEqual("data", mount!["name"]!.GetValue<string>());
+            Assert.AreEqual(@"M:\", mount["mountPoint"]!.GetValue<string>());
+
+            (code, output) = await RunAsync("wine", ["net", "stop", "bucketmount"], run);
+            Assert.AreEqual(0, code, "net stop: " + output);
+
+            // Wine's `net stop` returns once the stop is accepted; the service drains, unmounts, then ends.
+            for (var i = 0; i < 600 && !(File.Exists(report) && File.ReadAllText(report).Contains("SHUTDOWN", StringComparison.Ordinal)); i++)
+            {
+                await Task.Delay(100);
+            }
+
+            var lines = File.ReadAllLines(report);
+            Assert.AreEqual(0, lines.Count(l => l.StartsWith("FAIL", StringComparison.Ordinal)), string.Join('\n', lines));
+            CollectionAssert.AreEqual(new[] { "CLOSED", "SHUTDOWN" }, lines.Where(l => l is "CLOSED" or "SHUTDOWN").ToArray(), "stopping the service unmounted: " + string.Join('\n', lines));
+            var logFile = Path.Combine(machine, "logs", "service.log");
+            for (var i = 0; i < 100 && !File.ReadAllText(logFile).Contains("every change is in the store", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(100);
+            }
+
+            var log = await File.ReadAllTextAsync(logFile);
+            StringAssert.Contains(log, "Service stopping");
+            StringAssert.Contains(log, @"'data': Unmounted M:\: every change is in the store");
+            (code, output) = await RunAsync("wine", ["sc", "delete", "bucketmount"], run);
+            Assert.AreEqual(0, code, "sc delete: " + output);
+        }
+        finally
+        {
+            await RunAsync("wineserver", ["-k"], wine);
+        }
+    }
+
+    [TestMethod]
     public async Task Ctrl_C_removes_the_mount_point_then_closes_and_the_options_reach_dokan()
     {
         using var work = new TempFolder();
