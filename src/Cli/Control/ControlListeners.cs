@@ -73,36 +73,42 @@ internal sealed class UnixSocketControlListener : IControlListener
 /// is created with FILE_FLAG_FIRST_PIPE_INSTANCE, so another process cannot have squatted the name.
 /// </summary>
 [SupportedOSPlatform("windows")]
-internal sealed class NamedPipeControlListener(string name, bool forService) : IControlListener
+internal sealed class NamedPipeControlListener : IControlListener
 {
     private const int MaxInstances = 16;
-    private readonly PipeSecurity _security = Security(forService);
-    private bool _first = true;
-    private NamedPipeServerStream? _waiting;
+    private readonly string _name;
+    private readonly PipeSecurity _security;
+    private NamedPipeServerStream? _next;
+
+    /// <summary>Creates the first instance now, so a name already taken (or refused) fails the caller, not a background loop.</summary>
+    public NamedPipeControlListener(string name, bool forService)
+    {
+        _name = name;
+        _security = Security(forService);
+        _next = Create(PipeOptions.FirstPipeInstance);
+    }
 
     public async Task<Stream> AcceptAsync(CancellationToken cancellationToken)
     {
-        var options = PipeOptions.Asynchronous | (_first ? PipeOptions.FirstPipeInstance : 0);
-        _first = false;
-        var server = NamedPipeServerStreamAcl.Create(name, PipeDirection.InOut, MaxInstances, PipeTransmissionMode.Byte, options, 0, 0, _security);
-        _waiting = server;
+        var server = _next ?? Create(0);
+        _next = null;
         try
         {
             await server.WaitForConnectionAsync(cancellationToken);
-            return server;
         }
         catch
         {
             await server.DisposeAsync();
             throw;
         }
-        finally
-        {
-            _waiting = null;
-        }
+
+        return server;
     }
 
-    public void Dispose() => _waiting?.Dispose();
+    public void Dispose() => _next?.Dispose();
+
+    private NamedPipeServerStream Create(PipeOptions first) =>
+        NamedPipeServerStreamAcl.Create(_name, PipeDirection.InOut, MaxInstances, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | first, 0, 0, _security);
 
     internal static PipeSecurity Security(bool forService)
     {

@@ -62,14 +62,15 @@ internal sealed class ControlServer : IDisposable
             {
                 client = await _listener.AcceptAsync(_stop.Token);
             }
-            catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException or IOException)
+            catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException or IOException or UnauthorizedAccessException)
             {
                 if (_stop.IsCancellationRequested || e is ObjectDisposedException)
                 {
                     return;
                 }
 
-                // A client that vanished mid-connect must not end the channel.
+                // A client that vanished mid-connect must not end the channel; a pause keeps a failing system from spinning.
+                await Task.Delay(TimeSpan.FromMilliseconds(200)).ConfigureAwait(false);
                 continue;
             }
 
