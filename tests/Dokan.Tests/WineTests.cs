@@ -120,12 +120,7 @@ public sealed class WineTests
         {
             ["mounts"] = new JsonArray(new JsonObject { ["name"] = "data", ["remote"] = "file:///Z:" + store, ["mountPoint"] = "M:", ["options"] = new JsonArray("--cache-dir", cache, "--write-back-delay", "600") }),
         }.ToJsonString());
-        const string environment = @"HKLM\System\CurrentControlSet\Control\Session Manager\Environment";
-        foreach (var (name, value) in new[] { ("DOKAN_STANDIN_SCRIPT", "none"), ("DOKAN_STANDIN_REPORT", "Z:" + report.Replace('/', '\\')) })
-        {
-            (code, output) = await RunAsync("wine", ["reg", "add", environment, "/v", name, "/d", value, "/f"], run);
-            Assert.AreEqual(0, code, output);
-        }
+        await SetMachineEnvironmentAsync(wine, ("DOKAN_STANDIN_SCRIPT", "none"), ("DOKAN_STANDIN_REPORT", WineSession.WindowsPath(report)));
 
         (code, output) = await RunAsync("wine", ["sc", "create", "bucketmount", "binPath=", exe + " service", "start=", "demand"], run);
         Assert.AreEqual(0, code, "sc create: " + output);
@@ -137,27 +132,13 @@ public sealed class WineTests
         Assert.AreEqual(0, code, "net start: " + output);
 
         // The service mounts in the background (a store not reachable at boot is retried); its pipe answers at once.
-        JsonNode? mount = null;
-        for (var i = 0; i < 60 && mount?["state"]?.GetValue<string>() != "Mounted"; i++)
-        {
-            (code, output) = await RunAsync("wine", [exe, "status", "--json"], run);
-            mount = code == 0 && output.Contains('[', StringComparison.Ordinal) ? JsonNode.Parse(output[output.IndexOf('[', StringComparison.Ordinal)..(output.LastIndexOf(']') + 1)])!.AsArray().SingleOrDefault() : null;
-            await Task.Delay(500);
-        }
-
-        Assert.AreEqual("Mounted", mount?["state"]?.GetValue<string>(), "status over the service pipe: " + output);
+        var mount = await WaitForServiceMountAsync(exe, run);
         Assert.AreEqual("data", mount!["name"]!.GetValue<string>());
         Assert.AreEqual(@"M:\", mount["mountPoint"]!.GetValue<string>());
 
         (code, output) = await RunAsync("wine", ["net", "stop", "bucketmount"], run);
         Assert.AreEqual(0, code, "net stop: " + output);
-
-        // Wine's `net stop` returns once the stop is accepted; the service drains, unmounts, then ends.
-        for (var i = 0; i < 600 && !(File.Exists(report) && File.ReadAllText(report).Contains("SHUTDOWN", StringComparison.Ordinal)); i++)
-        {
-            await Task.Delay(100);
-        }
-
+        await WaitForShutdownAsync(report);
         var lines = File.ReadAllLines(report);
         Assert.AreEqual(0, lines.Count(l => l.StartsWith("FAIL", StringComparison.Ordinal)), string.Join('\n', lines));
         CollectionAssert.AreEqual(new[] { "CLOSED", "SHUTDOWN" }, lines.Where(l => l is "CLOSED" or "SHUTDOWN").ToArray(), "stopping the service unmounted: " + string.Join('\n', lines));
@@ -205,23 +186,12 @@ public sealed class WineTests
         (code, output) = await RunAsync("wine", ["msiexec", "/i", WineSession.WindowsPath(msi), "/qn"], run);
         Assert.AreEqual(0, code, "msiexec /i: " + output);
         var exe = WineSession.WindowsPath(Path.Combine(installed, "bucketmount.exe"));
-        JsonNode? mount = null;
-        for (var i = 0; i < 60 && mount?["state"]?.GetValue<string>() != "Mounted"; i++)
-        {
-            (code, output) = await RunAsync("wine", [exe, "status", "--json"], run);
-            mount = code == 0 && output.Contains('[', StringComparison.Ordinal) ? JsonNode.Parse(output[output.IndexOf('[', StringComparison.Ordinal)..(output.LastIndexOf(']') + 1)])!.AsArray().SingleOrDefault() : null;
-            await Task.Delay(500);
-        }
-
-        Assert.AreEqual("Mounted", mount?["state"]?.GetValue<string>(), "the installed service started and answers on its pipe: " + output);
+        await WaitForServiceMountAsync(exe, run);
 
         // Stopped (and drained) before removal, and its process gone: files a running process holds cannot be removed.
         (code, output) = await RunAsync("wine", ["net", "stop", "bucketmount"], run);
         Assert.AreEqual(0, code, "net stop: " + output);
-        for (var i = 0; i < 600 && !(File.Exists(report) && File.ReadAllText(report).Contains("SHUTDOWN", StringComparison.Ordinal)); i++)
-        {
-            await Task.Delay(100);
-        }
+        await WaitForShutdownAsync(report);
 
         StringAssert.Contains(await File.ReadAllTextAsync(report), "CLOSED", "the service unmounted when stopped");
         for (var i = 0; i < 100 && (await RunAsync("pgrep", ["-f", "bucketmount.exe service"], [])).Code == 0; i++)
@@ -235,6 +205,34 @@ public sealed class WineTests
         (code, _) = await RunAsync("wine", ["reg", "query", @"HKLM\System\CurrentControlSet\Services\bucketmount"], run);
         Assert.AreNotEqual(0, code, "the service is removed");
         Assert.IsTrue(File.Exists(Path.Combine(machine, "remotes.json")), "configuration is left to the user");
+    }
+
+    /// <summary>
+    /// Asks the service over its pipe until its one mount is mounted (it mounts in the background: a store not
+    /// reachable at boot is retried), bounded; returns that mount's status.
+    /// </summary>
+    private static async Task<JsonNode> WaitForServiceMountAsync(string exe, Dictionary<string, string> run)
+    {
+        JsonNode? mount = null;
+        var output = "";
+        for (var i = 0; i < 60 && mount?["state"]?.GetValue<string>() != "Mounted"; i++)
+        {
+            (var code, output) = await RunAsync("wine", [exe, "status", "--json"], run);
+            mount = code == 0 && output.Contains('[', StringComparison.Ordinal) ? JsonNode.Parse(output[output.IndexOf('[', StringComparison.Ordinal)..(output.LastIndexOf(']') + 1)])!.AsArray().SingleOrDefault() : null;
+            await Task.Delay(500);
+        }
+
+        Assert.AreEqual("Mounted", mount?["state"]?.GetValue<string>(), "status over the service pipe: " + output);
+        return mount!;
+    }
+
+    /// <summary>Wine's `net stop` returns once the stop is accepted; the service then drains, unmounts and calls DokanShutdown.</summary>
+    private static async Task WaitForShutdownAsync(string report)
+    {
+        for (var i = 0; i < 600 && !(File.Exists(report) && File.ReadAllText(report).Contains("SHUTDOWN", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>Machine-wide environment variables; Wine's service manager hands them to services after <see cref="WineSession.RestartAsync"/>.</summary>
