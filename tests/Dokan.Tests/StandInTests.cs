@@ -49,7 +49,7 @@ public sealed class StandInTests
     }
 
     [TestMethod]
-    public async Task Ctrl_C_removes_the_mount_point_then_closes_and_the_options_reach_dokan()
+    public async Task Ctrl_C_closes_the_handle_then_shuts_dokan_down_and_the_options_reach_dokan()
     {
         using var work = new TempFolder();
         await CompileAsync("gcc", ["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-O1", "-shared", "-fPIC", "-fvisibility=hidden", "-o", Path.Combine(work.Path, "libdokan2.so"), StandInSource, "-lpthread"]);
