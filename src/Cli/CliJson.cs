@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using BucketMount.Cli.Configuration;
-using BucketMount.Cli.Mounting;
+using BucketMount.Cli.Control;
 
 namespace BucketMount.Cli;
 
@@ -13,6 +13,7 @@ namespace BucketMount.Cli;
 [JsonSerializable(typeof(ControlReply))]
 [JsonSerializable(typeof(List<MountStatus>))]
 [JsonSerializable(typeof(NamedRemote))]
+[JsonSerializable(typeof(ConfiguredMount))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     /// <summary>`status --json` is read by people too.</summary>

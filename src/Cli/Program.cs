@@ -33,6 +33,8 @@ public static class Program
             ConfigCommand.Create(),
             VersionCommand.Create(),
             MountHelperCommand.Create(new MountSettings().All),
+            MountsCommand.Create(),
+            ServiceCommand.Create(),
         };
         RootHelp.Install(root);
         var parse = RootHelp.Parse(root, args);

@@ -16,7 +16,12 @@ public sealed class DokanHostFactory(DokanMountOptions options, ILoggerFactory? 
         DokanLibrary.EnsureAvailable();
     }
 
-    public string PrepareMountPoint(string mountPoint) => DokanMountTarget.Parse(mountPoint);
+    public string PrepareMountPoint(string mountPoint)
+    {
+        var parsed = DokanMountTarget.Parse(mountPoint);
+        options.ValidateFor(parsed);
+        return parsed;
+    }
 
     public EngineOptions Configure(EngineOptions engineOptions) => engineOptions with
     {

@@ -7,10 +7,13 @@ namespace BucketMount.Dokan;
 public static class DokanLibrary
 {
     public const string DownloadUrl = "https://github.com/dokan-dev/dokany/releases";
-    private const uint MinimumVersion = 200;
 
-    private static readonly object s_lock = new();
-    private static bool s_initialized;
+    /// <summary>
+    /// Dokan 2.3.0. Dokan 2.0.0 also calls itself 200 (DOKAN_MINIMUM_COMPATIBLE_VERSION) but lacks DokanCreateFileSystem,
+    /// DokanWaitForFileSystemClosed and DokanCloseHandle and lays DOKAN_FILE_INFO out differently; 2.3 is also where the
+    /// deletion rules this host follows (DeletePending at Cleanup) come from.
+    /// </summary>
+    internal const uint MinimumVersion = 230;
 
     public static void EnsureAvailable()
     {
@@ -24,7 +27,7 @@ public static class DokanLibrary
         var version = DokanNative.DokanVersion();
         if (version < MinimumVersion)
         {
-            throw new InvalidOperationException($"dokan2.dll is version {Describe(version)}; bucketmount needs Dokan 2.0 or newer: update it from {DownloadUrl}.");
+            throw new InvalidOperationException($"dokan2.dll is version {Describe(version)}; bucketmount needs Dokan 2.3 or newer: install Dokan Library 2.3.1 or newer (DokanSetup.exe from {DownloadUrl}), then restart Windows.");
         }
 
         if (DokanNative.DokanDriverVersion() == 0)
@@ -34,31 +37,15 @@ public static class DokanLibrary
         }
     }
 
-    /// <summary>DokanInit once per process (mounting without it kills the process); DokanShutdown when the process exits.</summary>
-    internal static void InitializeOnce()
-    {
-        lock (s_lock)
-        {
-            if (s_initialized)
-            {
-                return;
-            }
-
-            DokanNative.DokanInit();
-            s_initialized = true;
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => DokanNative.DokanShutdown();
-        }
-    }
-
     /// <summary>What a DokanCreateFileSystem result means, and what to do about it.</summary>
     internal static string DescribeMountError(int result, string mountPoint) => result switch
     {
-        -2 => $"the drive letter {mountPoint} cannot be used (in use or reserved): choose another letter, or * for the first free one.",
-        -3 => $"the Dokan driver is not installed or did not load: reinstall Dokan Library 2.3.1 from {DownloadUrl} and restart Windows.",
-        -4 => "the Dokan driver did not start the file system: check that the Dokan service is running (sc query dokan2) and try again.",
-        -5 => $"Windows refused to assign {mountPoint}: check that the letter is free (or the folder is empty) and that you may mount there.",
-        -6 => $"'{mountPoint}' is not a usable mount point: use a free drive letter or an empty folder on an NTFS volume.",
-        -7 => $"dokan2.dll is too old for this program: install Dokan Library 2.3.1 or newer from {DownloadUrl}.",
+        // Only what dokany 2.3's DokanCreateFileSystem can answer this host: -1 and -2 are never returned, -6 only for
+        // a network drive without a UNC name, and -7 for the options' version only below 200 (this host sends 231).
+        -3 => $"the Dokan driver (dokan2.sys) is not installed or failed to start: reinstall Dokan Library 2.3.1 or newer from {DownloadUrl}, restart Windows, and check `sc query dokan2`.",
+        -4 => "the Dokan driver refused to start the file system: check that the Dokan service is running (sc query dokan2) and try again.",
+        -5 => $"Windows could not assign {mountPoint}: check that the letter is free (or the folder is empty) and that you may mount there.",
+        -7 => $"dokan2.dll and the Dokan driver are different versions (this program asks for Dokan 2.3.1): reinstall Dokan Library 2.3.1 or newer from {DownloadUrl} so both match, then restart Windows.",
         _ => $"Dokan could not mount at {mountPoint} (error {result}); run with --log-level Debug for details.",
     };
 

@@ -27,6 +27,16 @@ public sealed record DokanMountOptions
     /// <summary>dokan2's own debug output to standard error (DOKAN_OPTION_DEBUG | DOKAN_OPTION_STDERR).</summary>
     public bool DokanDebugOutput { get; init; }
 
+    /// <summary>What only the mount point decides: dokan2 silently drops the network option for a folder mount point.</summary>
+    internal void ValidateFor(string mountPoint)
+    {
+        Validate();
+        if (NetworkUncName is not null && !DokanMountTarget.IsDriveLetter(mountPoint, out _))
+        {
+            throw new ArgumentException($@"--network-drive needs a drive letter (X: or *): Dokan mounts a folder such as '{mountPoint}' as a local folder only.");
+        }
+    }
+
     internal void Validate()
     {
         if (VolumeLabel.Length is 0 or > 32)

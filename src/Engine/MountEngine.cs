@@ -199,6 +199,17 @@ public sealed partial class MountEngine : IAsyncDisposable
         };
     }
 
+    /// <summary>True while <see cref="PauseUploads"/> holds new uploads back.</summary>
+    public bool UploadsPaused => _writeBack.UploadsPaused;
+
+    /// <summary>Uploads waiting for <see cref="ResumeUploads"/> now.</summary>
+    public int UploadsHeldByPause => _writeBack.UploadsHeldByPause;
+
+    /// <summary>Holds uploads not yet started (they stay durable in the journal); any drain, flush or unmount resumes them.</summary>
+    public void PauseUploads() => _writeBack.PauseUploads();
+
+    public void ResumeUploads() => _writeBack.ResumeUploads();
+
     /// <summary>Uploads every closed dirty file now and returns when all are in the store (without unmounting).</summary>
     public async Task WaitForUploadsAsync(IProgress<UploadProgress>? progress, CancellationToken cancellationToken)
     {

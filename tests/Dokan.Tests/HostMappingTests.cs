@@ -52,6 +52,31 @@ public sealed class HostMappingTests
     }
 
     [TestMethod]
+    public void The_mount_manager_serves_local_drive_letters_only_as_dokanys_mirror_allows()
+    {
+        const uint mountManager = 0x40, network = 0x10, currentSession = 0x80;
+        Assert.AreEqual(mountManager, DokanMountHost.Flags(new DokanMountOptions(), @"X:\") & mountManager, "a local drive letter");
+        var networkDrive = DokanMountHost.Flags(new DokanMountOptions { NetworkUncName = @"\\bucket\share" }, @"X:\");
+        Assert.AreEqual(network, networkDrive & (network | mountManager), "a network drive is the network provider's, never with the mount manager");
+        var sessionDrive = DokanMountHost.Flags(new DokanMountOptions { CurrentSessionOnly = true }, @"X:\");
+        Assert.AreEqual(currentSession, sessionDrive & (currentSession | mountManager), "the mount manager mounts for every session");
+        Assert.AreEqual(0u, DokanMountHost.Flags(new DokanMountOptions(), @"C:\mounts\b") & mountManager, "a folder");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new DokanMountOptions { NetworkUncName = @"\\bucket\share" }.ValidateFor(@"C:\mounts\b")).Message,
+            "--network-drive needs a drive letter");
+    }
+
+    [TestMethod]
+    public void Mount_errors_describe_only_what_dokany_2_3_can_answer()
+    {
+        StringAssert.Contains(DokanLibrary.DescribeMountError(-7, @"X:\"), "dokan2.dll and the Dokan driver are different versions");
+        StringAssert.Contains(DokanLibrary.DescribeMountError(-3, @"X:\"), "not installed or failed to start");
+        foreach (var unreachable in new[] { -1, -2, -6 })
+        {
+            StringAssert.Contains(DokanLibrary.DescribeMountError(unreachable, @"X:\"), $"(error {unreachable})", "no guess for a code DokanCreateFileSystem never gives this host");
+        }
+    }
+
+    [TestMethod]
     public void Bad_options_name_what_is_wrong()
     {
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new DokanMountOptions { VolumeLabel = new string('x', 33) }.Validate()).Message, "1 to 32");

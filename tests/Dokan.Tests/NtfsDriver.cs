@@ -10,7 +10,8 @@ namespace BucketMount.Dokan.Tests;
 
 /// <summary>
 /// Plays dokan2's part for the managed tests: opens through ZwCreateFile, then Cleanup and CloseFile, on the NTFS
-/// translation over a real engine (case-insensitive, Windows names, as the Dokan host configures it).
+/// translation over a real engine (case-insensitive, Windows names, as the Dokan host configures it). As the driver
+/// does, a test passes DeletePending to the last Cleanup of an object marked for deletion.
 /// </summary>
 internal sealed class NtfsDriver : IAsyncDisposable
 {
@@ -57,9 +58,9 @@ internal sealed class NtfsDriver : IAsyncDisposable
     }
 
     /// <summary>An open that must succeed (SUCCESS, or COLLISION for the "opened existing" dispositions).</summary>
-    public async Task<NtfsFileInfo> MustOpenAsync(string name, uint access, CreateDisposition disposition, uint options = 0, uint share = ShareAll, int expected = NtStatus.Success)
+    public async Task<NtfsFileInfo> MustOpenAsync(string name, uint access, CreateDisposition disposition, uint options = 0, uint share = ShareAll, int expected = NtStatus.Success, uint attributes = 0)
     {
-        var (status, info) = await OpenAsync(name, access, disposition, options, share);
+        var (status, info) = await OpenAsync(name, access, disposition, options, share, attributes);
         Assert.AreEqual(NtStatus.Name(expected), NtStatus.Name(status), $"opening {name}");
         return info;
     }

@@ -132,7 +132,7 @@ public sealed class WindowsSequenceTests
     }
 
     [TestMethod]
-    public async Task Del_marks_the_file_delete_pending_and_the_last_cleanup_deletes_it()
+    public async Task Del_checks_at_DeleteFile_and_the_last_cleanup_the_driver_marks_deletes_it()
     {
         await using var drive = new NtfsDriver();
         await drive.CreateFileAsync(@"\f.txt", Hello);
@@ -144,10 +144,9 @@ public sealed class WindowsSequenceTests
         var reader = await drive.MustOpenAsync(@"\f.txt", GenericReadAccess, CreateDisposition.Open, share: ShareAll);
         file.DeletePending = true;
         Assert.AreEqual(NtStatus.Success, await drive.Fs.DeleteFileAsync(file, Token));
-        Assert.AreEqual(NtStatus.DeletePending, (await drive.OpenAsync(@"\f.txt", GenericReadAccess, CreateDisposition.Open)).Status);
         await drive.CloseAsync(file);
         Assert.IsNotNull(await drive.Engine.TryGetAttributesAsync("/f.txt", Token), "another handle is still open");
-        await drive.CloseAsync(reader);
+        await drive.CloseAsync(reader, deletePending: true);
         Assert.AreEqual(NtStatus.ObjectNameNotFound, await drive.StatusOfOpenAsync(@"\f.txt"), "deleted when the last handle closed");
 
         await drive.CreateFileAsync(@"\g.txt", Hello);
@@ -158,6 +157,49 @@ public sealed class WindowsSequenceTests
         await drive.Fs.DeleteFileAsync(undo, Token);
         await drive.CloseAsync(undo);
         Assert.AreEqual(NtStatus.Success, await drive.StatusOfOpenAsync(@"\g.txt"), "a cancelled delete keeps the file");
+    }
+
+    [TestMethod]
+    public async Task A_delete_the_driver_refused_after_DeleteFile_agreed_keeps_the_file()
+    {
+        // dokan2 sets DeletePending only if the delete really is pending: it refuses it (STATUS_CANNOT_DELETE) for a
+        // file an image section maps, an .exe or .dll running from the drive, after DeleteFile said yes.
+        await using var drive = new NtfsDriver();
+        await drive.CreateFileAsync(@"\tool.exe", Hello);
+        var deleter = await drive.MustOpenAsync(@"\tool.exe", Delete | Synchronize, CreateDisposition.Open, NonDirectoryFile);
+        deleter.DeletePending = true;
+        Assert.AreEqual(NtStatus.Success, await drive.Fs.DeleteFileAsync(deleter, Token));
+        Assert.AreEqual(NtStatus.Success, await drive.StatusOfOpenAsync(@"\tool.exe"), "opens are the driver's to refuse while a delete is pending");
+        await drive.CloseAsync(deleter, deletePending: false);
+        CollectionAssert.AreEqual(Hello, await drive.ReadAllAsync(@"\tool.exe"));
+
+        var temp = await drive.MustOpenAsync(@"\t.tmp", GenericWriteAccess | Delete, CreateDisposition.Create, NonDirectoryFile | DeleteOnClose);
+        await drive.CloseAsync(temp, deletePending: false);
+        Assert.AreEqual(NtStatus.Success, await drive.StatusOfOpenAsync(@"\t.tmp"), "delete-on-close is the driver's to turn into DeletePending too");
+    }
+
+    [TestMethod]
+    public async Task Overwriting_a_hidden_or_system_file_needs_those_attributes()
+    {
+        await using var drive = new NtfsDriver();
+        await drive.CreateFileAsync(@"\desktop.ini", Hello);
+        var attributes = await drive.MustOpenAsync(@"\desktop.ini", ReadAttributes | WriteAttributes, CreateDisposition.Open);
+        Assert.AreEqual(NtStatus.Success, await drive.Fs.SetFileAttributesAsync(attributes, AttributeHidden | AttributeSystem, Token));
+        await drive.CloseAsync(attributes);
+
+        foreach (var disposition in new[] { CreateDisposition.Overwrite, CreateDisposition.OverwriteIf, CreateDisposition.Supersede })
+        {
+            Assert.AreEqual(NtStatus.AccessDenied, (await drive.OpenAsync(@"\desktop.ini", GenericWriteAccess, disposition, attributes: AttributeNormal)).Status, $"{disposition} without either");
+            Assert.AreEqual(NtStatus.AccessDenied, (await drive.OpenAsync(@"\desktop.ini", GenericWriteAccess, disposition, attributes: AttributeHidden)).Status, $"{disposition} without SYSTEM");
+        }
+
+        CollectionAssert.AreEqual(Hello, await drive.ReadAllAsync(@"\desktop.ini"), "nothing was truncated");
+        var overwrite = await drive.MustOpenAsync(@"\desktop.ini", GenericWriteAccess, CreateDisposition.OverwriteIf, expected: NtStatus.ObjectNameCollision, attributes: AttributeHidden | AttributeSystem);
+        await drive.CloseAsync(overwrite);
+        Assert.AreEqual(AttributeHidden | AttributeSystem | AttributeArchive, (await drive.InformationAsync(@"\desktop.ini")).Attributes);
+        Assert.AreEqual(0L, (await drive.InformationAsync(@"\desktop.ini")).Size);
+        var opened = await drive.MustOpenAsync(@"\desktop.ini", GenericWriteAccess, CreateDisposition.Open);
+        await drive.CloseAsync(opened);
     }
 
     [TestMethod]
@@ -238,7 +280,7 @@ public sealed class WindowsSequenceTests
         await using var drive = new NtfsDriver();
         var temp = await drive.MustOpenAsync(@"\t.tmp", GenericWriteAccess | Delete, CreateDisposition.Create, NonDirectoryFile | DeleteOnClose);
         await drive.Fs.WriteFileAsync(temp, 0, Hello, Token);
-        await drive.CloseAsync(temp);
+        await drive.CloseAsync(temp, deletePending: true);
         Assert.AreEqual(NtStatus.ObjectNameNotFound, await drive.StatusOfOpenAsync(@"\t.tmp"), "delete-on-close acts at the handle's Cleanup");
 
         await drive.CreateFileAsync(@"\ro.txt", Hello);

@@ -1,13 +1,12 @@
 using System.CommandLine;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using BucketMount.Backends;
+using BucketMount.Cli.Control;
 using BucketMount.Cli.Mounting;
 
 namespace BucketMount.Cli.Commands;
 
-/// <summary>`status` and `unmount`: they talk to running mounts over their control sockets.</summary>
+/// <summary>`status` and `unmount`: they talk to running mounts over their control channels (Unix sockets; named pipes on Windows).</summary>
 internal static class ControlCommands
 {
     public static Command Status()
@@ -17,17 +16,7 @@ internal static class ControlCommands
         var command = new Command("status", "Show running mounts: remote, cache use, dirty files, pending and failed uploads, requests, throughput, last errors.") { mountPoint, json };
         command.SetAction(async (parse, ct) =>
         {
-            var sockets = parse.GetValue(mountPoint) is { } mp
-                ? [ControlPaths.SocketFor(mp)]
-                : Directory.GetFiles(ControlPaths.Folder(), "*.sock");
-            var replies = new List<MountStatus>();
-            foreach (var socket in sockets)
-            {
-                if (await AskAsync(socket, new ControlRequest("status"), null, ct) is { Status: { } status })
-                {
-                    replies.Add(status);
-                }
-            }
+            var replies = await StatusesAsync(parse.GetValue(mountPoint), ct);
 
             // Mounts whose process died: the kernel still lists them, and every call there fails until they are detached.
             var stale = OperatingSystem.IsLinux() ? Fuse.MountTable.Stale() : [];
@@ -71,8 +60,18 @@ internal static class ControlCommands
         var command = new Command("unmount", "Upload what is pending and wait for files being written, then unmount. Exit code 0 means every change is in the store.") { mountPoint, force };
         command.SetAction(async (parse, ct) =>
         {
-            var reply = await AskAsync(ControlPaths.SocketFor(parse.GetValue(mountPoint)!), new ControlRequest("unmount", parse.GetValue(force)),
-                progress => Console.Error.Write($"\r  {progress}   "), ct);
+            var printedProgress = false;
+            var reply = await AskMountAsync(parse.GetValue(mountPoint)!, new ControlRequest("unmount", parse.GetValue(force)),
+                progress =>
+                {
+                    Console.Error.Write($"\r  {progress}   ");
+                    printedProgress = true;
+                }, ct);
+            if (printedProgress)
+            {
+                await Console.Error.WriteLineAsync();
+            }
+
             if (reply is null)
             {
                 await Console.Error.WriteLineAsync($"bucketmount: no running mount at {parse.GetValue(mountPoint)}.");
@@ -85,47 +84,47 @@ internal static class ControlCommands
         return command;
     }
 
-    /// <summary>Sends one request and returns the final reply, passing progress lines that come before it to <paramref name="progress"/>.</summary>
-    internal static async Task<ControlReply?> AskAsync(string socketPath, ControlRequest request, Action<string>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Asks the process serving <paramref name="mountPoint"/>: its own `bucketmount mount` process, or else the
+    /// service (which keeps the configured mounts). Null when neither serves it.
+    /// </summary>
+    internal static async Task<ControlReply?> AskMountAsync(string mountPoint, ControlRequest request, Action<string>? progress, CancellationToken cancellationToken)
     {
-        if (!File.Exists(socketPath))
+        var reply = await ControlEndpoint.ForMount(mountPoint).AskAsync(request, progress, cancellationToken);
+        if (reply is null)
         {
-            return null;
-        }
-
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
-        }
-        catch (SocketException)
-        {
-            return null;
-        }
-
-        await using var stream = new NetworkStream(socket);
-        await using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true };
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        await writer.WriteLineAsync(JsonSerializer.Serialize(request, CliJson.Default.ControlRequest));
-        var printedProgress = false;
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
-        {
-            var reply = JsonSerializer.Deserialize(line, CliJson.Default.ControlReply);
-            if (reply?.Progress is { } text)
+            reply = await ControlEndpoint.Service.AskAsync(request with { Mount = mountPoint }, progress, cancellationToken);
+            if (reply is { Ok: false } && request.Command == "status")
             {
-                progress?.Invoke(text);
-                printedProgress = true;
-                continue;
+                return null;
             }
-
-            if (printedProgress)
-            {
-                Console.Error.WriteLine();
-            }
-
-            return reply;
         }
 
-        return null;
+        return reply;
+    }
+
+    /// <summary>The status of one mount, or of every mount this user can reach (Windows: the service's too).</summary>
+    private static async Task<List<MountStatus>> StatusesAsync(string? mountPoint, CancellationToken cancellationToken)
+    {
+        if (mountPoint is not null)
+        {
+            return await AskMountAsync(mountPoint, new ControlRequest("status"), null, cancellationToken) is { Status: { } one } ? [one] : [];
+        }
+
+        var replies = new List<MountStatus>();
+        foreach (var endpoint in ControlEndpoint.AllMounts())
+        {
+            if (await endpoint.AskAsync(new ControlRequest("status"), null, cancellationToken) is { Status: { } status })
+            {
+                replies.Add(status);
+            }
+        }
+
+        if (await ControlEndpoint.Service.AskAsync(new ControlRequest("list"), null, cancellationToken) is { Mounts: { } served })
+        {
+            replies.AddRange(served);
+        }
+
+        return replies;
     }
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using BucketMount.Backends;
 using BucketMount.Backends.Remotes;
 using BucketMount.Cli.Configuration;
+using BucketMount.Cli.Control;
 using BucketMount.Cli.Logging;
 using BucketMount.Cli.Mounting;
 using BucketMount.Engine;
@@ -14,12 +15,14 @@ namespace BucketMount.Cli.Commands;
 /// <summary>`bucketmount mount [REMOTE] MOUNTPOINT`: the bucket as a local directory.</summary>
 internal static class MountCommand
 {
-    public static Command Create()
+    public static Command Create() => Create(new MountSettings());
+
+    /// <summary>The command with <paramref name="settings"/>' options, so a configured mount's arguments parse into them.</summary>
+    internal static Command Create(MountSettings settings)
     {
         var first = new Argument<string>("remote-or-mountpoint") { Description = "The remote (s3://…, r2://…, az://…, file:///…), or the mount point alone to mount the embedded local store." };
         var second = new Argument<string?>("mountpoint") { Description = "An empty directory to mount at.", Arity = ArgumentArity.ZeroOrOne };
         var daemon = new Option<bool>("--daemon") { Description = "Run in the background; return once the mount is ready." };
-        var settings = new MountSettings();
         var command = new Command("mount", "Mount a bucket at a directory. Ctrl+C (or SIGTERM, or `bucketmount unmount`) uploads what is pending, then unmounts.")
         {
             first, second, daemon,
@@ -152,7 +155,7 @@ internal static class MountCommand
             pid = int.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        var socket = ControlPaths.SocketFor(mountPoint);
+        var endpoint = ControlEndpoint.ForMount(mountPoint);
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < DaemonStartLimit)
         {
@@ -164,7 +167,7 @@ internal static class MountCommand
                 return code == 0 ? 1 : code;
             }
 
-            if (await ControlCommands.AskAsync(socket, new ControlRequest("status"), null, cancellationToken) is { Status.Pid: var running } && running == pid
+            if (await endpoint.AskAsync(new ControlRequest("status"), null, cancellationToken) is { Status.Pid: var running } && running == pid
                 && MountTable.IsMounted(mountPoint))
             {
                 Console.Error.WriteLine($"Mounted at {mountPoint} in the background (pid {pid}, log: {log}).");

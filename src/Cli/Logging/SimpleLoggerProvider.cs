@@ -21,6 +21,8 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
     private readonly LogLevel _minimum;
     private readonly string? _file;
     private readonly long _maxBytes;
+    private readonly bool _ownsOutput;
+    private readonly Action<LogLevel, string>? _alerts;
     private TextWriter _output;
     private long _written;
 
@@ -37,7 +39,17 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
             _file = Path.GetFullPath(file);
             Directory.CreateDirectory(Path.GetDirectoryName(_file)!);
             _output = Open(_file, out _written);
+            _ownsOutput = true;
         }
+    }
+
+    /// <summary>Lines to <paramref name="output"/> (the service's rotating file), and warnings and errors also to <paramref name="alerts"/> (the event log).</summary>
+    public SimpleLoggerProvider(LogLevel minimum, TextWriter output, Action<LogLevel, string>? alerts)
+    {
+        _minimum = minimum;
+        _output = output;
+        _ownsOutput = true;
+        _alerts = alerts;
     }
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
@@ -48,7 +60,7 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
 
     public void Dispose()
     {
-        if (_file is not null)
+        if (_ownsOutput)
         {
             lock (_gate)
             {
@@ -104,6 +116,11 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
 
             _output.WriteLine(line);
             _written += System.Text.Encoding.UTF8.GetByteCount(line) + 1;
+        }
+
+        if (level >= LogLevel.Warning)
+        {
+            _alerts?.Invoke(level, line);
         }
     }
 

@@ -18,10 +18,21 @@ internal static class ControlPaths
         return folder;
     }
 
-    public static string SocketFor(string mountPoint)
+    public static string SocketFor(string mountPoint) => Path.Combine(Folder(), HashOf(mountPoint) + ".sock");
+
+    /// <summary>A short name for a mount point, the same however it is spelled (Windows: X:, x:\ and X:\ are one).</summary>
+    public static string HashOf(string mountPoint)
     {
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(mountPoint));
-        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(full)))[..16];
-        return Path.Combine(Folder(), hash + ".sock");
+        var full = DriveLetter(mountPoint) is { } letter ? letter + @":\" : Path.TrimEndingDirectorySeparator(Path.GetFullPath(mountPoint));
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(full)))[..16];
+    }
+
+    /// <summary>The drive letter of "X:", "x:\" or (on Windows) "X"; null for anything else.</summary>
+    private static char? DriveLetter(string mountPoint)
+    {
+        var text = mountPoint.Trim();
+        var isDrive = text.Length > 0 && char.IsAsciiLetter(text[0])
+            && (text.Length == 1 && OperatingSystem.IsWindows() || text.Length >= 2 && text[1] == ':' && (text.Length == 2 || text.Length == 3 && text[2] is '\\' or '/'));
+        return isDrive ? char.ToUpperInvariant(text[0]) : null;
     }
 }

@@ -1,3 +1,4 @@
+using BucketMount.Cli.Control;
 using BucketMount.Cli.Commands;
 using BucketMount.Fuse;
 
@@ -28,7 +29,7 @@ internal static class MountPointGuard
         }
 
         if (MountTable.IsMounted(mountPoint)
-            && await ControlCommands.AskAsync(ControlPaths.SocketFor(mountPoint), new ControlRequest("status"), null, cancellationToken) is { Status: { } running })
+            && await ControlEndpoint.ForMount(mountPoint).AskAsync(new ControlRequest("status"), null, cancellationToken) is { Status: { } running })
         {
             throw new ArgumentException(
                 $"{mountPoint} is already mounted by bucketmount (pid {running.Pid}) from {running.Remote}: unmount it first (`bucketmount unmount {mountPoint}`) or choose another directory.");

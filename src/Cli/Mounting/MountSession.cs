@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using BucketMount.Backends.Remotes;
+using BucketMount.Cli.Control;
 using BucketMount.Engine;
 using BucketMount.Engine.Diagnostics;
 using BucketMount.Engine.Hosting;

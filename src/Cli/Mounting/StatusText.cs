@@ -1,4 +1,5 @@
 using System.Text;
+using BucketMount.Cli.Control;
 
 namespace BucketMount.Cli.Mounting;
 
@@ -12,6 +13,11 @@ internal static class StatusText
         text.AppendLine($"{status.MountPoint}  <-  {status.Remote}   (pid {status.Pid}, up {TimeSpan.FromSeconds(status.UptimeSeconds):d\\.hh\\:mm\\:ss})");
         text.AppendLine($"  cache: {status.CacheDirectory}; memory {Mb(s.MemoryCacheBytes)}/{Mb(s.MemoryCacheBudget)} MB, disk {Mb(s.DiskCacheBytes)}/{Mb(s.DiskCacheBudget)} MB, hits {s.MemoryCacheHits}, misses {s.MemoryCacheMisses}");
         text.AppendLine($"  files: {s.OpenFiles} open, {s.DirtyFiles} dirty ({Mb(s.DirtyBytes)} MB); uploads: {s.PendingUploads} pending, {s.FailingUploads} failing, {s.UploadsDone} done ({s.StreamedUploads} sent while written), {s.Conflicts} conflicts");
+        if (status.UploadsPaused)
+        {
+            text.AppendLine("  uploads paused: closed files wait in the cache's journal (resume, flush or unmount sends them)");
+        }
+
         if (s.LeftoverUploadsDiscarded > 0)
         {
             text.AppendLine($"  recovery: the parts of {s.LeftoverUploadsDiscarded} upload(s) a crash interrupted were discarded");

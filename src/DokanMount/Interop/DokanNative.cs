@@ -10,7 +10,7 @@ internal static unsafe partial class DokanNative
 {
     public const string Library = "dokan2";
 
-    /// <summary>The DOKAN_VERSION this host was written against (2.3.1); the library needs at least 200.</summary>
+    /// <summary>The DOKAN_VERSION this host was written against (2.3.1); it refuses libraries older than 2.3 (DokanLibrary).</summary>
     public const ushort Version = 231;
 
     public const uint WaitObject0 = 0;
@@ -31,9 +31,6 @@ internal static unsafe partial class DokanNative
 
     [LibraryImport(Library)]
     public static partial void DokanCloseHandle(nint instance);
-
-    [LibraryImport(Library)]
-    public static partial int DokanRemoveMountPoint(char* mountPoint);
 
     [LibraryImport(Library)]
     public static partial uint DokanVersion();

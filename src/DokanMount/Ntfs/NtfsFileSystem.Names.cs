@@ -5,7 +5,7 @@ namespace BucketMount.Dokan.Ntfs;
 /// <summary>Deleting (a check here, the deletion in Cleanup) and renaming through a handle.</summary>
 internal sealed partial class NtfsFileSystem
 {
-    /// <summary>DeleteFile: may this file be deleted? Marks (or, with DeletePending false, unmarks) it delete-pending.</summary>
+    /// <summary>DeleteFile: may this file be deleted? Only a check: the driver marks it and says at the last Cleanup.</summary>
     public async Task<int> DeleteFileAsync(NtfsFileInfo info, CancellationToken cancellationToken)
     {
         if (info.Handle is not { } handle)
@@ -20,17 +20,13 @@ internal sealed partial class NtfsFileSystem
 
         return await GuardAsync(handle.Path, async () =>
         {
-            if (info.DeletePending && IsReadOnly(await engine.GetAttributesAsync(handle.Path, cancellationToken).ConfigureAwait(false)))
-            {
-                return NtStatus.CannotDelete;
-            }
-
-            _objects.SetDeletePending(handle, info.DeletePending);
-            return NtStatus.Success;
+            return info.DeletePending && IsReadOnly(await engine.GetAttributesAsync(handle.Path, cancellationToken).ConfigureAwait(false))
+                ? NtStatus.CannotDelete
+                : NtStatus.Success;
         }).ConfigureAwait(false);
     }
 
-    /// <summary>DeleteDirectory: refuses a directory that still has entries (STATUS_DIRECTORY_NOT_EMPTY), else marks it.</summary>
+    /// <summary>DeleteDirectory: refuses a directory that still has entries (STATUS_DIRECTORY_NOT_EMPTY); the driver marks it.</summary>
     public async Task<int> DeleteDirectoryAsync(NtfsFileInfo info, CancellationToken cancellationToken)
     {
         if (info.Handle is not { } handle)
@@ -50,13 +46,9 @@ internal sealed partial class NtfsFileSystem
 
         return await GuardAsync(handle.Path, async () =>
         {
-            if (info.DeletePending && (await engine.ListDirectoryAsync(handle.Path, cancellationToken).ConfigureAwait(false)).Count > 0)
-            {
-                return NtStatus.DirectoryNotEmpty;
-            }
-
-            _objects.SetDeletePending(handle, info.DeletePending);
-            return NtStatus.Success;
+            return info.DeletePending && (await engine.ListDirectoryAsync(handle.Path, cancellationToken).ConfigureAwait(false)).Count > 0
+                ? NtStatus.DirectoryNotEmpty
+                : NtStatus.Success;
         }).ConfigureAwait(false);
     }
 

@@ -42,7 +42,11 @@ internal sealed partial class NtfsFileSystem(MountEngine engine, NtfsVolumeOptio
         }).ConfigureAwait(false);
     }
 
-    /// <summary>The application closed its handle. Cannot fail: the delete a pending deletion asked for happens here.</summary>
+    /// <summary>
+    /// The application closed its handle. Cannot fail. Deletes only when the driver says so (DeletePending, set on
+    /// the last handle of an object marked for deletion, by DeleteFile or FILE_DELETE_ON_CLOSE): the driver can
+    /// still refuse a delete this host agreed to, as dokany's mirror and DokanNet assume too.
+    /// </summary>
     public async Task CleanupAsync(NtfsFileInfo info, CancellationToken cancellationToken)
     {
         if (info.Handle is not { CleanedUp: false } handle)
@@ -51,10 +55,10 @@ internal sealed partial class NtfsFileSystem(MountEngine engine, NtfsVolumeOptio
         }
 
         handle.CleanedUp = true;
-        var delete = _objects.Remove(handle, info.DeletePending);
+        var othersOpen = _objects.Remove(handle);
         try
         {
-            if (delete)
+            if (info.DeletePending)
             {
                 if (handle.IsDirectory)
                 {
@@ -62,8 +66,9 @@ internal sealed partial class NtfsFileSystem(MountEngine engine, NtfsVolumeOptio
                 }
                 else
                 {
-                    // The last handle is closing (its paging I/O reads nothing more): keep no copy for it.
-                    await engine.DeleteFileAsync(handle.Path, keepForOpenHandles: false, cancellationToken).ConfigureAwait(false);
+                    // The last handle is closing (its paging I/O reads nothing more): keep no copy for it, unless
+                    // this host still counts other handles.
+                    await engine.DeleteFileAsync(handle.Path, keepForOpenHandles: othersOpen > 0, cancellationToken).ConfigureAwait(false);
                 }
             }
             else if (handle.File is { CanWrite: true } file)
@@ -90,7 +95,7 @@ internal sealed partial class NtfsFileSystem(MountEngine engine, NtfsVolumeOptio
         if (!handle.CleanedUp)
         {
             handle.CleanedUp = true;
-            _objects.Remove(handle, driverSaysDelete: false);
+            _objects.Remove(handle);
         }
 
         try
@@ -189,6 +194,13 @@ internal sealed partial class NtfsFileSystem(MountEngine engine, NtfsVolumeOptio
             return NtStatus.AccessDenied;
         }
 
+        // NTFS (and so dokany's mirror) refuses to overwrite a hidden or system file unless the overwrite keeps
+        // those attributes: a program that re-creates "desktop.ini" without them must not strip them silently.
+        if (!node.IsDirectory && truncates && (AttributesOf(node) & (AttributeHidden | AttributeSystem) & ~attributes) != 0)
+        {
+            return NtStatus.AccessDenied;
+        }
+
         if (deleteOnClose && readOnly)
         {
             return NtStatus.CannotDelete;
@@ -252,7 +264,7 @@ internal sealed partial class NtfsFileSystem(MountEngine engine, NtfsVolumeOptio
     /// <summary>A failed ZwCreateFile gets no Cleanup or CloseFile: undo what it registered and opened.</summary>
     private async Task AbandonAsync(NtfsHandle handle)
     {
-        _objects.Remove(handle, driverSaysDelete: false);
+        _objects.Remove(handle);
         if (handle.File is { } file)
         {
             handle.File = null;

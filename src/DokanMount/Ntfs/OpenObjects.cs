@@ -1,10 +1,12 @@
 namespace BucketMount.Dokan.Ntfs;
 
 /// <summary>
-/// What Windows tracks per open file object across handles: share modes (a new open that conflicts with an
-/// open handle's access or share mode gets STATUS_SHARING_VIOLATION), delete-pending (new opens get
-/// STATUS_DELETE_PENDING; the last handle's Cleanup deletes), and byte-range locks. Keyed by path, compared
-/// case-insensitively on a case-insensitive mount.
+/// What Windows tracks per open file object across handles that the driver leaves to the file system: share
+/// modes (a new open that conflicts with an open handle's access or share mode gets STATUS_SHARING_VIOLATION)
+/// and byte-range locks. Delete-pending is the driver's: it refuses new opens of a delete-pending object itself
+/// and says in the last handle's Cleanup (DOKAN_FILE_INFO.DeletePending) whether the object goes, which it may
+/// not even after DeleteFile said yes (STATUS_CANNOT_DELETE for an .exe running from the drive). Keyed by path,
+/// compared case-insensitively on a case-insensitive mount.
 /// </summary>
 internal sealed class OpenObjects(bool caseInsensitive)
 {
@@ -18,11 +20,6 @@ internal sealed class OpenObjects(bool caseInsensitive)
         {
             if (_objects.TryGetValue(handle.Path, out var existing))
             {
-                if (existing.DeletePending)
-                {
-                    return NtStatus.DeletePending;
-                }
-
                 if (existing.Handles.Any(other => Conflicts(other, handle)))
                 {
                     return NtStatus.SharingViolation;
@@ -48,40 +45,29 @@ internal sealed class OpenObjects(bool caseInsensitive)
         }
     }
 
-    public void SetDeletePending(NtfsHandle handle, bool pending)
-    {
-        lock (_lock)
-        {
-            if (_objects.TryGetValue(handle.Path, out var existing))
-            {
-                existing.DeletePending = pending;
-            }
-        }
-    }
-
     /// <summary>
-    /// Removes <paramref name="handle"/> (its Cleanup) and releases its locks. Returns true when the object is now
-    /// to be deleted: it was delete-pending (or this handle was delete-on-close) and this was its last handle.
+    /// Removes <paramref name="handle"/> (its Cleanup) and releases its locks. Returns how many other handles
+    /// still have the object open (the driver only says delete on the last one; a count above 0 then means the
+    /// two disagree, and the engine keeps the data for those handles).
     /// </summary>
-    public bool Remove(NtfsHandle handle, bool driverSaysDelete)
+    public int Remove(NtfsHandle handle)
     {
         lock (_lock)
         {
             if (!_objects.TryGetValue(handle.Path, out var existing))
             {
-                return driverSaysDelete;
+                return 0;
             }
 
             existing.Handles.Remove(handle);
             existing.Locks.RemoveAll(l => l.Owner == handle);
-            existing.DeletePending |= handle.DeleteOnClose || driverSaysDelete;
             if (existing.Handles.Count > 0)
             {
-                return false;
+                return existing.Handles.Count;
             }
 
             _objects.Remove(handle.Path);
-            return existing.DeletePending;
+            return 0;
         }
     }
 
@@ -184,8 +170,6 @@ internal sealed class OpenObjects(bool caseInsensitive)
         public List<NtfsHandle> Handles { get; } = [];
 
         public List<ByteRange> Locks { get; } = [];
-
-        public bool DeletePending { get; set; }
     }
 
     private sealed record ByteRange(NtfsHandle Owner, long Offset, long Length)

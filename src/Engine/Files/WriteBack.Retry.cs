@@ -36,6 +36,7 @@ internal sealed partial class WriteBack
     public async Task FlushAllAsync(IProgress<UploadProgress>? progress, CancellationToken cancellationToken)
     {
         _skipDelays = true;
+        ResumeUploads();
         await _leftoverSweep.WaitAsync(cancellationToken).ConfigureAwait(false);
         var started = Interlocked.Read(ref _failureSequence);
         var tried = new HashSet<OpenFile>();

@@ -317,6 +317,7 @@ internal sealed partial class WriteBack(
 
             var multipart = size > options.UploadPartSize;
             var slots = multipart ? _uploadSlots : _smallUploadSlots;
+            await WaitWhilePausedAsync(token).ConfigureAwait(false);
             await slots.WaitAsync(token).ConfigureAwait(false);
             slot = slots;
             lock (file.State)

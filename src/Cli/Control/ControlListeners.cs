@@ -1,0 +1,124 @@
+using System.IO.Pipes;
+using System.Net.Sockets;
+using System.Runtime.Versioning;
+using System.Security.AccessControl;
+using System.Security.Principal;
+
+namespace BucketMount.Cli.Control;
+
+/// <summary>Accepts control connections, each as a stream.</summary>
+internal interface IControlListener : IDisposable
+{
+    Task<Stream> AcceptAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>A Unix domain socket only its user may open (mode 0600; its folder is 0700 too).</summary>
+internal sealed class UnixSocketControlListener : IControlListener
+{
+    private readonly Socket _socket;
+    private readonly string _path;
+
+    private UnixSocketControlListener(Socket socket, string path)
+    {
+        _socket = socket;
+        _path = path;
+    }
+
+    public static UnixSocketControlListener Bind(string path)
+    {
+        if (File.Exists(path))
+        {
+            // A socket left by a mount that died; a live one would hold the mount point busy and fail earlier.
+            File.Delete(path);
+        }
+
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            socket.Listen(8);
+            return new UnixSocketControlListener(socket, path);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<Stream> AcceptAsync(CancellationToken cancellationToken) =>
+        new NetworkStream(await _socket.AcceptAsync(cancellationToken), ownsSocket: true);
+
+    public void Dispose()
+    {
+        _socket.Dispose();
+        try
+        {
+            File.Delete(_path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>
+/// A named pipe with an explicit ACL: administrators and SYSTEM always; the service's pipe also the interactive
+/// user (the tray and `bucketmount status` run as them), a CLI mount's pipe only its own user. The first instance
+/// is created with FILE_FLAG_FIRST_PIPE_INSTANCE, so another process cannot have squatted the name.
+/// </summary>
+[SupportedOSPlatform("windows")]
+internal sealed class NamedPipeControlListener : IControlListener
+{
+    private const int MaxInstances = 16;
+    private readonly string _name;
+    private readonly PipeSecurity _security;
+    private NamedPipeServerStream? _next;
+
+    /// <summary>Creates the first instance now, so a name already taken (or refused) fails the caller, not a background loop.</summary>
+    public NamedPipeControlListener(string name, bool forService)
+    {
+        _name = name;
+        _security = Security(forService);
+        _next = Create(PipeOptions.FirstPipeInstance);
+    }
+
+    public async Task<Stream> AcceptAsync(CancellationToken cancellationToken)
+    {
+        var server = _next ?? Create(0);
+        _next = null;
+        try
+        {
+            await server.WaitForConnectionAsync(cancellationToken);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
+        return server;
+    }
+
+    public void Dispose() => _next?.Dispose();
+
+    private NamedPipeServerStream Create(PipeOptions first) =>
+        NamedPipeServerStreamAcl.Create(_name, PipeDirection.InOut, MaxInstances, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | first, 0, 0, _security);
+
+    internal static PipeSecurity Security(bool forService)
+    {
+        var security = new PipeSecurity();
+        security.AddAccessRule(new PipeAccessRule(new SecurityIdentifier(WellKnownSidType.BuiltinAdministratorsSid, null), PipeAccessRights.FullControl, AccessControlType.Allow));
+        security.AddAccessRule(new PipeAccessRule(new SecurityIdentifier(WellKnownSidType.LocalSystemSid, null), PipeAccessRights.FullControl, AccessControlType.Allow));
+        var user = forService
+            ? new SecurityIdentifier(WellKnownSidType.InteractiveSid, null)
+            : WindowsIdentity.GetCurrent().User!;
+        security.AddAccessRule(new PipeAccessRule(user, PipeAccessRights.ReadWrite | PipeAccessRights.Synchronize, AccessControlType.Allow));
+        return security;
+    }
+}

@@ -1,0 +1,24 @@
+using BucketMount.Cli.Configuration;
+
+namespace BucketMount.Cli.Service;
+
+/// <summary>
+/// Where the service keeps its configuration and logs. On Windows it runs as LocalSystem, whose own profile no user
+/// edits: its file is machine-wide, %ProgramData%\bucketmount\remotes.json (the installer makes that folder readable
+/// by administrators and SYSTEM only: it may hold keys), edited with an elevated `bucketmount mounts`. Elsewhere
+/// (a systemd user service) it is the user's own config file. BUCKETMOUNT_CONFIG overrides both.
+/// </summary>
+internal static class ServicePaths
+{
+    public static string ConfigFile =>
+        Environment.GetEnvironmentVariable("BUCKETMOUNT_CONFIG") is { Length: > 0 } path ? path
+        : OperatingSystem.IsWindows() ? Path.Combine(MachineFolder, "remotes.json")
+        : RemoteConfig.FilePath;
+
+    public static string LogFolder =>
+        Environment.GetEnvironmentVariable("BUCKETMOUNT_SERVICE_LOGS") is { Length: > 0 } path ? path
+        : OperatingSystem.IsWindows() ? Path.Combine(MachineFolder, "logs")
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "bucketmount", "logs");
+
+    private static string MachineFolder => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData), "bucketmount");
+}
