@@ -56,10 +56,11 @@ public sealed record EngineOptions
 
     /// <summary>
     /// Feed a sequential reader from one open-ended GET paced by its read-ahead window (rclone's way: a whole file
-    /// in one or two requests); false sends parallel ranged GETs of <see cref="ReadAheadRequestBytes"/> instead,
-    /// which gets more from a store that limits the speed of one connection, at more requests.
+    /// in one or two requests); false (the default) sends ranged GETs of <see cref="ReadAheadRequestBytes"/>, one
+    /// at a time at first and more in parallel while that raises the reader's throughput (s3fs sends its ranges
+    /// in parallel from the start), which gets more from a store that limits one connection or answers slowly.
     /// </summary>
-    public bool StreamSequentialReads { get; init; } = true;
+    public bool StreamSequentialReads { get; init; }
 
     /// <summary>
     /// A file up to this size that one handle reads at random (four reads that missed the cache) is fetched whole

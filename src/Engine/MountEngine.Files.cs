@@ -32,7 +32,7 @@ public sealed partial class MountEngine
             throw CacheDiskError(path, "the cache disk could not hold the new file", e);
         }
 
-        var handle = new FileHandle(this, file, flags, new ReadAheadState(2L * _options.BlockSize, Math.Min(_options.MaxReadAhead, _options.MemoryCacheBytes / 4)));
+        var handle = new FileHandle(this, file, flags, NewReadAheadState());
         if (flags.HasFlag(OpenFlags.Truncate) && flags.HasFlag(OpenFlags.Write))
         {
             try

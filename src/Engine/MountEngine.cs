@@ -38,6 +38,14 @@ public sealed partial class MountEngine : IAsyncDisposable
     private readonly string _stagingFolder;
     private int _disposed;
 
+    /// <summary>
+    /// A new handle's sequential-read detector. Its window stops at half the memory cache (runs of 16 MiB need a
+    /// 32 MiB window to go out whole and two at a time); a streaming reader's window is its pace, a quarter is
+    /// enough. Blocks read ahead that memory cannot hold are read back from the disk cache, never fetched again.
+    /// </summary>
+    internal ReadAheadState NewReadAheadState() =>
+        new(2L * _options.BlockSize, Math.Min(_options.MaxReadAhead, _options.MemoryCacheBytes / (_options.StreamSequentialReads ? 4 : 2)));
+
     private MountEngine(IObjectStore store, EngineOptions options, NamePlatform platform, ILogger logger, FileStream cacheLock,
         Action<Microsoft.Win32.SafeHandles.SafeFileHandle>? journalFlush)
     {

@@ -31,7 +31,9 @@ internal sealed class MountSettings
 
     public Option<long> ReadAheadMiB { get; } = new("--read-ahead-mib") { Description = "Largest read-ahead of a sequential reader.", DefaultValueFactory = _ => Defaults.MaxReadAhead / EngineOptions.MiB };
 
-    public Option<bool> ParallelReadAhead { get; } = new("--parallel-read-ahead") { Description = "Read ahead with parallel 16 MiB ranged GETs instead of one streaming GET per sequential reader (more requests; faster where one connection is slow)." };
+    public Option<bool> ParallelReadAhead { get; } = new("--parallel-read-ahead") { Description = "Kept for old command lines: parallel ranged GETs are the default read-ahead now." };
+
+    public Option<bool> StreamingReadAhead { get; } = new("--streaming-read-ahead") { Description = "Feed each sequential reader from one streaming GET instead of parallel 16 MiB ranged GETs (fewer requests; slower where one connection is slow)." };
 
     public Option<long> WholeFileReadMiB { get; } = new("--whole-file-read-mib") { Description = "A file up to this size read at random (four cache misses) is fetched whole by one GET; 0: off.", DefaultValueFactory = _ => Defaults.WholeFileReadBytes / EngineOptions.MiB };
 
@@ -71,7 +73,7 @@ internal sealed class MountSettings
 
     public IEnumerable<Option> All =>
     [
-        CacheDir, MemoryCacheMiB, DiskCacheMiB, MaxDirtyMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, WholeFileReadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
+        CacheDir, MemoryCacheMiB, DiskCacheMiB, MaxDirtyMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, StreamingReadAhead, WholeFileReadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
         Conflict, UploadAfterClose, ExactMtimes, NoMetadataIndex, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, Host, VolumeLabel, NetworkDrive, CurrentSession,
     ];
 
@@ -99,7 +101,7 @@ internal sealed class MountSettings
         MaxDirtyBytes = parse.GetValue(MaxDirtyMiB) * EngineOptions.MiB,
         BlockSize = parse.GetValue(BlockSizeKiB) * 1024,
         MaxReadAhead = parse.GetValue(ReadAheadMiB) * EngineOptions.MiB,
-        StreamSequentialReads = !parse.GetValue(ParallelReadAhead),
+        StreamSequentialReads = parse.GetValue(StreamingReadAhead) && !parse.GetValue(ParallelReadAhead),
         WholeFileReadBytes = parse.GetValue(WholeFileReadMiB) * EngineOptions.MiB,
         MetadataTtl = TimeSpan.FromSeconds(parse.GetValue(MetadataTtlSeconds)),
         WriteBackDelay = TimeSpan.FromSeconds(parse.GetValue(WriteBackDelaySeconds)),
