@@ -81,6 +81,13 @@ public sealed record EngineOptions
     /// </summary>
     public TimeSpan WriteBackDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// 0 (the default): fsync returns once the file is in the store. Above 0: fsync returns once the file is durable
+    /// in the local cache, and its upload starts within this long (a database committing often then costs one
+    /// upload per window, not one per commit); see docs/SEMANTICS.md for what a sandbox that dies meanwhile loses.
+    /// </summary>
+    public TimeSpan SyncWindow { get; init; } = TimeSpan.Zero;
+
     /// <summary>Files larger than one part uploading at once (each with <see cref="UploadPartConcurrency"/> parts in flight).</summary>
     public int UploadConcurrency { get; init; } = 4;
 
@@ -141,6 +148,7 @@ public sealed record EngineOptions
         Require(MetadataTtl >= TimeSpan.Zero, nameof(MetadataTtl), "cannot be negative");
         Require(MetadataCacheEntries >= 100, nameof(MetadataCacheEntries), "must be at least 100");
         Require(WriteBackDelay >= TimeSpan.Zero, nameof(WriteBackDelay), "cannot be negative");
+        Require(SyncWindow >= TimeSpan.Zero && SyncWindow <= TimeSpan.FromHours(1), nameof(SyncWindow), "(--sync-window) must be 0 to 3600 seconds");
         Require(IndexSettle >= TimeSpan.Zero, nameof(IndexSettle), "cannot be negative");
         Require(UploadConcurrency is >= 1 and <= 64, nameof(UploadConcurrency), "must be 1 to 64");
         Require(SmallUploadConcurrency is >= 1 and <= 256, nameof(SmallUploadConcurrency), "must be 1 to 256");

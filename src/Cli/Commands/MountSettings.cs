@@ -39,6 +39,8 @@ internal sealed class MountSettings
 
     public Option<double> MetadataTtlSeconds { get; } = new("--metadata-ttl") { Description = "Seconds a listing or lookup is trusted before asking the store again.", DefaultValueFactory = _ => Defaults.MetadataTtl.TotalSeconds };
 
+    public Option<double> SyncWindowSeconds { get; } = new("--sync-window") { Description = "Seconds: fsync returns once the file is safe in the local cache, and it reaches the store within this long (0: fsync returns only once the file is in the store).", DefaultValueFactory = _ => Defaults.SyncWindow.TotalSeconds };
+
     public Option<double> WriteBackDelaySeconds { get; } = new("--write-back-delay") { Description = "Seconds after the last close before a changed file of up to one part is uploaded (larger files start at once).", DefaultValueFactory = _ => Defaults.WriteBackDelay.TotalSeconds };
 
     public Option<ConflictPolicy> Conflict { get; } = new("--conflict") { Description = "When the object changed in the store since it was opened: LastWriterWins or KeepBoth.", DefaultValueFactory = _ => Defaults.ConflictPolicy };
@@ -73,7 +75,7 @@ internal sealed class MountSettings
 
     public IEnumerable<Option> All =>
     [
-        CacheDir, MemoryCacheMiB, DiskCacheMiB, MaxDirtyMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, StreamingReadAhead, WholeFileReadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
+        CacheDir, MemoryCacheMiB, DiskCacheMiB, MaxDirtyMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, StreamingReadAhead, WholeFileReadMiB, MetadataTtlSeconds, WriteBackDelaySeconds, SyncWindowSeconds,
         Conflict, UploadAfterClose, ExactMtimes, NoMetadataIndex, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, Host, VolumeLabel, NetworkDrive, CurrentSession,
     ];
 
@@ -105,6 +107,7 @@ internal sealed class MountSettings
         WholeFileReadBytes = parse.GetValue(WholeFileReadMiB) * EngineOptions.MiB,
         MetadataTtl = TimeSpan.FromSeconds(parse.GetValue(MetadataTtlSeconds)),
         WriteBackDelay = TimeSpan.FromSeconds(parse.GetValue(WriteBackDelaySeconds)),
+        SyncWindow = TimeSpan.FromSeconds(parse.GetValue(SyncWindowSeconds)),
         ConflictPolicy = parse.GetValue(Conflict),
         ExactModificationTimes = parse.GetValue(ExactMtimes),
         WriteMetadataIndex = !parse.GetValue(NoMetadataIndex),
