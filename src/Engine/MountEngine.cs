@@ -182,8 +182,12 @@ public sealed partial class MountEngine : IAsyncDisposable
     {
         var files = _registry.All();
         var dirty = files.Where(f => f.Dirty && !f.Deleted).ToList();
+        var gc = GC.GetGCMemoryInfo();
         return new EngineStatistics
         {
+            GcHeapBytes = gc.HeapSizeBytes,
+            GcCommittedBytes = gc.TotalCommittedBytes,
+            GcFragmentedBytes = gc.FragmentedBytes,
             Store = _store.Counters.Snapshot(),
             MemoryCacheBytes = _memoryBlocks.Bytes,
             MemoryCacheBudget = _memoryBlocks.BudgetBytes,
