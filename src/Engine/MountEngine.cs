@@ -39,12 +39,13 @@ public sealed partial class MountEngine : IAsyncDisposable
     private int _disposed;
 
     /// <summary>
-    /// A new handle's sequential-read detector. Its window stops at half the memory cache (runs of 16 MiB need a
-    /// 32 MiB window to go out whole and two at a time); a streaming reader's window is its pace, a quarter is
-    /// enough. Blocks read ahead that memory cannot hold are read back from the disk cache, never fetched again.
+    /// A new handle's sequential-read detector. With parallel ranged GETs its window may reach the whole memory
+    /// cache (four runs of 16 MiB in flight with the defaults); blocks read ahead that memory could not keep are
+    /// read back from the disk cache, never fetched again. A streaming reader's window is its pace: a quarter is
+    /// enough.
     /// </summary>
     internal ReadAheadState NewReadAheadState() =>
-        new(2L * _options.BlockSize, Math.Min(_options.MaxReadAhead, _options.MemoryCacheBytes / (_options.StreamSequentialReads ? 4 : 2)));
+        new(2L * _options.BlockSize, Math.Min(_options.MaxReadAhead, _options.MemoryCacheBytes / (_options.StreamSequentialReads ? 4 : 1)));
 
     private MountEngine(IObjectStore store, EngineOptions options, NamePlatform platform, ILogger logger, FileStream cacheLock,
         Action<Microsoft.Win32.SafeHandles.SafeFileHandle>? journalFlush)

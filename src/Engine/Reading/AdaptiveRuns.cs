@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace BucketMount.Engine.Reading;
 
 /// <summary>
-/// How many read-ahead GETs one sequential reader keeps in flight: one at first, one more each time a full round
-/// at the current number delivered clearly more bytes per second than the round before, never more than
+/// How many read-ahead GETs one sequential reader keeps in flight: one at first, twice as many each time a full
+/// round at the current number delivered clearly more bytes per second than the round before (as TCP's slow start
+/// grows its window: a 256 MiB file is only 16 GETs long, adding one at a time came too late), never more than
 /// <c>maxRuns</c> (and the read-ahead window bounds the bytes). A store that serves one connection at full speed
 /// (a local emulator, a fast link) keeps one or two GETs; one that limits each connection, or answers after a long
 /// wait, gets several at once, as s3fs's fixed parallel ranges do, without paying for them where they buy nothing.
@@ -93,7 +94,7 @@ internal sealed class AdaptiveRuns(int maxRuns)
             var rate = _roundBytes / Math.Max(seconds, 1e-6);
             if (bytes > 0 && rate > _lastRate * GrowthFactor && _allowed < maxRuns)
             {
-                _allowed++;
+                _allowed = Math.Min(maxRuns, _allowed * 2);
             }
             else
             {
