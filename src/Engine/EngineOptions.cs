@@ -56,10 +56,11 @@ public sealed record EngineOptions
 
     /// <summary>
     /// Feed a sequential reader from one open-ended GET paced by its read-ahead window (rclone's way: a whole file
-    /// in one or two requests); false sends parallel ranged GETs of <see cref="ReadAheadRequestBytes"/> instead,
-    /// which gets more from a store that limits the speed of one connection, at more requests.
+    /// in one or two requests); false (the default) sends ranged GETs of <see cref="ReadAheadRequestBytes"/>, one
+    /// at a time at first and more in parallel while that raises the reader's throughput (s3fs sends its ranges
+    /// in parallel from the start), which gets more from a store that limits one connection or answers slowly.
     /// </summary>
-    public bool StreamSequentialReads { get; init; } = true;
+    public bool StreamSequentialReads { get; init; }
 
     /// <summary>
     /// A file up to this size that one handle reads at random (four reads that missed the cache) is fetched whole
@@ -79,6 +80,13 @@ public sealed record EngineOptions
     /// Short, because until the upload the change lives only on this machine, and a sandbox can be destroyed.
     /// </summary>
     public TimeSpan WriteBackDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// 0 (the default): fsync returns once the file is in the store. Above 0: fsync returns once the file is durable
+    /// in the local cache, and its upload starts within this long (a database committing often then costs one
+    /// upload per window, not one per commit); see docs/SEMANTICS.md for what a sandbox that dies meanwhile loses.
+    /// </summary>
+    public TimeSpan SyncWindow { get; init; } = TimeSpan.Zero;
 
     /// <summary>Files larger than one part uploading at once (each with <see cref="UploadPartConcurrency"/> parts in flight).</summary>
     public int UploadConcurrency { get; init; } = 4;
@@ -140,6 +148,7 @@ public sealed record EngineOptions
         Require(MetadataTtl >= TimeSpan.Zero, nameof(MetadataTtl), "cannot be negative");
         Require(MetadataCacheEntries >= 100, nameof(MetadataCacheEntries), "must be at least 100");
         Require(WriteBackDelay >= TimeSpan.Zero, nameof(WriteBackDelay), "cannot be negative");
+        Require(SyncWindow >= TimeSpan.Zero && SyncWindow <= TimeSpan.FromHours(1), nameof(SyncWindow), "(--sync-window) must be 0 to 3600 seconds");
         Require(IndexSettle >= TimeSpan.Zero, nameof(IndexSettle), "cannot be negative");
         Require(UploadConcurrency is >= 1 and <= 64, nameof(UploadConcurrency), "must be 1 to 64");
         Require(SmallUploadConcurrency is >= 1 and <= 256, nameof(SmallUploadConcurrency), "must be 1 to 256");

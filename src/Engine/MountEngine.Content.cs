@@ -102,7 +102,7 @@ public sealed partial class MountEngine
         try
         {
             // Never change a file under a running upload: cancel it if it has not started, else let it finish.
-            await _writeBack.CancelUploadLockedAsync(file).ConfigureAwait(false);
+            await _writeBack.CancelUploadLockedAsync(file, keepSyncDeadline: true).ConfigureAwait(false);
             StagingFile staging;
             long oldSize;
             long newSize;
@@ -190,6 +190,7 @@ public sealed partial class MountEngine
             }
 
             _writeBack.OnContentChanged(file, staging, oldSize, appended, newSize);
+            _writeBack.RearmSyncDeadline(file);
         }
         catch (IOException e)
         {
@@ -247,6 +248,11 @@ public sealed partial class MountEngine
     internal async Task SyncFileAsync(OpenFile file, CancellationToken cancellationToken)
     {
         await MakeFileDurableAsync(file, cancellationToken).ConfigureAwait(false);
+        if (_writeBack.DeferSync(file))
+        {
+            return;
+        }
+
         await _writeBack.WaitForUploadAsync(file, cancellationToken).ConfigureAwait(false);
     }
 

@@ -32,7 +32,7 @@ public sealed partial class MountEngine
             throw CacheDiskError(path, "the cache disk could not hold the new file", e);
         }
 
-        var handle = new FileHandle(this, file, flags, new ReadAheadState(2L * _options.BlockSize, Math.Min(_options.MaxReadAhead, _options.MemoryCacheBytes / 4)));
+        var handle = new FileHandle(this, file, flags, NewReadAheadState());
         if (flags.HasFlag(OpenFlags.Truncate) && flags.HasFlag(OpenFlags.Write))
         {
             try
@@ -69,13 +69,22 @@ public sealed partial class MountEngine
             throw new FileSystemException(FsError.IsADirectory, path, "is a directory; remove it with rmdir.");
         }
 
+        var neverSent = false;
         if (await LockRegisteredAsync(path, CancellationToken.None).ConfigureAwait(false) is { } file)
         {
             await ForgetLocalFileLockedAsync(file, cancellationToken, keepForOpenHandles).ConfigureAwait(false);
+            lock (file.State)
+            {
+                neverSent = file.NeverSent && file.Remote is null;
+            }
         }
 
-        // Deleted even when we never uploaded it: a cancelled upload may still have landed.
-        await StoreCallAsync(path, () => _store.DeleteAsync(_keys.ToKey(path), cancellationToken)).ConfigureAwait(false);
+        // Deleted even when we never uploaded it, since a cancelled upload may still have landed; unless no upload
+        // of it ever began (a database's rollback journal, created and deleted within a transaction).
+        if (!neverSent)
+        {
+            await StoreCallAsync(path, () => _store.DeleteAsync(_keys.ToKey(path), cancellationToken)).ConfigureAwait(false);
+        }
 
         _cache.OnRemoved(path);
         await TouchDirectoryAsync(FsPath.Parent(path), DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
@@ -304,6 +313,7 @@ public sealed partial class MountEngine
             AccessTime = now,
             Dirty = true,
             Generation = 1,
+            NeverSent = true,
         };
         file.Staging = StagingFile.Open(StagingPath(file));
         return file;

@@ -29,7 +29,7 @@ public sealed partial class MountEngine
 
         // A file whose last handle went meanwhile is gone (or a plain object again): it cannot be opened this way.
         var reopened = AddHandleUnlessGone(file) ?? throw StoreErrors.NotFound(path);
-        var handle = new FileHandle(this, reopened, flags, new ReadAheadState(2L * _options.BlockSize, Math.Min(_options.MaxReadAhead, _options.MemoryCacheBytes / 4)));
+        var handle = new FileHandle(this, reopened, flags, NewReadAheadState());
         if (flags.HasFlag(OpenFlags.Truncate) && flags.HasFlag(OpenFlags.Write))
         {
             try

@@ -38,6 +38,15 @@ public sealed partial class MountEngine : IAsyncDisposable
     private readonly string _stagingFolder;
     private int _disposed;
 
+    /// <summary>
+    /// A new handle's sequential-read detector. With parallel ranged GETs its window may reach the whole memory
+    /// cache (four runs of 16 MiB in flight with the defaults); blocks read ahead that memory could not keep are
+    /// read back from the disk cache, never fetched again. A streaming reader's window is its pace: a quarter is
+    /// enough.
+    /// </summary>
+    internal ReadAheadState NewReadAheadState() =>
+        new(2L * _options.BlockSize, Math.Min(_options.MaxReadAhead, _options.MemoryCacheBytes / (_options.StreamSequentialReads ? 4 : 1)));
+
     private MountEngine(IObjectStore store, EngineOptions options, NamePlatform platform, ILogger logger, FileStream cacheLock,
         Action<Microsoft.Win32.SafeHandles.SafeFileHandle>? journalFlush)
     {
@@ -174,8 +183,12 @@ public sealed partial class MountEngine : IAsyncDisposable
     {
         var files = _registry.All();
         var dirty = files.Where(f => f.Dirty && !f.Deleted).ToList();
+        var gc = GC.GetGCMemoryInfo();
         return new EngineStatistics
         {
+            GcHeapBytes = gc.HeapSizeBytes,
+            GcCommittedBytes = gc.TotalCommittedBytes,
+            GcFragmentedBytes = gc.FragmentedBytes,
             Store = _store.Counters.Snapshot(),
             MemoryCacheBytes = _memoryBlocks.Bytes,
             MemoryCacheBudget = _memoryBlocks.BudgetBytes,

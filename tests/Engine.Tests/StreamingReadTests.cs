@@ -21,7 +21,7 @@ public sealed class StreamingReadTests
         var (inner, data) = await StoreWithAsync(64 * MiB);
         var store = new ChunkCountingStore(inner);
         // A 32 MiB memory cache caps the window at 8 MiB.
-        await using var fx = new EngineFixture(store, o => o with { MemoryCacheBytes = 32L * MiB });
+        await using var fx = new EngineFixture(store, o => o with { StreamSequentialReads = true, MemoryCacheBytes = 32L * MiB });
 
         var handle = await fx.Engine.OpenAsync("/big.bin", OpenFlags.Read, Token);
         var buffer = new byte[MiB];
@@ -47,7 +47,7 @@ public sealed class StreamingReadTests
     {
         var (inner, data) = await StoreWithAsync(64 * MiB);
         var store = new ChunkCountingStore(inner);
-        await using var fx = new EngineFixture(store, o => o with { MemoryCacheBytes = 32L * MiB });
+        await using var fx = new EngineFixture(store, o => o with { StreamSequentialReads = true, MemoryCacheBytes = 32L * MiB });
 
         await using (var handle = await fx.Engine.OpenAsync("/big.bin", OpenFlags.Read, Token))
         {
@@ -74,7 +74,7 @@ public sealed class StreamingReadTests
         // The kernel sends a sequential reader's read-ahead as concurrent 128 KiB reads that may arrive swapped.
         var (inner, data) = await StoreWithAsync(32 * MiB);
         var store = new ChunkCountingStore(inner);
-        await using var fx = new EngineFixture(store, o => o with { MemoryCacheBytes = 32L * MiB });
+        await using var fx = new EngineFixture(store, o => o with { StreamSequentialReads = true, MemoryCacheBytes = 32L * MiB });
         const int Chunk = 128 * 1024;
 
         await using (var handle = await fx.Engine.OpenAsync("/big.bin", OpenFlags.Read, Token))
@@ -101,7 +101,7 @@ public sealed class StreamingReadTests
     {
         var (inner, data) = await StoreWithAsync(32 * MiB);
         var store = new ChunkCountingStore(inner);
-        await using var fx = new EngineFixture(store, o => o with { MemoryCacheBytes = 64L * MiB, WholeFileReadBytes = wholeFileBytes });
+        await using var fx = new EngineFixture(store, o => o with { StreamSequentialReads = true, MemoryCacheBytes = 64L * MiB, WholeFileReadBytes = wholeFileBytes });
         var random = new Random(11);
 
         await using (var handle = await fx.Engine.OpenAsync("/big.bin", OpenFlags.Read, Token))
@@ -131,7 +131,7 @@ public sealed class StreamingReadTests
     {
         var (inner, data) = await StoreWithAsync(16 * MiB);
         var store = new BreakingStreamStore(inner, breakAfterBytes: 3 * MiB + 777);
-        await using var fx = new EngineFixture(store, o => o with { MemoryCacheBytes = 64L * MiB });
+        await using var fx = new EngineFixture(store, o => o with { StreamSequentialReads = true, MemoryCacheBytes = 64L * MiB });
         var random = new Random(12);
 
         await using var handle = await fx.Engine.OpenAsync("/big.bin", OpenFlags.Read, Token);
@@ -151,7 +151,7 @@ public sealed class StreamingReadTests
     {
         var (inner, data) = await StoreWithAsync(32 * MiB);
         var store = new BreakingStreamStore(inner, breakAfterBytes: 5 * MiB + 12345);
-        await using var fx = new EngineFixture(store, o => o with { MemoryCacheBytes = 32L * MiB });
+        await using var fx = new EngineFixture(store, o => o with { StreamSequentialReads = true, MemoryCacheBytes = 32L * MiB });
 
         var back = await fx.ReadFileAsync("/big.bin", Token);
 

@@ -31,11 +31,15 @@ internal sealed class MountSettings
 
     public Option<long> ReadAheadMiB { get; } = OptionValues.Create("--read-ahead-mib", "Largest read-ahead of a sequential reader.", OptionValues.Whole("--read-ahead-mib", 0, MiBLimit, "MiB"), () => Defaults.MaxReadAhead / EngineOptions.MiB);
 
-    public Option<bool> ParallelReadAhead { get; } = new("--parallel-read-ahead") { Description = "Read ahead with parallel 16 MiB ranged GETs instead of one streaming GET per sequential reader (more requests; faster where one connection is slow)." };
+    public Option<bool> ParallelReadAhead { get; } = new("--parallel-read-ahead") { Description = "Kept for old command lines: parallel ranged GETs are the default read-ahead now." };
+
+    public Option<bool> StreamingReadAhead { get; } = new("--streaming-read-ahead") { Description = "Feed each sequential reader from one streaming GET instead of parallel 16 MiB ranged GETs (fewer requests; slower where one connection is slow)." };
 
     public Option<long> WholeFileReadMiB { get; } = OptionValues.Create("--whole-file-read-mib", "A file up to this size read at random (four cache misses) is fetched whole by one GET; 0: off.", OptionValues.Whole("--whole-file-read-mib", 0, MiBLimit, "MiB"), () => Defaults.WholeFileReadBytes / EngineOptions.MiB);
 
     public Option<double> MetadataTtlSeconds { get; } = OptionValues.Create("--metadata-ttl", "Seconds a listing or lookup is trusted before asking the store again.", OptionValues.Seconds("--metadata-ttl"), () => Defaults.MetadataTtl.TotalSeconds);
+
+    public Option<double> SyncWindowSeconds { get; } = OptionValues.Create("--sync-window", "Seconds: fsync returns once the file is safe in the local cache, and it reaches the store within this long (0: fsync returns only once the file is in the store).", OptionValues.Seconds("--sync-window"), () => Defaults.SyncWindow.TotalSeconds);
 
     public Option<double> WriteBackDelaySeconds { get; } = OptionValues.Create("--write-back-delay", "Seconds after the last close before a changed file of up to one part is uploaded (larger files start at once).", OptionValues.Seconds("--write-back-delay"), () => Defaults.WriteBackDelay.TotalSeconds);
 
@@ -75,7 +79,7 @@ internal sealed class MountSettings
 
     public IEnumerable<Option> All =>
     [
-        CacheDir, MemoryCacheMiB, DiskCacheMiB, MaxDirtyMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, WholeFileReadMiB, MetadataTtlSeconds, WriteBackDelaySeconds,
+        CacheDir, MemoryCacheMiB, DiskCacheMiB, MaxDirtyMiB, BlockSizeKiB, ReadAheadMiB, ParallelReadAhead, StreamingReadAhead, WholeFileReadMiB, MetadataTtlSeconds, WriteBackDelaySeconds, SyncWindowSeconds,
         Conflict, UploadAfterClose, ExactMtimes, NoMetadataIndex, ReadOnly, AllowOther, Uid, Gid, Umask, LogLevel, LogFile, LogFileMaxMiB, Host, VolumeLabel, NetworkDrive, CurrentSession,
     ];
 
@@ -142,10 +146,11 @@ internal sealed class MountSettings
         MaxDirtyBytes = parse.GetValue(MaxDirtyMiB) * EngineOptions.MiB,
         BlockSize = parse.GetValue(BlockSizeKiB) * 1024,
         MaxReadAhead = parse.GetValue(ReadAheadMiB) * EngineOptions.MiB,
-        StreamSequentialReads = !parse.GetValue(ParallelReadAhead),
+        StreamSequentialReads = parse.GetValue(StreamingReadAhead) && !parse.GetValue(ParallelReadAhead),
         WholeFileReadBytes = parse.GetValue(WholeFileReadMiB) * EngineOptions.MiB,
         MetadataTtl = TimeSpan.FromSeconds(parse.GetValue(MetadataTtlSeconds)),
         WriteBackDelay = TimeSpan.FromSeconds(parse.GetValue(WriteBackDelaySeconds)),
+        SyncWindow = TimeSpan.FromSeconds(parse.GetValue(SyncWindowSeconds)),
         ConflictPolicy = parse.GetValue(Conflict),
         ExactModificationTimes = parse.GetValue(ExactMtimes),
         WriteMetadataIndex = !parse.GetValue(NoMetadataIndex),

@@ -26,8 +26,9 @@ public sealed class MemoryBlockCache
         _blockSize = blockSize;
 
         // Steady churn needs only a few spare blocks (one evicted per one filled); more would be memory kept
-        // outside the budget after a large file's blocks are dropped at once.
-        _maxFree = (int)Math.Clamp(budgetBytes / blockSize / 8, 1, 32);
+        // outside the budget after a large file's blocks are dropped at once, or replaced by small files' blocks
+        // (a 64 MiB cache kept 8 MiB of spare blocks beside its budget after a tree of small files was read).
+        _maxFree = (int)Math.Clamp(budgetBytes / blockSize / 32, 2, 8);
     }
 
     public long Bytes => Interlocked.Read(ref _bytes);

@@ -47,5 +47,14 @@ public sealed record EngineStatistics
 
     public long Conflicts { get; init; }
 
+    /// <summary>Bytes of live managed objects after the last garbage collection (cache blocks included).</summary>
+    public long GcHeapBytes { get; init; }
+
+    /// <summary>Memory the garbage collector holds from the system (heap, free space it keeps, bookkeeping).</summary>
+    public long GcCommittedBytes { get; init; }
+
+    /// <summary>Free space inside the managed heap after the last collection, not returned to the system.</summary>
+    public long GcFragmentedBytes { get; init; }
+
     public IReadOnlyList<string> LastErrors { get; init; } = [];
 }

@@ -93,6 +93,27 @@ internal sealed class OpenFile(long id, string path)
     /// <summary>The scheduled or running upload, if any.</summary>
     public UploadTicket? Upload { get; set; }
 
+    /// <summary>
+    /// The generation the last fsync made durable: an upload of exactly that content is a state the program chose
+    /// (a database's commit) and need not wait for the file's rollback journal (see WriteBack.SyncDeferral.cs).
+    /// </summary>
+    public long SyncedGeneration { get; set; } = -1;
+
+    /// <summary>
+    /// An fsync of this file returned with it durable only in the local journal (a database's rollback journal, or
+    /// any file under --sync-window): whatever else needs it in the store first uploads it.
+    /// </summary>
+    public bool SyncOwed { get; set; }
+
+    /// <summary>
+    /// Created here and no byte of it ever sent (no upload or part stream began): deleting it needs no request, as
+    /// with a database's rollback journal created and deleted in every transaction.
+    /// </summary>
+    public bool NeverSent { get; set; }
+
+    /// <summary>Under --sync-window: when the content an fsync returned for must be in the store at the latest.</summary>
+    public DateTimeOffset? SyncDeadline { get; set; }
+
     /// <summary>The upload sending this file's parts while it is written, if one runs (see <see cref="PartStream"/>).</summary>
     public PartStream? Stream { get; set; }
 
@@ -179,4 +200,13 @@ internal sealed class UploadTicket
     /// rename or change cancels the upload instead of waiting for it.
     /// </summary>
     public bool Committing { get; set; }
+
+    /// <summary>When the transfer is due to start (after the write-back delay, or an fsync's --sync-window deadline).</summary>
+    public DateTimeOffset Due { get; init; }
+
+    /// <summary>
+    /// Armed for an fsync's --sync-window deadline: once started, writers wait for it rather than cancel it (even a
+    /// multipart one), so a program that keeps writing cannot keep its fsynced content out of the store.
+    /// </summary>
+    public bool ForDeadline { get; init; }
 }

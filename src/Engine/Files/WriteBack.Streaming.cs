@@ -52,6 +52,7 @@ internal sealed partial class WriteBack
             lock (file.State)
             {
                 file.Stream = running;
+                file.NeverSent = false;
             }
 
             LogStreamBegun(logger, file.Path);

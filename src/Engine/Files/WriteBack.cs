@@ -147,13 +147,13 @@ internal sealed partial class WriteBack(
                 existing.Cancellation.Cancel();
             }
 
-            var ticket = new UploadTicket();
-            file.Upload = ticket;
-            counters.UploadScheduled();
             // The delay lets a save dance (write a temp file, rename it over the original) finish before a byte is
             // sent. A multipart upload needs no such wait: nothing of it is visible before its last byte is read,
             // so a rename cancels it cleanly, and a large file's upload is better started at once.
             var delay = immediately || file.Size > options.UploadPartSize ? TimeSpan.Zero : options.WriteBackDelay;
+            var ticket = new UploadTicket { Due = DateTimeOffset.UtcNow + delay };
+            file.Upload = ticket;
+            counters.UploadScheduled();
             // Started on the thread pool: run inline it would make the file durable (disk I/O) under this lock.
             ticket.Completion = Task.Run(() => RunAsync(file, ticket, delay));
         }
@@ -164,12 +164,20 @@ internal sealed partial class WriteBack(
     /// request of it can land after what the caller does next (a rename or delete of the old key). Caller holds
     /// the content lock.
     /// </summary>
-    public async Task CancelUploadLockedAsync(OpenFile file)
+    public async Task CancelUploadLockedAsync(OpenFile file, bool keepSyncDeadline = false)
     {
         UploadTicket? ticket;
         lock (file.State)
         {
             ticket = file.Upload;
+
+            // A change (keepSyncDeadline) leaves an fsync's deadline upload that has not started alone: it takes the
+            // content lock before it reads a byte, so it uploads the content as it is then.
+            if (keepSyncDeadline && ticket is { ForDeadline: true, Started: false })
+            {
+                return;
+            }
+
             if (ticket is { Committing: false })
             {
                 ticket.Cancellation.Cancel();
@@ -298,33 +306,48 @@ internal sealed partial class WriteBack(
             }
 
             // A file whose close could not make it durable (a failed fetch) is made durable here first. Taking the
-            // content lock with the ticket's token keeps the cancel protocol deadlock-free.
+            // content lock with the ticket's token keeps the cancel protocol deadlock-free. An upload for an fsync's
+            // deadline keeps the lock until it has started: writers do not cancel it (a program writing without pause
+            // would cancel it forever), they wait for the lock, then for the upload once it started.
             await file.ContentLock.WaitAsync(token).ConfigureAwait(false);
+            var holdingContent = true;
             try
             {
                 await MakeDurableLockedAsync(file, token).ConfigureAwait(false);
+                if (!ticket.ForDeadline)
+                {
+                    file.ContentLock.Release();
+                    holdingContent = false;
+                }
+
+                await UploadOwedJournalFirstAsync(file, token).ConfigureAwait(false);
+                long size;
+                lock (file.State)
+                {
+                    size = file.Size;
+                }
+
+                var multipart = size > options.UploadPartSize;
+                var slots = multipart ? _uploadSlots : _smallUploadSlots;
+                await WaitWhilePausedAsync(token).ConfigureAwait(false);
+                await slots.WaitAsync(token).ConfigureAwait(false);
+                slot = slots;
+                lock (file.State)
+                {
+                    token.ThrowIfCancellationRequested();
+                    ticket.Started = true;
+                    ticket.Committing = !multipart || ticket.ForDeadline;
+                    // This upload carries every fsync so far: none is owed past it.
+                    file.SyncDeadline = null;
+                    file.NeverSent = false;
+                }
             }
             finally
             {
-                file.ContentLock.Release();
-            }
-
-            long size;
-            lock (file.State)
-            {
-                size = file.Size;
-            }
-
-            var multipart = size > options.UploadPartSize;
-            var slots = multipart ? _uploadSlots : _smallUploadSlots;
-            await WaitWhilePausedAsync(token).ConfigureAwait(false);
-            await slots.WaitAsync(token).ConfigureAwait(false);
-            slot = slots;
-            lock (file.State)
-            {
-                token.ThrowIfCancellationRequested();
-                ticket.Started = true;
-                ticket.Committing = !multipart;
+                if (holdingContent)
+                {
+                    file.ContentLock.Release();
+                }
             }
 
             await UploadAsync(file, ticket, token).ConfigureAwait(false);

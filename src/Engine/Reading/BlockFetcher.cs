@@ -45,12 +45,12 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
     /// <summary>
     /// Starts one ranged GET for up to <paramref name="maxBlocks"/> consecutive blocks from <paramref name="first"/>
     /// that nobody holds or fetches yet (the run stops at the first that is), and returns how many it took (0:
-    /// none) and a task that completes, never faulting, when the GET is over. Readers of those blocks wait on
-    /// them as on any fetch.
+    /// none) and a task that completes, never faulting, when the GET is over (true when it delivered every block).
+    /// Readers of those blocks wait on them as on any fetch.
     /// </summary>
-    public int StartRun(ObjectVersion version, long first, int maxBlocks, out Task finished)
+    public int StartRun(ObjectVersion version, long first, int maxBlocks, out Task<bool> finished)
     {
-        finished = Task.CompletedTask;
+        finished = Task.FromResult(false);
         var lastBlock = (version.Size - 1) / blockSize;
         var claimed = new List<(BlockKey Key, TaskCompletionSource<BlockView> Done)>(maxBlocks);
         for (var index = first; index < first + maxBlocks && index <= lastBlock; index++)
@@ -147,7 +147,7 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
     internal int LengthOf(BlockKey block) => (int)Math.Max(0, Math.Min(blockSize, block.Version.Size - (block.Index * blockSize)));
 
     // The run's blocks were claimed, and a claim is refused for a block on disk: all of them need the GET.
-    private async Task FetchRunAsync(List<(BlockKey Key, TaskCompletionSource<BlockView> Done)> blocks)
+    private async Task<bool> FetchRunAsync(List<(BlockKey Key, TaskCompletionSource<BlockView> Done)> blocks)
     {
         var first = blocks[0].Key;
         var length = blocks.Sum(b => (long)LengthOf(b.Key));
@@ -161,11 +161,14 @@ public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, Di
                 throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed,
                     $"the object is shorter than expected at block {first.Index}; it changed in the store.", null, first.Version.Key);
             }
+
+            return true;
         }
         catch (Exception error)
         {
             // Waiters see the error; a later read retries the block on its own.
             run.FailRest(error);
+            return false;
         }
     }
 

@@ -6,7 +6,9 @@ namespace BucketMount.Engine.Reading;
 /// Reads byte ranges of an object version through the block caches, and prefetches ahead of sequential readers
 /// with parallel ranged GETs so one reader approaches the store's throughput. Read-ahead asks for runs of blocks
 /// in one GET each, the runs growing with the window up to <paramref name="maxRunBlocks"/>: few requests for a
-/// long sequential read, one block per request for random reads. With <paramref name="streamSequentialReads"/> a
+/// long sequential read, one block per request for random reads. A sequential reader starts with one such GET in
+/// flight and gets more while that raises its throughput (<see cref="AdaptiveRuns"/>), up to
+/// <paramref name="readAheadParallelism"/> and its window. With <paramref name="streamSequentialReads"/> a
 /// sequential reader is fed instead by one open-ended GET paced by its window (<see cref="SequentialStream"/>).
 /// </summary>
 public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism, int maxRunBlocks = 1, bool streamSequentialReads = false, long wholeFileBytes = 0)
@@ -55,6 +57,12 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
         }
 
         var missed = window == 0 && readAhead is not null && !fetcher.IsCachedOrFetching(new BlockKey(version, first));
+        if (window > 0 && !streamSequentialReads)
+        {
+            // Before this read's own blocks are asked for: a missing one then comes in a run of the size the
+            // window has reached, not in a GET of its own, and the runs ahead follow it.
+            Prefetch(readAhead!, version, first, last, windowLast, (int)Math.Clamp(window / 2 / blockSize, 1, maxRunBlocks));
+        }
 
         // Copy what is cached; start every other block of this read at once, then prefetch ahead, then copy those in order.
         var blocks = new Task<BlockView>?[last - first + 1];
@@ -64,11 +72,6 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
             var (from, to) = Span(i, offset, end, blockSize);
             var into = destination.Span.Slice((int)((i * blockSize) + from - offset), to - from);
             blocks[i - first] = fetcher.TryCopyCached(key, from, into) ? null : fetcher.GetMissedAsync(key, cancellationToken);
-        }
-
-        if (window > 0 && !streamSequentialReads)
-        {
-            Prefetch(version, last + 1, windowLast, (int)Math.Clamp(window / 2 / blockSize, 1, maxRunBlocks));
         }
 
         if (missed && version.Size <= wholeFileBytes && readAhead!.OnRandomMiss(RandomMissesBeforeWholeFile))
@@ -131,12 +134,20 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
     }
 
     /// <summary>
-    /// Starts runs of up to <paramref name="runBlocks"/> missing blocks in [first, last]. A shorter run at the
-    /// window's edge waits for the window to move on, so steady reading keeps issuing whole runs; at the end of
-    /// the object, or against cached blocks, short runs go out as they are.
+    /// Starts runs of up to <paramref name="runBlocks"/> missing blocks in [first, last]. A run that covers a block
+    /// of the read itself (up to <paramref name="readLast"/>) always starts; one ahead of it only while the reader
+    /// has fewer GETs in flight than <see cref="AdaptiveRuns"/> allows. A shorter run at the window's edge waits
+    /// for the window to move on, so steady reading keeps issuing whole runs; at the end of the object, or against
+    /// cached blocks, short runs go out as they are.
     /// </summary>
-    private void Prefetch(ObjectVersion version, long first, long last, int runBlocks)
+    private void Prefetch(ReadAheadState readAhead, ObjectVersion version, long first, long readLast, long last, int runBlocks)
     {
+        AdaptiveRuns runs;
+        lock (readAhead)
+        {
+            runs = readAhead.Runs ??= new AdaptiveRuns(readAheadParallelism);
+        }
+
         var objectLast = (version.Size - 1) / fetcher.BlockSize;
         var index = first;
         while (index <= last)
@@ -153,34 +164,51 @@ public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism,
                 missing++;
             }
 
+            var forReader = index <= readLast;
             var cutByWindow = missing < runBlocks && index + missing > last && last < objectLast;
-            if (cutByWindow || !_prefetchSlots.Wait(0))
+            if ((cutByWindow && !forReader) || !runs.TryStart(force: forReader))
             {
                 return;
             }
 
-            var started = fetcher.StartRun(version, index, missing, out var finished);
+            // The shared slots bound every reader's read-ahead together; a reader's own blocks go without one.
+            var slot = _prefetchSlots.Wait(0);
+            if (!slot && !forReader)
+            {
+                runs.Cancel();
+                return;
+            }
+
+            var started = fetcher.StartRun(version, index, forReader ? runBlocks : missing, out var finished);
             if (started == 0)
             {
-                _prefetchSlots.Release();
+                runs.Cancel();
+                if (slot)
+                {
+                    _prefetchSlots.Release();
+                }
+
                 index++;
                 continue;
             }
 
-            _ = ReleaseSlotAsync(finished);
+            _ = FinishRunAsync(finished, runs, slot, (long)started * fetcher.BlockSize, started == maxRunBlocks);
             index += started;
         }
     }
 
-    private async Task ReleaseSlotAsync(Task finished)
+    private async Task FinishRunAsync(Task<bool> finished, AdaptiveRuns runs, bool slot, long bytes, bool fullSize)
     {
         try
         {
-            await finished.ConfigureAwait(false);
+            runs.Finished(await finished.ConfigureAwait(false) ? bytes : 0, fullSize);
         }
         finally
         {
-            _prefetchSlots.Release();
+            if (slot)
+            {
+                _prefetchSlots.Release();
+            }
         }
     }
 

@@ -19,6 +19,9 @@ public sealed class ReadAheadState(long initialWindow, long maxWindow)
     /// <summary>The open-ended GET feeding this reader, when streaming reads are on and it is reading sequentially.</summary>
     internal SequentialStream? Stream { get; set; }
 
+    /// <summary>How many read-ahead GETs this reader keeps in flight (parallel read-ahead); created on its first sequential read.</summary>
+    internal AdaptiveRuns? Runs { get; set; }
+
     /// <summary>The whole-file streams a random reader of a small enough file started (see <see cref="ObjectReader"/>).</summary>
     internal IReadOnlyList<SequentialStream>? WholeFile { get; set; }
 
