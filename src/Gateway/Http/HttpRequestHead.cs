@@ -17,6 +17,9 @@ internal sealed class HttpRequestHead
     /// <summary>Header names lower-case; repeated headers joined with ','.</summary>
     public required IReadOnlyDictionary<string, string> Headers { get; init; }
 
+    /// <summary>Whether the client lets the connection carry another request.</summary>
+    public bool KeepAlive { get; init; } = true;
+
     /// <summary>The query's pairs, percent-decoded once; a name without '=' has the value "".</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Query => _query ??= ParseQuery(RawQuery);
 

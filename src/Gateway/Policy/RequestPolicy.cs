@@ -1,0 +1,144 @@
+using BucketMount.Gateway.Grants;
+using BucketMount.Gateway.Http;
+
+namespace BucketMount.Gateway.Policy;
+
+/// <summary>
+/// Decides what a verified request may do under its grant: which S3 operation it is, that every key it names lies
+/// under the grant's prefix, that a read-only grant only reads, and that bucket-level operations are limited to
+/// listing, HEAD bucket and GetBucketLocation. A listing above the prefix is refused, never filtered.
+/// </summary>
+internal static class RequestPolicy
+{
+    // Query parameters an object request may carry; anything else (?acl, ?tagging, ?retention…) is refused.
+    private static readonly HashSet<string> ObjectParameters = new(StringComparer.Ordinal)
+    {
+        "versionId", "partNumber", "uploadId", "uploads", "x-id", "response-content-type", "response-content-language", "response-expires",
+        "response-cache-control", "response-content-disposition", "response-content-encoding",
+    };
+
+    private static readonly HashSet<string> ListParameters = new(StringComparer.Ordinal)
+    {
+        "list-type", "prefix", "delimiter", "marker", "start-after", "continuation-token", "max-keys", "encoding-type", "fetch-owner", "x-id",
+        "uploads", "key-marker", "upload-id-marker", "max-uploads",
+    };
+
+    public static S3Operation Authorize(HttpRequestHead request, string gatewayBucket, Grant grant)
+    {
+        var (bucket, key) = RequestTarget.Parse(request, gatewayBucket);
+        if (!string.Equals(bucket, gatewayBucket, StringComparison.Ordinal) || (grant.Bucket.Length > 0 && grant.Bucket != bucket))
+        {
+            throw Denied($"this grant is for bucket {(grant.Bucket.Length > 0 ? grant.Bucket : gatewayBucket)}", $"request names bucket '{bucket}'");
+        }
+
+        var operation = key.Length == 0 ? Bucket(request, bucket, grant) : Object(request, bucket, key, grant);
+        if (operation.IsWrite && grant.ReadOnly)
+        {
+            throw Denied("this grant is read-only", $"{operation.Name} under a read-only grant");
+        }
+
+        return operation;
+    }
+
+    private static S3Operation Object(HttpRequestHead request, string bucket, string key, Grant grant)
+    {
+        foreach (var pair in request.Query)
+        {
+            if (!ObjectParameters.Contains(pair.Key) && !pair.Key.StartsWith("X-Amz-", StringComparison.Ordinal))
+            {
+                throw Denied($"the gateway does not pass the object subresource ?{pair.Key}", $"object subresource ?{pair.Key}");
+            }
+        }
+
+        KeyRules.RequireUnderPrefix(key, grant, "the key");
+        var uploadId = request.HasQuery("uploadId");
+        var name = request.Method switch
+        {
+            "GET" => uploadId ? "ListParts" : "GetObject",
+            "HEAD" => "HeadObject",
+            "PUT" when request.Header("x-amz-copy-source") is not null => uploadId ? "UploadPartCopy" : "CopyObject",
+            "PUT" => uploadId ? "UploadPart" : "PutObject",
+            "DELETE" => uploadId ? "AbortMultipartUpload" : "DeleteObject",
+            "POST" when request.HasQuery("uploads") => "CreateMultipartUpload",
+            "POST" when uploadId => "CompleteMultipartUpload",
+            _ => throw Denied($"the gateway does not pass {request.Method} on objects", $"{request.Method} on an object"),
+        };
+
+        if (request.Header("x-amz-copy-source") is { } source)
+        {
+            CheckCopySource(source, bucket, grant);
+        }
+
+        return new S3Operation { Name = name, Bucket = bucket, Key = key, IsWrite = request.Method is not ("GET" or "HEAD") };
+    }
+
+    private static S3Operation Bucket(HttpRequestHead request, string bucket, Grant grant)
+    {
+        if (request.Method == "HEAD" && request.Query.All(p => p.Key.StartsWith("X-Amz-", StringComparison.Ordinal)))
+        {
+            return new S3Operation { Name = "HeadBucket", Bucket = bucket };
+        }
+
+        if (request.Method == "GET" && request.HasQuery("location"))
+        {
+            return new S3Operation { Name = "GetBucketLocation", Bucket = bucket };
+        }
+
+        if (request.Method == "POST" && request.HasQuery("delete"))
+        {
+            return new S3Operation { Name = "DeleteObjects", Bucket = bucket, IsWrite = true, IsMultiDelete = true };
+        }
+
+        if (request.Method == "GET")
+        {
+            foreach (var pair in request.Query)
+            {
+                if (!ListParameters.Contains(pair.Key) && !pair.Key.StartsWith("X-Amz-", StringComparison.Ordinal))
+                {
+                    throw Denied($"the gateway does not pass the bucket subresource ?{pair.Key}", $"bucket subresource ?{pair.Key}");
+                }
+            }
+
+            var uploads = request.HasQuery("uploads");
+            CheckListing(request, grant, uploads ? ["key-marker"] : ["marker", "start-after"]);
+            return new S3Operation { Name = uploads ? "ListMultipartUploads" : request.QueryValue("list-type") == "2" ? "ListObjectsV2" : "ListObjects", Bucket = bucket };
+        }
+
+        throw Denied("the gateway allows only listing, HEAD and GetBucketLocation on the bucket", $"bucket-level {request.Method} {request.RawQuery}");
+    }
+
+    /// <summary>The listing's prefix must lie under the grant's; its markers too. A continuation token is opaque, but the store lists only the prefix it bounds.</summary>
+    private static void CheckListing(HttpRequestHead request, Grant grant, string[] markers)
+    {
+        var prefix = request.QueryValue("prefix") ?? "";
+        if (!prefix.StartsWith(grant.Prefix, StringComparison.Ordinal))
+        {
+            throw Denied($"a listing must name a prefix under {grant.Prefix}", $"listing of prefix '{prefix}' above the grant's");
+        }
+
+        KeyRules.RequireUnderPrefix(prefix, grant, "the listing prefix");
+        foreach (var name in markers)
+        {
+            if (request.QueryValue(name) is { Length: > 0 } marker)
+            {
+                KeyRules.RequireUnderPrefix(marker, grant, $"the listing's {name}");
+            }
+        }
+    }
+
+    /// <summary>x-amz-copy-source: [/]bucket/key[?versionId=…], percent-encoded or not.</summary>
+    private static void CheckCopySource(string source, string bucket, Grant grant)
+    {
+        var question = source.IndexOf('?', StringComparison.Ordinal);
+        var path = Uri.UnescapeDataString(question < 0 ? source : source[..question]).TrimStart('/');
+        var slash = path.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || path[..slash] != bucket)
+        {
+            throw Denied("the copy source must be in the grant's bucket", "copy source in another bucket");
+        }
+
+        KeyRules.RequireUnderPrefix(path[(slash + 1)..], grant, "the copy source");
+    }
+
+    private static GatewayRefusal Denied(string message, string reason) => new(S3ErrorCode.AccessDenied, "Access denied: " + message + ".", reason);
+}

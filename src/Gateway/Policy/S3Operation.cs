@@ -1,0 +1,17 @@
+namespace BucketMount.Gateway.Policy;
+
+/// <summary>What a request does, as the policy understood it: the operation's S3 name and the key it touches.</summary>
+internal sealed record S3Operation
+{
+    public required string Name { get; init; }
+
+    public required string Bucket { get; init; }
+
+    /// <summary>The object key, decoded; "" for a bucket-level request.</summary>
+    public string Key { get; init; } = "";
+
+    public bool IsWrite { get; init; }
+
+    /// <summary>A multi-object delete: its body's keys are checked before it goes on.</summary>
+    public bool IsMultiDelete { get; init; }
+}

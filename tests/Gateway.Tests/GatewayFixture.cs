@@ -1,0 +1,100 @@
+using System.Net;
+using Amazon.Runtime;
+using Amazon.S3;
+using BucketMount.Gateway.Forwarding;
+using BucketMount.Gateway.Grants;
+using BucketMount.Gateway.Http;
+using BucketMount.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace BucketMount.Gateway.Tests;
+
+/// <summary>A real gateway on a free 127.0.0.1 port in front of a fresh s3rver bucket, and grants for it.</summary>
+internal sealed class GatewayFixture : IAsyncDisposable
+{
+    public const string Secret = "test-gateway-secret-0123456789-abcdefghijklmnop";
+    private readonly GatewayHost _host;
+    private readonly StringWriter _audit = new();
+
+    private GatewayFixture(GatewayHost host, StringWriter audit, string bucket, string endpoint, EmulatorProcess? s3rver, string denyList)
+    {
+        _host = host;
+        _audit = audit;
+        Bucket = bucket;
+        Endpoint = endpoint;
+        S3rver = s3rver;
+        DenyListPath = denyList;
+    }
+
+    public string Bucket { get; }
+
+    /// <summary>http://127.0.0.1:PORT of the gateway.</summary>
+    public string Endpoint { get; }
+
+    public EmulatorProcess? S3rver { get; }
+
+    public string DenyListPath { get; }
+
+    public Uri EndpointUri => new(Endpoint);
+
+    public string AuditText
+    {
+        get
+        {
+            lock (_audit)
+            {
+                return _audit.ToString();
+            }
+        }
+    }
+
+    public GrantCodec Codec { get; } = new(System.Text.Encoding.UTF8.GetBytes(Secret));
+
+    /// <summary>A gateway in front of a new s3rver bucket.</summary>
+    public static async Task<GatewayFixture> StartAsync(CancellationToken cancellationToken, double requestsPerSecond = 0)
+    {
+        var s3rver = await Emulators.S3rver;
+        var bucket = await S3Buckets.CreateBucketAsync(s3rver, cancellationToken);
+        var upstream = new UpstreamStore
+        {
+            Bucket = bucket, Endpoint = new Uri(s3rver.Endpoint), Region = "us-east-1", PathStyle = true,
+            AccessKeyId = S3Buckets.AccessKey, SecretAccessKey = S3Buckets.SecretKey,
+        };
+        return Start(upstream, s3rver, requestsPerSecond);
+    }
+
+    /// <summary>A gateway in front of any S3 endpoint (another gateway, to check this one's outgoing signatures).</summary>
+    public static GatewayFixture Start(UpstreamStore upstream, EmulatorProcess? s3rver, double requestsPerSecond = 0)
+    {
+        var denyList = Path.Combine(Path.GetTempPath(), "bm-deny-" + Guid.NewGuid().ToString("N"));
+        var audit = new StringWriter();
+        var options = new GatewayOptions
+        {
+            Upstream = upstream, Listen = ListenAddress.Parse("127.0.0.1:0"), Secret = System.Text.Encoding.UTF8.GetBytes(Secret),
+            DenyListPath = denyList, GrantRequestsPerSecond = requestsPerSecond,
+        };
+        var host = new GatewayHost(options, TextWriter.Synchronized(audit), NullLogger.Instance);
+        host.Start();
+        var port = ((IPEndPoint)host.LocalEndPoint!).Port;
+        return new GatewayFixture(host, audit, upstream.Bucket, $"http://127.0.0.1:{port}", s3rver, denyList);
+    }
+
+    public (string AccessKeyId, string Secret, Grant Grant) Mint(string prefix, bool readOnly = false, TimeSpan? ttl = null)
+    {
+        var grant = new Grant { Id = GrantCodec.NewGrantId(), Prefix = prefix, ReadOnly = readOnly, Expires = DateTimeOffset.UtcNow + (ttl ?? TimeSpan.FromHours(1)) };
+        var (id, secret) = Codec.Mint(grant);
+        return (id, secret, grant);
+    }
+
+    /// <summary>The AWS SDK pointed at the gateway with a grant's keys, as a sandbox's client would be.</summary>
+    public AmazonS3Client Client(string accessKeyId, string secret) => new(new BasicAWSCredentials(accessKeyId, secret), new AmazonS3Config
+    {
+        ServiceURL = Endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1", UseHttp = true, MaxErrorRetry = 0,
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        File.Delete(DenyListPath);
+    }
+}
