@@ -22,6 +22,7 @@ public static class Program
             ObjectCommands.Put(),
             ObjectCommands.Remove(),
             CleanupCommand.Create(),
+            GatewayCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();
     }

@@ -19,7 +19,7 @@ internal sealed record GatewayOptions
     public X509Certificate2? Certificate { get; init; }
 
     /// <summary>Requests per second one grant may make; 0 for no limit.</summary>
-    public double GrantRequestsPerSecond { get; init; } = 200;
+    public double GrantRequestsPerSecond { get; init; } = 500;
 
     /// <summary>Body bytes per second one grant may move (both ways together); 0 for no limit.</summary>
     public double GrantBytesPerSecond { get; init; }

@@ -24,5 +24,5 @@ internal sealed record Grant
 
     /// <summary>For the operator: never the secret.</summary>
     public override string ToString() =>
-        $"grant {Id}: {Mode} on {(Bucket.Length == 0 ? "the gateway's bucket" : Bucket)}/{Prefix}, expires {Expires.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z";
+        $"grant {Id}: {Mode} on prefix {Prefix} of {(Bucket.Length == 0 ? "the gateway's bucket" : "bucket " + Bucket)}, expires {Expires.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z";
 }
