@@ -48,6 +48,17 @@ internal sealed class GatewayFixture : IAsyncDisposable
         }
     }
 
+    /// <summary>The audit line is written once the answer is sent: wait for it (bounded) before asserting on it.</summary>
+    public async Task<string> WaitForAuditAsync(string text)
+    {
+        for (var attempt = 0; attempt < 100 && !AuditText.Contains(text, StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(50);
+        }
+
+        return AuditText;
+    }
+
     public GrantCodec Codec { get; } = new(System.Text.Encoding.UTF8.GetBytes(Secret));
 
     /// <summary>A gateway in front of a new s3rver bucket.</summary>

@@ -43,7 +43,7 @@ public sealed class GatewayForwardingTests
         using var admin = S3Buckets.AdminClient(gateway.S3rver!);
         var objects = await admin.ListObjectsAsync(gateway.Bucket, ct);
         CollectionAssert.AreEqual(new[] { "users/123/b.bin" }, objects.S3Objects.Select(o => o.Key).ToArray());
-        StringAssert.Contains(gateway.AuditText, "op=PutObject key=\"users/123/a.bin\" status=200 in=300000");
+        StringAssert.Contains(await gateway.WaitForAuditAsync("op=DeleteObject "), "op=PutObject key=\"users/123/a.bin\" status=200 in=300000");
     }
 
     [TestMethod]

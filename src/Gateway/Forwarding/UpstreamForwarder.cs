@@ -39,6 +39,12 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
     {
         using var request = new HttpRequestMessage(new HttpMethod(head.Method), store.UrlFor(operation.Key, ForwardedQuery(head))) { Content = content };
         CopyHeaders(head, request);
+        if (operation.CopySource is { } copySource)
+        {
+            request.Headers.Remove("x-amz-copy-source");
+            request.Headers.TryAddWithoutValidation("x-amz-copy-source", copySource);
+        }
+
         signer.Sign(request, payloadHash);
 
         HttpResponseMessage upstream;

@@ -64,12 +64,8 @@ internal static class RequestPolicy
             _ => throw Denied($"the gateway does not pass {request.Method} on objects", $"{request.Method} on an object"),
         };
 
-        if (request.Header("x-amz-copy-source") is { } source)
-        {
-            CheckCopySource(source, bucket, grant);
-        }
-
-        return new S3Operation { Name = name, Bucket = bucket, Key = key, IsWrite = request.Method is not ("GET" or "HEAD") };
+        var copySource = request.Header("x-amz-copy-source") is { } source ? CheckCopySource(source, bucket, grant) : null;
+        return new S3Operation { Name = name, Bucket = bucket, Key = key, CopySource = copySource, IsWrite = request.Method is not ("GET" or "HEAD") };
     }
 
     private static S3Operation Bucket(HttpRequestHead request, string bucket, Grant grant)
@@ -126,8 +122,8 @@ internal static class RequestPolicy
         }
     }
 
-    /// <summary>x-amz-copy-source: [/]bucket/key[?versionId=…], percent-encoded or not.</summary>
-    private static void CheckCopySource(string source, string bucket, Grant grant)
+    /// <summary>x-amz-copy-source: [/]bucket/key[?versionId=…], percent-encoded or not; returns it as the store is to get it.</summary>
+    private static string CheckCopySource(string source, string bucket, Grant grant)
     {
         var question = source.IndexOf('?', StringComparison.Ordinal);
         var path = Uri.UnescapeDataString(question < 0 ? source : source[..question]).TrimStart('/');
@@ -137,7 +133,11 @@ internal static class RequestPolicy
             throw Denied("the copy source must be in the grant's bucket", "copy source in another bucket");
         }
 
-        KeyRules.RequireUnderPrefix(path[(slash + 1)..], grant, "the copy source");
+        var key = path[(slash + 1)..];
+        KeyRules.RequireUnderPrefix(key, grant, "the copy source");
+
+        // Slashes left plain: S3 takes both, and s3rver (decodeURI) only this form.
+        return "/" + bucket + "/" + Signing.CanonicalRequest.UriEncode(key, encodeSlash: false) + (question < 0 ? "" : source[question..]);
     }
 
     private static GatewayRefusal Denied(string message, string reason) => new(S3ErrorCode.AccessDenied, "Access denied: " + message + ".", reason);

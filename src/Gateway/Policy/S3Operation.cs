@@ -10,6 +10,9 @@ internal sealed record S3Operation
     /// <summary>The object key, decoded; "" for a bucket-level request.</summary>
     public string Key { get; init; } = "";
 
+    /// <summary>x-amz-copy-source as checked: re-encoded one way, so the store copies exactly the key the policy allowed.</summary>
+    public string? CopySource { get; init; }
+
     public bool IsWrite { get; init; }
 
     /// <summary>A multi-object delete: its body's keys are checked before it goes on.</summary>
