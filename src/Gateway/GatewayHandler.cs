@@ -24,10 +24,12 @@ internal sealed class GatewayHandler(GatewayOptions options, GrantCodec grants, 
         var requestId = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
         string grantId = "-", operationName = head.Method, key = head.RawPath;
         string? reason = null;
+        PayloadMode? payload = null;
         GrantUsage.Counters? counters = null;
         try
         {
             var signature = _verifier.Verify(head);
+            payload = signature.Payload;
             var grant = grants.Read(signature.AccessKeyId)!;
             grantId = grant.Id;
             CheckGrant(grant);
@@ -76,7 +78,7 @@ internal sealed class GatewayHandler(GatewayOptions options, GrantCodec grants, 
                 Interlocked.Add(ref counters.BytesOut, response.BodyBytes);
             }
 
-            audit.Write(clock.GetUtcNow(), grantId, operationName, key, response.Status, body.BytesRead, response.BodyBytes, clock.GetElapsedTime(started), reason);
+            audit.Write(clock.GetUtcNow(), grantId, operationName, key, response.Status, body.BytesRead, response.BodyBytes, clock.GetElapsedTime(started), payload?.ToString(), reason);
         }
     }
 

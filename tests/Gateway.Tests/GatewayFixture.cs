@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Amazon.Runtime;
 using Amazon.S3;
 using BucketMount.Gateway.Forwarding;
@@ -62,7 +63,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
     public GrantCodec Codec { get; } = new(System.Text.Encoding.UTF8.GetBytes(Secret));
 
     /// <summary>A gateway in front of a new s3rver bucket.</summary>
-    public static async Task<GatewayFixture> StartAsync(CancellationToken cancellationToken, double requestsPerSecond = 0)
+    public static async Task<GatewayFixture> StartAsync(CancellationToken cancellationToken, double requestsPerSecond = 0, X509Certificate2? certificate = null, string? unixSocket = null)
     {
         var s3rver = await Emulators.S3rver;
         var bucket = await S3Buckets.CreateBucketAsync(s3rver, cancellationToken);
@@ -71,23 +72,23 @@ internal sealed class GatewayFixture : IAsyncDisposable
             Bucket = bucket, Endpoint = new Uri(s3rver.Endpoint), Region = "us-east-1", PathStyle = true,
             AccessKeyId = S3Buckets.AccessKey, SecretAccessKey = S3Buckets.SecretKey,
         };
-        return Start(upstream, s3rver, requestsPerSecond);
+        return Start(upstream, s3rver, requestsPerSecond, certificate, unixSocket);
     }
 
     /// <summary>A gateway in front of any S3 endpoint (another gateway, to check this one's outgoing signatures).</summary>
-    public static GatewayFixture Start(UpstreamStore upstream, EmulatorProcess? s3rver, double requestsPerSecond = 0)
+    public static GatewayFixture Start(UpstreamStore upstream, EmulatorProcess? s3rver, double requestsPerSecond = 0, X509Certificate2? certificate = null, string? unixSocket = null)
     {
         var denyList = Path.Combine(Path.GetTempPath(), "bm-deny-" + Guid.NewGuid().ToString("N"));
         var audit = new StringWriter();
         var options = new GatewayOptions
         {
-            Upstream = upstream, Listen = ListenAddress.Parse("127.0.0.1:0"), Secret = System.Text.Encoding.UTF8.GetBytes(Secret),
+            Upstream = upstream, Listen = ListenAddress.Parse(unixSocket is null ? "127.0.0.1:0" : "unix:" + unixSocket), Certificate = certificate, Secret = System.Text.Encoding.UTF8.GetBytes(Secret),
             DenyListPath = denyList, GrantRequestsPerSecond = requestsPerSecond,
         };
         var host = new GatewayHost(options, TextWriter.Synchronized(audit), NullLogger.Instance);
         host.Start();
-        var port = ((IPEndPoint)host.LocalEndPoint!).Port;
-        return new GatewayFixture(host, audit, upstream.Bucket, $"http://127.0.0.1:{port}", s3rver, denyList);
+        var endpoint = host.LocalEndPoint is IPEndPoint ip ? $"{(certificate is null ? "http" : "https")}://127.0.0.1:{ip.Port}" : "http://localhost";
+        return new GatewayFixture(host, audit, upstream.Bucket, endpoint, s3rver, denyList);
     }
 
     public (string AccessKeyId, string Secret, Grant Grant) Mint(string prefix, bool readOnly = false, TimeSpan? ttl = null)
@@ -100,8 +101,16 @@ internal sealed class GatewayFixture : IAsyncDisposable
     /// <summary>The AWS SDK pointed at the gateway with a grant's keys, as a sandbox's client would be.</summary>
     public AmazonS3Client Client(string accessKeyId, string secret) => new(new BasicAWSCredentials(accessKeyId, secret), new AmazonS3Config
     {
-        ServiceURL = Endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1", UseHttp = true, MaxErrorRetry = 0,
+        ServiceURL = Endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1", UseHttp = Endpoint.StartsWith("http:", StringComparison.Ordinal), MaxErrorRetry = 0,
+        HttpClientFactory = new TrustingHttpClientFactory(),
     });
+
+    /// <summary>The TLS test's certificate is self-signed: this client trusts it (and only talks to 127.0.0.1).</summary>
+    private sealed class TrustingHttpClientFactory : HttpClientFactory
+    {
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) =>
+            new(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -15,14 +15,14 @@ internal static class RawS3
     public sealed record Response(int Status, string Text);
 
     public static Task<Response> SendAsync(Uri gateway, (string Id, string Secret) key, string method, string rawPath, string rawQuery = "",
-        byte[]? signedBody = null, Dictionary<string, string>? amzHeaders = null, byte[]? sentBody = null, DateTimeOffset? at = null)
+        byte[]? signedBody = null, Dictionary<string, string>? amzHeaders = null, byte[]? sentBody = null, DateTimeOffset? at = null, string? unixSocket = null, string? payloadHash = null)
     {
         signedBody ??= [];
         sentBody ??= signedBody;
         var timestamp = (at ?? DateTimeOffset.UtcNow).UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var headers = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["host"] = gateway.Authority, ["x-amz-date"] = timestamp, ["x-amz-content-sha256"] = SigV4Crypto.Sha256Hex(signedBody),
+            ["host"] = gateway.Authority, ["x-amz-date"] = timestamp, ["x-amz-content-sha256"] = payloadHash ?? SigV4Crypto.Sha256Hex(signedBody),
         };
         foreach (var (name, value) in amzHeaders ?? [])
         {
@@ -35,7 +35,7 @@ internal static class RawS3
         var scope = $"{timestamp[..8]}/us-east-1/s3/aws4_request";
         var signature = SigV4Crypto.Sign(SigV4Crypto.SigningKey(key.Secret, timestamp[..8], "us-east-1", "s3"), SigV4Crypto.StringToSign(timestamp, scope, canonical));
         headers["authorization"] = $"AWS4-HMAC-SHA256 Credential={key.Id}/{scope}, SignedHeaders={string.Join(';', signed)}, Signature={signature}";
-        return ExchangeAsync(gateway, method, rawPath, rawQuery, headers, sentBody);
+        return ExchangeAsync(gateway, method, rawPath, rawQuery, headers, sentBody, unixSocket);
     }
 
     /// <summary>A presigned GET URL's request, signed at <paramref name="at"/> for <paramref name="expiresSeconds"/>.</summary>
@@ -51,11 +51,11 @@ internal static class RawS3
         return ExchangeAsync(gateway, "GET", rawPath, query + "&X-Amz-Signature=" + signature, new() { ["host"] = gateway.Authority }, []);
     }
 
-    private static async Task<Response> ExchangeAsync(Uri gateway, string method, string rawPath, string rawQuery, Dictionary<string, string> headers, byte[] body)
+    private static async Task<Response> ExchangeAsync(Uri gateway, string method, string rawPath, string rawQuery, Dictionary<string, string> headers, byte[] body, string? unixSocket = null)
     {
-        using var client = new TcpClient();
-        await client.ConnectAsync(gateway.Host, gateway.Port);
-        await using var stream = client.GetStream();
+        using var socket = unixSocket is null ? new Socket(SocketType.Stream, ProtocolType.Tcp) : new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(unixSocket is null ? new System.Net.DnsEndPoint(gateway.Host, gateway.Port) : new UnixDomainSocketEndPoint(unixSocket));
+        await using var stream = new NetworkStream(socket);
         var head = new StringBuilder($"{method} {rawPath}{(rawQuery.Length > 0 ? "?" + rawQuery : "")} HTTP/1.1\r\n");
         foreach (var (name, value) in headers)
         {
