@@ -63,7 +63,8 @@ internal sealed class GatewayFixture : IAsyncDisposable
     public GrantCodec Codec { get; } = new(System.Text.Encoding.UTF8.GetBytes(Secret));
 
     /// <summary>A gateway in front of a new s3rver bucket.</summary>
-    public static async Task<GatewayFixture> StartAsync(CancellationToken cancellationToken, double requestsPerSecond = 0, X509Certificate2? certificate = null, string? unixSocket = null)
+    public static async Task<GatewayFixture> StartAsync(CancellationToken cancellationToken, double requestsPerSecond = 0, X509Certificate2? certificate = null, string? unixSocket = null,
+        TimeProvider? clock = null)
     {
         var s3rver = await Emulators.S3rver;
         var bucket = await S3Buckets.CreateBucketAsync(s3rver, cancellationToken);
@@ -72,11 +73,12 @@ internal sealed class GatewayFixture : IAsyncDisposable
             Bucket = bucket, Endpoint = new Uri(s3rver.Endpoint), Region = "us-east-1", PathStyle = true,
             AccessKeyId = S3Buckets.AccessKey, SecretAccessKey = S3Buckets.SecretKey,
         };
-        return Start(upstream, s3rver, requestsPerSecond, certificate, unixSocket);
+        return Start(upstream, s3rver, requestsPerSecond, certificate, unixSocket, clock);
     }
 
     /// <summary>A gateway in front of any S3 endpoint (another gateway, to check this one's outgoing signatures).</summary>
-    public static GatewayFixture Start(UpstreamStore upstream, EmulatorProcess? s3rver, double requestsPerSecond = 0, X509Certificate2? certificate = null, string? unixSocket = null)
+    public static GatewayFixture Start(UpstreamStore upstream, EmulatorProcess? s3rver, double requestsPerSecond = 0, X509Certificate2? certificate = null, string? unixSocket = null,
+        TimeProvider? clock = null)
     {
         var denyList = Path.Combine(Path.GetTempPath(), "bm-deny-" + Guid.NewGuid().ToString("N"));
         var audit = new StringWriter();
@@ -85,7 +87,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
             Upstream = upstream, Listen = ListenAddress.Parse(unixSocket is null ? "127.0.0.1:0" : "unix:" + unixSocket), Certificate = certificate, Secret = System.Text.Encoding.UTF8.GetBytes(Secret),
             DenyListPath = denyList, GrantRequestsPerSecond = requestsPerSecond,
         };
-        var host = new GatewayHost(options, TextWriter.Synchronized(audit), NullLogger.Instance);
+        var host = new GatewayHost(options, TextWriter.Synchronized(audit), NullLogger.Instance, clock);
         host.Start();
         var endpoint = host.LocalEndPoint is IPEndPoint ip ? $"{(certificate is null ? "http" : "https")}://127.0.0.1:{ip.Port}" : "http://localhost";
         return new GatewayFixture(host, audit, upstream.Bucket, endpoint, s3rver, denyList);

@@ -43,6 +43,18 @@ public sealed class GatewayThirdPartyTests
 
         Assert.AreNotEqual(0, above.ExitCode, "listing users/ with a grant for users/123/ must fail:\n" + above.Output);
         StringAssert.Contains(above.Error, "AccessDenied");
+        // `gateway status` shows the grant's counters (the gateway writes them every two seconds): wait, bounded.
+        var grantId = grant["BUCKETMOUNT_GRANT_ID"];
+        var status = "";
+        for (var attempt = 0; attempt < 50 && !status.Contains("(1 refused", StringComparison.Ordinal); attempt++)
+        {
+            status = (await Cli.RunAsync(["gateway", "status"])).Output.Split('\n').FirstOrDefault(l => l.Contains(grantId, StringComparison.Ordinal)) ?? "";
+            await Task.Delay(200);
+        }
+
+        StringAssert.Contains(status, $"grant {grantId} read-write users/123/:");
+        StringAssert.Contains(status, "(1 refused, 0 over the rate)");
+        StringAssert.Matches(status, new System.Text.RegularExpressions.Regex(@"1258\d{4} bytes in, 1258\d{4} out")); // the 12 MiB file up and down
         var audit = await gateway.StopAsync();
         StringAssert.Contains(audit, "op=CompleteMultipartUpload key=\"users/123/dir/big.bin\" status=200");
         StringAssert.Contains(audit, "status=403 in=0 out=");
