@@ -47,6 +47,12 @@ internal sealed class GatewayHandler(GatewayOptions options, GrantCodec grants, 
         catch (GatewayRefusal refusal)
         {
             reason = refusal.OperatorReason;
+            if (operationName == head.Method)
+            {
+                operationName = RequestPolicy.Describe(head, options.Upstream.Bucket);
+                key = RequestTarget.Parse(head, options.Upstream.Bucket).Key;
+            }
+
             if (counters is not null)
             {
                 Interlocked.Increment(ref counters.Refused);

@@ -168,7 +168,7 @@ public sealed class GatewayPolicyTests
         AssertRefused(response!, "AccessDenied", "revoked grant");
         StringAssert.Contains(response!.Text, "revoked");
         Assert.AreEqual(200, (await RawS3.SendAsync(gateway.EndpointUri, (otherId, otherSecret), "GET", $"/{gateway.Bucket}/users/123/mine")).Status);
-        StringAssert.Contains(await gateway.WaitForAuditAsync("reason=\"grant revoked"), $"grant={revoked.Id} op=GET");
+        StringAssert.Contains(await gateway.WaitForAuditAsync("reason=\"grant revoked"), $"grant={revoked.Id} op=GetObject key=\"users/123/mine\" status=403");
     }
 
     [TestMethod]

@@ -51,8 +51,37 @@ internal static class RequestPolicy
         }
 
         KeyRules.RequireUnderPrefix(key, grant, "the key");
+        var name = ObjectOperationName(request) ?? throw Denied($"the gateway does not pass {request.Method} on objects", $"{request.Method} on an object");
+
+        var copySource = request.Header("x-amz-copy-source") is { } source ? CheckCopySource(source, bucket, grant) : null;
+        return new S3Operation { Name = name, Bucket = bucket, Key = key, CopySource = copySource, IsWrite = request.Method is not ("GET" or "HEAD") };
+    }
+
+    /// <summary>The S3 operation a request names, for the audit line of one refused before the policy named it.</summary>
+    public static string Describe(HttpRequestHead request, string gatewayBucket)
+    {
+        var (_, key) = RequestTarget.Parse(request, gatewayBucket);
+        if (key.Length > 0)
+        {
+            return ObjectOperationName(request) ?? request.Method + "Object";
+        }
+
+        return request.Method switch
+        {
+            "HEAD" => "HeadBucket",
+            "GET" when request.HasQuery("location") => "GetBucketLocation",
+            "GET" when request.HasQuery("uploads") => "ListMultipartUploads",
+            "GET" when request.QueryValue("list-type") == "2" => "ListObjectsV2",
+            "GET" => "ListObjects",
+            "POST" when request.HasQuery("delete") => "DeleteObjects",
+            _ => request.Method + "Bucket",
+        };
+    }
+
+    private static string? ObjectOperationName(HttpRequestHead request)
+    {
         var uploadId = request.HasQuery("uploadId");
-        var name = request.Method switch
+        return request.Method switch
         {
             "GET" => uploadId ? "ListParts" : "GetObject",
             "HEAD" => "HeadObject",
@@ -61,11 +90,8 @@ internal static class RequestPolicy
             "DELETE" => uploadId ? "AbortMultipartUpload" : "DeleteObject",
             "POST" when request.HasQuery("uploads") => "CreateMultipartUpload",
             "POST" when uploadId => "CompleteMultipartUpload",
-            _ => throw Denied($"the gateway does not pass {request.Method} on objects", $"{request.Method} on an object"),
+            _ => null,
         };
-
-        var copySource = request.Header("x-amz-copy-source") is { } source ? CheckCopySource(source, bucket, grant) : null;
-        return new S3Operation { Name = name, Bucket = bucket, Key = key, CopySource = copySource, IsWrite = request.Method is not ("GET" or "HEAD") };
     }
 
     private static S3Operation Bucket(HttpRequestHead request, string bucket, Grant grant)
