@@ -42,6 +42,11 @@ internal sealed class GrantCodec
         prefix.CopyTo(payload, 20 + bucket.Length);
 
         var accessKeyId = KeyPrefix + Base64Url([.. payload, .. Mac(payload)]);
+        if (accessKeyId.Length > MaxAccessKeyLength)
+        {
+            throw new ArgumentException($"--prefix and --bucket together are too long for an access key id (at most {MaxAccessKeyLength} characters): use a shorter prefix.");
+        }
+
         return (accessKeyId, SecretFor(accessKeyId));
     }
 
