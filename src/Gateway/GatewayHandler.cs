@@ -42,7 +42,7 @@ internal sealed class GatewayHandler(GatewayOptions options, GrantCodec grants, 
             Func<int, CancellationToken, ValueTask> throttle = (bytes, ct) => GrantUsage.ThrottleAsync(limited, bytes, clock, ct);
             var (content, payloadHash) = await UpstreamBodies.PrepareAsync(head, body, signature, operation, grant,
                 stream => new ThrottledStream(stream, throttle), cancellationToken).ConfigureAwait(false);
-            await forwarder.ForwardAsync(operation, head, content, payloadHash, response, throttle, cancellationToken).ConfigureAwait(false);
+            await forwarder.ForwardAsync(operation, head, content, payloadHash, response, throttle, () => body.Complete, cancellationToken).ConfigureAwait(false);
         }
         catch (GatewayRefusal refusal)
         {

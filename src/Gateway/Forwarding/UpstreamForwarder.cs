@@ -35,7 +35,7 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
 
     /// <summary>Forwards; returns the bytes of the answer's body sent to the client.</summary>
     public async Task ForwardAsync(S3Operation operation, HttpRequestHead head, HttpContent? content, string payloadHash,
-        HttpResponseWriter response, Func<int, CancellationToken, ValueTask> throttle, CancellationToken cancellationToken)
+        HttpResponseWriter response, Func<int, CancellationToken, ValueTask> throttle, Func<bool> requestBodyComplete, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(new HttpMethod(head.Method), store.UrlFor(operation.Key, ForwardedQuery(head))) { Content = content };
         CopyHeaders(head, request);
@@ -67,7 +67,8 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
                 .Select(h => new KeyValuePair<string, string>(h.Key, string.Join(", ", h.Value)));
             var status = (int)upstream.StatusCode;
             var hasBody = head.Method != "HEAD" && status is not (204 or 304);
-            await response.WriteHeadAsync(status, upstream.ReasonPhrase ?? "", headers, upstream.Content.Headers.ContentLength, hasBody, head.KeepAlive, cancellationToken).ConfigureAwait(false);
+            await response.WriteHeadAsync(status, upstream.ReasonPhrase ?? "", headers, upstream.Content.Headers.ContentLength, hasBody,
+                head.KeepAlive && requestBodyComplete(), cancellationToken).ConfigureAwait(false); // a store that answered before reading the whole body leaves the rest unread: close
             if (hasBody)
             {
                 await using var body = await upstream.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
