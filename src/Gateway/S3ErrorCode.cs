@@ -17,6 +17,7 @@ internal sealed record S3ErrorCode(string Code, int Status)
     public static readonly S3ErrorCode MissingContentLength = new("MissingContentLength", 411);
     public static readonly S3ErrorCode NotImplemented = new("NotImplemented", 501);
     public static readonly S3ErrorCode NoSuchBucket = new("NoSuchBucket", 404);
+    public static readonly S3ErrorCode NoSuchUpload = new("NoSuchUpload", 404);
     public static readonly S3ErrorCode SlowDown = new("SlowDown", 503);
     public static readonly S3ErrorCode EntityTooLarge = new("EntityTooLarge", 400);
     public static readonly S3ErrorCode InternalError = new("InternalError", 500);

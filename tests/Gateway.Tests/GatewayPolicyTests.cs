@@ -109,6 +109,18 @@ public sealed class GatewayPolicyTests
         {
             BucketName = gateway.Bucket, Key = "users/123/big", UploadId = upload.UploadId, PartNumber = 1, InputStream = new MemoryStream(Encoding.ASCII.GetBytes("part one")),
         }, ct);
+        // The id the client got is sealed to users/123/big: on another key, even under the prefix, it is unknown.
+        var elsewhere = await Assert.ThrowsExactlyAsync<AmazonS3Exception>(() => client.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = gateway.Bucket, Key = "users/123/other", UploadId = upload.UploadId, PartNumber = 1, InputStream = new MemoryStream(Encoding.ASCII.GetBytes("x")),
+        }, ct));
+        Assert.AreEqual("NoSuchUpload", elsewhere.ErrorCode);
+        var unsealed = upload.UploadId[..upload.UploadId.LastIndexOf('.')];
+        Assert.AreEqual("NoSuchUpload", (await Assert.ThrowsExactlyAsync<AmazonS3Exception>(() => client.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = gateway.Bucket, Key = "users/123/big", UploadId = unsealed, PartNumber = 2, InputStream = new MemoryStream(Encoding.ASCII.GetBytes("x")),
+        }, ct))).ErrorCode, "the store's own id, unsealed, is not accepted either");
+
         var complete = new CompleteMultipartUploadRequest { BucketName = gateway.Bucket, Key = "users/456/big", UploadId = upload.UploadId, PartETags = [new PartETag(1, part.ETag)] };
 
         var refused = await Assert.ThrowsExactlyAsync<AmazonS3Exception>(() => client.CompleteMultipartUploadAsync(complete, ct));

@@ -35,9 +35,9 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
 
     /// <summary>Forwards; returns the bytes of the answer's body sent to the client.</summary>
     public async Task ForwardAsync(S3Operation operation, HttpRequestHead head, HttpContent? content, string payloadHash,
-        HttpResponseWriter response, Func<int, CancellationToken, ValueTask> throttle, Func<bool> requestBodyComplete, CancellationToken cancellationToken)
+        HttpResponseWriter response, Func<int, CancellationToken, ValueTask> throttle, Func<bool> requestBodyComplete, UploadIdSeal uploadIds, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(new HttpMethod(head.Method), store.UrlFor(operation.Key, ForwardedQuery(head))) { Content = content };
+        using var request = new HttpRequestMessage(new HttpMethod(head.Method), store.UrlFor(operation.Key, ForwardedQuery(head, operation.QueryOverrides))) { Content = content };
         CopyHeaders(head, request);
         if (operation.CopySource is { } copySource)
         {
@@ -66,6 +66,12 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
             var headers = upstream.Headers.NonValidated.Concat(upstream.Content.Headers.NonValidated)
                 .Select(h => new KeyValuePair<string, string>(h.Key, string.Join(", ", h.Value)));
             var status = (int)upstream.StatusCode;
+            if (operation.UploadIds != UploadIdAnswer.None && status == 200)
+            {
+                await WriteSealedAsync(operation, head, upstream, headers, uploadIds, response, requestBodyComplete, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             var hasBody = head.Method != "HEAD" && status is not (204 or 304);
             await response.WriteHeadAsync(status, upstream.ReasonPhrase ?? "", headers, upstream.Content.Headers.ContentLength, hasBody,
                 head.KeepAlive && requestBodyComplete(), cancellationToken).ConfigureAwait(false); // a store that answered before reading the whole body leaves the rest unread: close
@@ -85,9 +91,25 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
         }
     }
 
-    /// <summary>The client's query without its presigned-URL signature: the gateway signs anew.</summary>
-    private static string ForwardedQuery(HttpRequestHead head) => Signing.CanonicalRequest.CanonicalQuery(
-        head.Query.Where(p => !p.Key.StartsWith("X-Amz-", StringComparison.Ordinal)).ToList());
+    /// <summary>The client's query without its presigned-URL signature (the gateway signs anew), upload ids unsealed.</summary>
+    private static string ForwardedQuery(HttpRequestHead head, IReadOnlyDictionary<string, string> overrides) => Signing.CanonicalRequest.CanonicalQuery(
+        head.Query.Where(p => !p.Key.StartsWith("X-Amz-", StringComparison.Ordinal))
+            .Select(p => overrides.TryGetValue(p.Key, out var value) ? new KeyValuePair<string, string>(p.Key, value) : p).ToList());
+
+    /// <summary>An answer carrying upload ids: small XML, read whole so each id goes to the client sealed to its key.</summary>
+    private static async Task WriteSealedAsync(S3Operation operation, HttpRequestHead head, HttpResponseMessage upstream, IEnumerable<KeyValuePair<string, string>> headers,
+        UploadIdSeal uploadIds, HttpResponseWriter response, Func<bool> requestBodyComplete, CancellationToken cancellationToken)
+    {
+        var xml = await upstream.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var sealedXml = operation.UploadIds == UploadIdAnswer.ForKey
+            ? uploadIds.SealForKey(xml, operation.Bucket, operation.Key)
+            : uploadIds.SealListing(xml, operation.Bucket);
+        var body = System.Text.Encoding.UTF8.GetBytes(sealedXml);
+        var kept = headers.Where(h => !h.Key.Equals("content-md5", StringComparison.OrdinalIgnoreCase) && !h.Key.Equals("content-length", StringComparison.OrdinalIgnoreCase));
+        await response.WriteHeadAsync(200, upstream.ReasonPhrase ?? "OK", kept, body.Length, true, head.KeepAlive && requestBodyComplete(), cancellationToken).ConfigureAwait(false);
+        await response.WriteBodyAsync(body, cancellationToken).ConfigureAwait(false);
+        await response.EndAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     private static void CopyHeaders(HttpRequestHead head, HttpRequestMessage request)
     {

@@ -23,7 +23,7 @@ internal static class RequestPolicy
         "uploads", "key-marker", "upload-id-marker", "max-uploads",
     };
 
-    public static S3Operation Authorize(HttpRequestHead request, string gatewayBucket, Grant grant)
+    public static S3Operation Authorize(HttpRequestHead request, string gatewayBucket, Grant grant, UploadIdSeal seal)
     {
         var (bucket, key) = RequestTarget.Parse(request, gatewayBucket);
         if (!string.Equals(bucket, gatewayBucket, StringComparison.Ordinal) || (grant.Bucket.Length > 0 && grant.Bucket != bucket))
@@ -31,7 +31,7 @@ internal static class RequestPolicy
             throw Denied($"this grant is for bucket {(grant.Bucket.Length > 0 ? grant.Bucket : gatewayBucket)}", $"request names bucket '{bucket}'");
         }
 
-        var operation = key.Length == 0 ? Bucket(request, bucket, grant) : Object(request, bucket, key, grant);
+        var operation = key.Length == 0 ? Bucket(request, bucket, grant, seal) : Object(request, bucket, key, grant, seal);
         if (operation.IsWrite && grant.ReadOnly)
         {
             throw Denied("this grant is read-only", $"{operation.Name} under a read-only grant");
@@ -40,7 +40,7 @@ internal static class RequestPolicy
         return operation;
     }
 
-    private static S3Operation Object(HttpRequestHead request, string bucket, string key, Grant grant)
+    private static S3Operation Object(HttpRequestHead request, string bucket, string key, Grant grant, UploadIdSeal seal)
     {
         foreach (var pair in request.Query)
         {
@@ -54,7 +54,17 @@ internal static class RequestPolicy
         var name = ObjectOperationName(request) ?? throw Denied($"the gateway does not pass {request.Method} on objects", $"{request.Method} on an object");
 
         var copySource = request.Header("x-amz-copy-source") is { } source ? CheckCopySource(source, bucket, grant) : null;
-        return new S3Operation { Name = name, Bucket = bucket, Key = key, CopySource = copySource, IsWrite = request.Method is not ("GET" or "HEAD") };
+        var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (request.QueryValue("uploadId") is { } uploadId)
+        {
+            overrides["uploadId"] = seal.Open(bucket, key, uploadId);
+        }
+
+        return new S3Operation
+        {
+            Name = name, Bucket = bucket, Key = key, CopySource = copySource, IsWrite = request.Method is not ("GET" or "HEAD"), QueryOverrides = overrides,
+            UploadIds = name is "CreateMultipartUpload" or "ListParts" ? UploadIdAnswer.ForKey : UploadIdAnswer.None,
+        };
     }
 
     /// <summary>The S3 operation a request names, for the audit line of one refused before the policy named it.</summary>
@@ -94,7 +104,7 @@ internal static class RequestPolicy
         };
     }
 
-    private static S3Operation Bucket(HttpRequestHead request, string bucket, Grant grant)
+    private static S3Operation Bucket(HttpRequestHead request, string bucket, Grant grant, UploadIdSeal seal)
     {
         if (request.Method == "HEAD" && request.Query.All(p => p.Key.StartsWith("X-Amz-", StringComparison.Ordinal)))
         {
@@ -123,7 +133,17 @@ internal static class RequestPolicy
 
             var uploads = request.HasQuery("uploads");
             CheckListing(request, grant, uploads ? ["key-marker"] : ["marker", "start-after"]);
-            return new S3Operation { Name = uploads ? "ListMultipartUploads" : request.QueryValue("list-type") == "2" ? "ListObjectsV2" : "ListObjects", Bucket = bucket };
+            var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (uploads && request.QueryValue("upload-id-marker") is { Length: > 0 } marker)
+            {
+                overrides["upload-id-marker"] = seal.Open(bucket, request.QueryValue("key-marker") ?? "", marker);
+            }
+
+            return new S3Operation
+            {
+                Name = uploads ? "ListMultipartUploads" : request.QueryValue("list-type") == "2" ? "ListObjectsV2" : "ListObjects", Bucket = bucket,
+                QueryOverrides = overrides, UploadIds = uploads ? UploadIdAnswer.Listing : UploadIdAnswer.None,
+            };
         }
 
         throw Denied("the gateway allows only listing, HEAD and GetBucketLocation on the bucket", $"bucket-level {request.Method} {request.RawQuery}");
