@@ -35,6 +35,7 @@ public static class Program
             MountHelperCommand.Create(new MountSettings().All),
             MountsCommand.Create(),
             ServiceCommand.Create(),
+            GatewayCommand.Create(),
         };
         RootHelp.Install(root);
         var parse = RootHelp.Parse(root, args);

@@ -43,6 +43,18 @@ internal sealed class MountProcess : IAsyncDisposable
     public static Task<MountProcess> StartAsync(string remote, string mountPoint, string cacheDirectory, params string[] extra) =>
         StartAsync(Cli.StartInfo(new[] { "mount", remote, mountPoint, "--cache-dir", cacheDirectory }.Concat(extra)), mountPoint);
 
+    /// <summary>A mount whose environment differs (a gateway grant's keys instead of the store's).</summary>
+    public static Task<MountProcess> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, string remote, string mountPoint, string cacheDirectory)
+    {
+        var info = Cli.StartInfo(["mount", remote, mountPoint, "--cache-dir", cacheDirectory]);
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        return StartAsync(info, mountPoint);
+    }
+
     /// <summary>The mount started as a shell with `ulimit -Sn <paramref name="softOpenFiles"/>` would start it (through prlimit).</summary>
     public static Task<MountProcess> StartWithOpenFileLimitAsync(int softOpenFiles, string remote, string mountPoint, string cacheDirectory)
     {

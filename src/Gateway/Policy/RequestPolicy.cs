@@ -1,0 +1,190 @@
+using BucketMount.Gateway.Grants;
+using BucketMount.Gateway.Http;
+
+namespace BucketMount.Gateway.Policy;
+
+/// <summary>
+/// Decides what a verified request may do under its grant: which S3 operation it is, that every key it names lies
+/// under the grant's prefix, that a read-only grant only reads, and that bucket-level operations are limited to
+/// listing, HEAD bucket and GetBucketLocation. A listing above the prefix is refused, never filtered.
+/// </summary>
+internal static class RequestPolicy
+{
+    // Query parameters an object request may carry; anything else (?acl, ?tagging, ?retention…) is refused.
+    private static readonly HashSet<string> ObjectParameters = new(StringComparer.Ordinal)
+    {
+        "versionId", "partNumber", "uploadId", "uploads", "x-id", "response-content-type", "response-content-language", "response-expires",
+        "response-cache-control", "response-content-disposition", "response-content-encoding",
+    };
+
+    private static readonly HashSet<string> ListParameters = new(StringComparer.Ordinal)
+    {
+        "list-type", "prefix", "delimiter", "marker", "start-after", "continuation-token", "max-keys", "encoding-type", "fetch-owner", "x-id",
+        "uploads", "key-marker", "upload-id-marker", "max-uploads",
+    };
+
+    public static S3Operation Authorize(HttpRequestHead request, string gatewayBucket, Grant grant, UploadIdSeal seal)
+    {
+        var (bucket, key) = RequestTarget.Parse(request, gatewayBucket);
+        if (!string.Equals(bucket, gatewayBucket, StringComparison.Ordinal) || (grant.Bucket.Length > 0 && grant.Bucket != bucket))
+        {
+            throw Denied($"this grant is for bucket {(grant.Bucket.Length > 0 ? grant.Bucket : gatewayBucket)}", $"request names bucket '{bucket}'");
+        }
+
+        var operation = key.Length == 0 ? Bucket(request, bucket, grant, seal) : Object(request, bucket, key, grant, seal);
+        if (operation.IsWrite && grant.ReadOnly)
+        {
+            throw Denied("this grant is read-only", $"{operation.Name} under a read-only grant");
+        }
+
+        return operation;
+    }
+
+    private static S3Operation Object(HttpRequestHead request, string bucket, string key, Grant grant, UploadIdSeal seal)
+    {
+        foreach (var pair in request.Query)
+        {
+            if (!ObjectParameters.Contains(pair.Key) && !pair.Key.StartsWith("X-Amz-", StringComparison.Ordinal))
+            {
+                throw Denied($"the gateway does not pass the object subresource ?{pair.Key}", $"object subresource ?{pair.Key}");
+            }
+        }
+
+        KeyRules.RequireUnderPrefix(key, grant, "the key");
+        var name = ObjectOperationName(request) ?? throw Denied($"the gateway does not pass {request.Method} on objects", $"{request.Method} on an object");
+
+        var copySource = request.Header("x-amz-copy-source") is { } source ? CheckCopySource(source, bucket, grant) : null;
+        var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (request.QueryValue("uploadId") is { } uploadId)
+        {
+            overrides["uploadId"] = seal.Open(bucket, key, uploadId);
+        }
+
+        return new S3Operation
+        {
+            Name = name, Bucket = bucket, Key = key, CopySource = copySource, IsWrite = request.Method is not ("GET" or "HEAD"), QueryOverrides = overrides,
+            UploadIds = name is "CreateMultipartUpload" or "ListParts" ? UploadIdAnswer.ForKey : UploadIdAnswer.None,
+        };
+    }
+
+    /// <summary>The S3 operation a request names, for the audit line of one refused before the policy named it.</summary>
+    public static string Describe(HttpRequestHead request, string gatewayBucket)
+    {
+        var (_, key) = RequestTarget.Parse(request, gatewayBucket);
+        if (key.Length > 0)
+        {
+            return ObjectOperationName(request) ?? request.Method + "Object";
+        }
+
+        return request.Method switch
+        {
+            "HEAD" => "HeadBucket",
+            "GET" when request.HasQuery("location") => "GetBucketLocation",
+            "GET" when request.HasQuery("uploads") => "ListMultipartUploads",
+            "GET" when request.QueryValue("list-type") == "2" => "ListObjectsV2",
+            "GET" => "ListObjects",
+            "POST" when request.HasQuery("delete") => "DeleteObjects",
+            _ => request.Method + "Bucket",
+        };
+    }
+
+    private static string? ObjectOperationName(HttpRequestHead request)
+    {
+        var uploadId = request.HasQuery("uploadId");
+        return request.Method switch
+        {
+            "GET" => uploadId ? "ListParts" : "GetObject",
+            "HEAD" => "HeadObject",
+            "PUT" when request.Header("x-amz-copy-source") is not null => uploadId ? "UploadPartCopy" : "CopyObject",
+            "PUT" => uploadId ? "UploadPart" : "PutObject",
+            "DELETE" => uploadId ? "AbortMultipartUpload" : "DeleteObject",
+            "POST" when request.HasQuery("uploads") => "CreateMultipartUpload",
+            "POST" when uploadId => "CompleteMultipartUpload",
+            _ => null,
+        };
+    }
+
+    private static S3Operation Bucket(HttpRequestHead request, string bucket, Grant grant, UploadIdSeal seal)
+    {
+        if (request.Method == "HEAD" && request.Query.All(p => p.Key.StartsWith("X-Amz-", StringComparison.Ordinal)))
+        {
+            return new S3Operation { Name = "HeadBucket", Bucket = bucket };
+        }
+
+        if (request.Method == "GET" && request.HasQuery("location"))
+        {
+            return new S3Operation { Name = "GetBucketLocation", Bucket = bucket };
+        }
+
+        if (request.Method == "POST" && request.HasQuery("delete"))
+        {
+            return new S3Operation { Name = "DeleteObjects", Bucket = bucket, IsWrite = true, IsMultiDelete = true };
+        }
+
+        if (request.Method == "GET")
+        {
+            foreach (var pair in request.Query)
+            {
+                if (!ListParameters.Contains(pair.Key) && !pair.Key.StartsWith("X-Amz-", StringComparison.Ordinal))
+                {
+                    throw Denied($"the gateway does not pass the bucket subresource ?{pair.Key}", $"bucket subresource ?{pair.Key}");
+                }
+            }
+
+            var uploads = request.HasQuery("uploads");
+            CheckListing(request, grant, uploads ? ["key-marker"] : ["marker", "start-after"]);
+            var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (uploads && request.QueryValue("upload-id-marker") is { Length: > 0 } marker)
+            {
+                overrides["upload-id-marker"] = seal.Open(bucket, request.QueryValue("key-marker") ?? "", marker);
+            }
+
+            return new S3Operation
+            {
+                Name = uploads ? "ListMultipartUploads" : request.QueryValue("list-type") == "2" ? "ListObjectsV2" : "ListObjects", Bucket = bucket,
+                QueryOverrides = overrides, UploadIds = uploads ? UploadIdAnswer.Listing : UploadIdAnswer.None,
+            };
+        }
+
+        throw Denied("the gateway allows only listing, HEAD and GetBucketLocation on the bucket", $"bucket-level {request.Method} {request.RawQuery}");
+    }
+
+    /// <summary>The listing's prefix must lie under the grant's; its markers too. A continuation token is opaque, but the store lists only the prefix it bounds.</summary>
+    private static void CheckListing(HttpRequestHead request, Grant grant, string[] markers)
+    {
+        var prefix = request.QueryValue("prefix") ?? "";
+        if (!prefix.StartsWith(grant.Prefix, StringComparison.Ordinal))
+        {
+            throw Denied($"a listing must name a prefix under {grant.Prefix}", $"listing of prefix '{prefix}' above the grant's");
+        }
+
+        KeyRules.RequireUnderPrefix(prefix, grant, "the listing prefix");
+        foreach (var name in markers)
+        {
+            if (request.QueryValue(name) is { Length: > 0 } marker)
+            {
+                KeyRules.RequireUnderPrefix(marker, grant, $"the listing's {name}");
+            }
+        }
+    }
+
+    /// <summary>x-amz-copy-source: [/]bucket/key[?versionId=…], percent-encoded or not; returns it as the store is to get it.</summary>
+    private static string CheckCopySource(string source, string bucket, Grant grant)
+    {
+        var question = source.IndexOf('?', StringComparison.Ordinal);
+        var path = Uri.UnescapeDataString(question < 0 ? source : source[..question]).TrimStart('/');
+        var slash = path.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || path[..slash] != bucket)
+        {
+            throw Denied("the copy source must be in the grant's bucket", "copy source in another bucket");
+        }
+
+        var key = path[(slash + 1)..];
+        KeyRules.RequireUnderPrefix(key, grant, "the copy source");
+
+        // Slashes left plain: S3 takes both, and s3rver (decodeURI) only this form.
+        return "/" + bucket + "/" + Signing.CanonicalRequest.UriEncode(key, encodeSlash: false) + (question < 0 ? "" : source[question..]);
+    }
+
+    private static GatewayRefusal Denied(string message, string reason) => new(S3ErrorCode.AccessDenied, "Access denied: " + message + ".", reason);
+}
