@@ -51,7 +51,7 @@ public sealed partial class MountEngine
         }
         else
         {
-            await RenameFileAsync(from, to, source, cancellationToken).ConfigureAwait(false);
+            await RenameFileAsync(from, to, source, target, cancellationToken).ConfigureAwait(false);
         }
 
         var now = DateTimeOffset.UtcNow;
@@ -92,7 +92,7 @@ public sealed partial class MountEngine
         }
     }
 
-    private async Task RenameFileAsync(string from, string to, NodeInfo source, CancellationToken cancellationToken)
+    private async Task RenameFileAsync(string from, string to, NodeInfo source, NodeInfo? target, CancellationToken cancellationToken)
     {
         var fromKey = _keys.ToKey(from);
         var toKey = _keys.ToKey(to);
@@ -100,10 +100,10 @@ public sealed partial class MountEngine
         if (file is null)
         {
             var (copied, changed) = await CopyForRenameAsync(from, fromKey, toKey, source.ETag, cancellationToken).ConfigureAwait(false);
-            if (source.ETag is { } sourceETag && _cache.GetLinkTarget(fromKey, sourceETag) is { } target)
+            if (source.ETag is { } sourceETag && _cache.GetLinkTarget(fromKey, sourceETag) is { } linkTarget)
             {
                 // The destination directory's index can answer readlink too.
-                _cache.SetLinkTarget(toKey, copied.ETag, target);
+                _cache.SetLinkTarget(toKey, copied.ETag, linkTarget);
             }
 
             await StoreCallAsync(from, () => _store.DeleteAsync(fromKey, cancellationToken)).ConfigureAwait(false);
@@ -126,8 +126,10 @@ public sealed partial class MountEngine
 
             if (dirty)
             {
-                // Its content must not depend on the old key any more: fetch what is missing, then upload under the new one.
+                // Its content must not depend on the old key any more: fetch what is missing, then upload under the new
+                // one, replacing exactly what stands there now.
                 await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);
+                remote = await ReplacedVersionAsync(to, toKey, target, cancellationToken).ConfigureAwait(false);
             }
             else if (remote is not null)
             {
@@ -148,8 +150,7 @@ public sealed partial class MountEngine
                     file.ChangeTime = DateTimeOffset.UtcNow;
                 }
 
-                file.Remote = dirty ? null : remote;
-                file.ReplaceUnconditionally = dirty;
+                file.Remote = remote;
                 file.JournaledGeneration = dirty ? -1 : file.JournaledGeneration;
                 file.Generation++;
             }
@@ -240,8 +241,9 @@ public sealed partial class MountEngine
                     // deletes must know an object is there.
                     dirty = file.Dirty;
                     var copied = file.Remote is { } old ? copies.GetValueOrDefault(old.Key) : null;
+                    // A dirty one's upload replaces that copy (If-Match), or creates the name (If-None-Match): another
+                    // writer's object landing there first is a conflict, not overwritten.
                     file.Remote = copied is null ? null : new ObjectVersion(_keys.ToKey(file.Path), copied.ETag, copied.Size);
-                    file.ReplaceUnconditionally = dirty;
                     file.JournaledGeneration = dirty ? -1 : file.JournaledGeneration;
                     file.Generation++;
                 }
@@ -353,6 +355,28 @@ public sealed partial class MountEngine
         {
             file.ContentLock.Release();
         }
+    }
+
+    /// <summary>
+    /// The version a dirty file renamed onto <paramref name="to"/> replaces: its upload is conditioned on it (If-Match,
+    /// or If-None-Match when the name was free), and journaled with it, so another writer's object landing at the name
+    /// between the rename and our upload meets the conflict policy instead of being overwritten. A replaced file of
+    /// ours whose upload may have landed unseen is asked for (HEAD).
+    /// </summary>
+    private async Task<ObjectVersion?> ReplacedVersionAsync(string to, string toKey, NodeInfo? target, CancellationToken cancellationToken)
+    {
+        if (target is null)
+        {
+            return null;
+        }
+
+        if (target.ETag is { } etag)
+        {
+            return new ObjectVersion(toKey, etag, target.Size);
+        }
+
+        var current = await StoreCallAsync(to, () => _store.HeadAsync(toKey, cancellationToken)).ConfigureAwait(false);
+        return current is null ? null : new ObjectVersion(toKey, current.ETag, current.Size);
     }
 
     /// <summary>

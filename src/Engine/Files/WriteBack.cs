@@ -488,7 +488,6 @@ internal sealed partial class WriteBack(
 
             file.Remote = new ObjectVersion(key, uploaded.ETag, uploaded.Size);
             file.Dirty = false;
-            file.ReplaceUnconditionally = false;
             file.KeepAsConflictCopy = false;
             counters.AddDirty(-size);
             if (wasVersion is { } old)
