@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using BucketMount.Backends.Remotes;
+using Microsoft.Win32.SafeHandles;
 
 namespace BucketMount.Cli.Mounting;
 
@@ -16,6 +17,10 @@ internal sealed class ControlServer : IDisposable
     private readonly MountSession _session;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _serving = [];
+
+    // A descriptor held in reserve: when the process has none left (EMFILE), accept() would fail for every client,
+    // and `status` and `unmount` would hang; this one is given up so the connection can be taken and answered.
+    private SafeFileHandle? _spare = OpenSpare();
 
     private ControlServer(string path, Socket socket, MountSession session)
     {
@@ -74,6 +79,7 @@ internal sealed class ControlServer : IDisposable
         Task.WaitAll(serving, TimeSpan.FromSeconds(5));
         _stop.Cancel();
         _socket.Dispose();
+        _spare?.Dispose();
         try
         {
             File.Delete(_path);
@@ -90,11 +96,18 @@ internal sealed class ControlServer : IDisposable
             Socket client;
             try
             {
-                client = await _socket.AcceptAsync(_stop.Token);
+                client = await AcceptAsync();
             }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException || _stop.IsCancellationRequested)
             {
                 return;
+            }
+            catch (SocketException)
+            {
+                // Out of descriptors with none in reserve, or a passing error: try again shortly, never give up
+                // while the mount runs.
+                await Task.Delay(TimeSpan.FromMilliseconds(200), _stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                continue;
             }
 
             lock (_serving)
@@ -102,6 +115,35 @@ internal sealed class ControlServer : IDisposable
                 _serving.RemoveAll(t => t.IsCompleted);
                 _serving.Add(ServeAsync(client));
             }
+        }
+    }
+
+    /// <summary>Accepts the next client; out of descriptors, gives up the reserved one to take it (and takes it back later).</summary>
+    private async Task<Socket> AcceptAsync()
+    {
+        try
+        {
+            var client = await _socket.AcceptAsync(_stop.Token);
+            _spare ??= OpenSpare();
+            return client;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.TooManyOpenSockets && _spare is not null)
+        {
+            _spare.Dispose();
+            _spare = null;
+            return await _socket.AcceptAsync(_stop.Token);
+        }
+    }
+
+    private static SafeFileHandle? OpenSpare()
+    {
+        try
+        {
+            return File.OpenHandle(OperatingSystem.IsWindows() ? "NUL" : "/dev/null", FileMode.Open, FileAccess.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

@@ -23,6 +23,7 @@ internal sealed partial class WriteBack(
     KeyMapper keys,
     MemoryBlockCache memoryBlocks,
     DiskBlockCache diskBlocks,
+    StagingDescriptors descriptors,
     EngineOptions options,
     EngineCounters counters,
     StoreHealth health,
