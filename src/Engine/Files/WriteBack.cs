@@ -341,6 +341,9 @@ internal sealed partial class WriteBack(
         {
             slot?.Release();
 
+            // The file leaves the registry while its ticket still stands, so the drain (which counts a file with an
+            // upload as pending) never sees it clean and gone-to-be but still registered.
+            ReleaseIfIdle(file, finishing: ticket);
             lock (file.State)
             {
                 if (file.Upload == ticket)
@@ -349,6 +352,7 @@ internal sealed partial class WriteBack(
                 }
             }
 
+            // Someone who held the content lock above may have tried meanwhile and seen the ticket.
             ReleaseIfIdle(file);
         }
     }
@@ -360,7 +364,7 @@ internal sealed partial class WriteBack(
     /// found the file in the registry check <see cref="OpenFile.Released"/> once they hold its content lock, so
     /// leaving needs that lock; when someone holds it they are changing the file and call this again after.
     /// </summary>
-    public void ReleaseIfIdle(OpenFile file)
+    public void ReleaseIfIdle(OpenFile file, UploadTicket? finishing = null)
     {
         if (!file.ContentLock.Wait(0))
         {
@@ -371,11 +375,12 @@ internal sealed partial class WriteBack(
         try
         {
             // Also a file no longer registered (replaced by another at its path): its staging file goes all the same.
-            var released = registry.RemoveIf(file, static file =>
+            var released = registry.RemoveIf(file, file =>
             {
                 lock (file.State)
                 {
-                    if (file.Handles > 0 || file.Dirty || file.Deleted || file.Released || file.Upload is not null || file.Remote is null)
+                    var uploading = file.Upload is not null && file.Upload != finishing;
+                    if (file.Handles > 0 || file.Dirty || file.Deleted || file.Released || uploading || file.Remote is null)
                     {
                         return false;
                     }
@@ -498,6 +503,7 @@ internal sealed partial class WriteBack(
             }
         }
 
+        LogUploaded(logger, path, uploaded.Size);
         journal.Delete(file.Id);
         staging.Unpin();
         if (oursMovedAside)
@@ -559,4 +565,7 @@ internal sealed partial class WriteBack(
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Uploaded '{Path}' ({Size} bytes)")]
+    private static partial void LogUploaded(ILogger logger, string path, long size);
 }
