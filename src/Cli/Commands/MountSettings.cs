@@ -4,6 +4,7 @@ using BucketMount.Engine;
 using BucketMount.Engine.Hosting;
 using BucketMount.Dokan;
 using BucketMount.Fuse;
+using BucketMount.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace BucketMount.Cli.Commands;
