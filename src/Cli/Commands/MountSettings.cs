@@ -15,6 +15,10 @@ internal sealed class MountSettings
     /// <summary>The engine's own defaults: each option shows and uses what EngineOptions declares, declared once there.</summary>
     private static readonly EngineOptions Defaults = new() { CacheDirectory = "" };
 
+    private static readonly FuseMountOptions FuseDefaults = new();
+
+    private static readonly DokanMountOptions DokanDefaults = new();
+
     public Option<string?> CacheDir { get; } = new("--cache-dir") { Description = "Where staging files, the block cache and the upload journal live (default: under ~/.cache/bucketmount, one per remote)." };
 
     public Option<long> MemoryCacheMiB { get; } = new("--memory-cache-mib") { Description = "Memory for cached file data.", DefaultValueFactory = _ => Defaults.MemoryCacheBytes / EngineOptions.MiB };
@@ -56,7 +60,7 @@ internal sealed class MountSettings
 
     public Option<uint?> Gid { get; } = new("--gid") { Description = "Group shown for objects without one (default: yours)." };
 
-    public Option<string> Umask { get; } = new("--umask") { Description = "Octal bits removed from default modes 0777/0666.", DefaultValueFactory = _ => "022" };
+    public Option<string> Umask { get; } = new("--umask") { Description = "Octal bits removed from default modes 0777/0666.", DefaultValueFactory = _ => "0" + Convert.ToString(FuseDefaults.Umask, 8) };
 
     public Option<Microsoft.Extensions.Logging.LogLevel> LogLevel { get; } = new("--log-level") { Description = "Trace, Debug, Information, Warning, Error or None.", DefaultValueFactory = _ => Microsoft.Extensions.Logging.LogLevel.Warning };
 
@@ -64,7 +68,7 @@ internal sealed class MountSettings
 
     public Option<MountHostKind?> Host { get; } = new("--host") { Description = "Fuse (Linux) or Dokan (Windows); default: the one for this system." };
 
-    public Option<string> VolumeLabel { get; } = new("--volume-label") { Description = "Windows: the drive's label in Explorer.", DefaultValueFactory = _ => "bucketmount" };
+    public Option<string> VolumeLabel { get; } = new("--volume-label") { Description = "Windows: the drive's label in Explorer.", DefaultValueFactory = _ => DokanDefaults.VolumeLabel };
 
     public Option<string?> NetworkDrive { get; } = new("--network-drive") { Description = @"Windows: show as a network drive with this UNC name (\\server\share); needs Dokan's network provider." };
 
