@@ -8,7 +8,7 @@ namespace BucketMount.Engine.Namespace;
 /// ETag (from our own uploads and from HEADs), which never go stale because an ETag names one version.
 /// The engine updates it on its own changes instead of dropping it, so its next lookups cost nothing.
 /// </summary>
-public sealed class MetadataCache : IDisposable
+internal sealed class MetadataCache : IDisposable
 {
     private static readonly object Negative = new();
     private readonly MemoryCache _cache;
@@ -349,6 +349,6 @@ public sealed class MetadataCache : IDisposable
 }
 
 /// <summary>File attributes that live in object metadata, remembered for one version (ETag) of one key.</summary>
-public sealed record KnownAttributes(DateTimeOffset ModifiedTime, int? Mode, int? Uid, int? Gid, int? WindowsAttributes = null, DateTimeOffset? CreationTime = null,
+internal sealed record KnownAttributes(DateTimeOffset ModifiedTime, int? Mode, int? Uid, int? Gid, int? WindowsAttributes = null, DateTimeOffset? CreationTime = null,
     long? Rdev = null, DateTimeOffset? ChangeTime = null, DateTimeOffset? AccessTime = null, int ModifiedTimeSubTickNs = 0, int AccessTimeSubTickNs = 0,
     IReadOnlyDictionary<string, string>? OtherMetadata = null);

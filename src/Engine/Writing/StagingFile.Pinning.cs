@@ -18,7 +18,7 @@ namespace BucketMount.Engine.Writing;
 /// write-back delay pays one copy per close, not one per write. Pinning the bytes in the journal instead would
 /// write every large file twice.
 /// </summary>
-public sealed partial class StagingFile
+internal sealed partial class StagingFile
 {
     // Guarded by _gate. The leading bytes a pending journal record promises are this file's content (0: none).
     private long _pinnedLength;

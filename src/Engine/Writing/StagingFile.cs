@@ -14,7 +14,7 @@ namespace BucketMount.Engine.Writing;
 /// descriptor is leased from a bounded pool for each call (<see cref="StagingDescriptors"/>), so thousands of open
 /// files do not hold thousands of descriptors.
 /// </summary>
-public sealed partial class StagingFile : IDisposable
+internal sealed partial class StagingFile : IDisposable
 {
     /// <summary>How far into the file content may lie and stay in memory: the journal's inline limit.</summary>
     public const int MemoryLimit = UploadJournal.InlineContentBytes;
