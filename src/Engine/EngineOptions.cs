@@ -130,6 +130,12 @@ public sealed record EngineOptions
     /// <summary>Refuse every change.</summary>
     public bool ReadOnly { get; init; }
 
+    /// <summary>
+    /// How many staging files (of open or unsaved files) may hold an open descriptor at once; the least recently
+    /// used idle one is closed past that and reopened when needed. Internal: tests set it low.
+    /// </summary>
+    internal int StagingDescriptors { get; init; } = Writing.StagingDescriptors.DefaultCapacity;
+
     /// <summary>Total size reported by statfs / GetDiskFreeSpace (object stores have no real limit).</summary>
     public long VolumeSizeBytes { get; init; } = 1L << 50;
 
@@ -140,6 +146,7 @@ public sealed record EngineOptions
         Require(MemoryCacheBytes >= 4L * BlockSize, nameof(MemoryCacheBytes), "must hold at least four blocks");
         Require(DiskCacheBytes >= 0, nameof(DiskCacheBytes), "cannot be negative");
         Require(MaxDirtyBytes > 0, nameof(MaxDirtyBytes), "must be positive");
+        Require(StagingDescriptors > 0, nameof(StagingDescriptors), "must be positive");
         Require(BlockSize is >= 64 * 1024 and <= 64 * MiB && (BlockSize & (BlockSize - 1)) == 0, nameof(BlockSize), "must be a power of two from 64 KiB to 64 MiB");
         Require(MaxReadAhead >= 0, nameof(MaxReadAhead), "cannot be negative");
         Require(ReadAheadParallelism is >= 1 and <= 64, nameof(ReadAheadParallelism), "must be 1 to 64");

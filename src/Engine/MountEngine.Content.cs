@@ -114,7 +114,7 @@ public sealed partial class MountEngine
                     throw StoreErrors.NotFound(file.Path);
                 }
 
-                file.Staging ??= StagingFile.Open(StagingPath(file));
+                file.Staging ??= OpenStaging(file);
                 staging = file.Staging;
                 oldSize = file.Size;
                 offset = offset == -1 ? oldSize : offset;

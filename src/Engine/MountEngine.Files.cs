@@ -315,7 +315,7 @@ public sealed partial class MountEngine
             Generation = 1,
             NeverSent = true,
         };
-        file.Staging = StagingFile.Open(StagingPath(file));
+        file.Staging = OpenStaging(file);
         return file;
     }
 
@@ -380,6 +380,8 @@ public sealed partial class MountEngine
         new(FsError.IoError, path, "the file was opened and closed by others too often to be looked up; try again.");
 
     private string StagingPath(OpenFile file) => Path.Combine(_stagingFolder, $"{file.Id:D19}.data");
+
+    private StagingFile OpenStaging(OpenFile file) => StagingFile.Open(StagingPath(file), descriptors: _stagingDescriptors);
 
     private static FileSystemException Exists(string path) => new(FsError.Exists, path, "the file exists (O_EXCL).");
 
@@ -465,7 +467,7 @@ public sealed partial class MountEngine
                 // Only attributes changed on a clean open file: its upload will carry them.
                 file.Dirty = true;
                 _counters.AddDirty(file.Size);
-                file.Staging ??= StagingFile.Open(StagingPath(file));
+                file.Staging ??= OpenStaging(file);
             }
 
             file.Generation++;

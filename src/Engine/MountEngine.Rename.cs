@@ -47,11 +47,11 @@ public sealed partial class MountEngine
 
         if (source.IsDirectory)
         {
-            await RenameDirectoryAsync(from, to, cancellationToken).ConfigureAwait(false);
+            await RenameDirectoryAsync(from, to, source, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            await RenameFileAsync(from, to, source, cancellationToken).ConfigureAwait(false);
+            await RenameFileAsync(from, to, source, target, cancellationToken).ConfigureAwait(false);
         }
 
         var now = DateTimeOffset.UtcNow;
@@ -92,7 +92,7 @@ public sealed partial class MountEngine
         }
     }
 
-    private async Task RenameFileAsync(string from, string to, NodeInfo source, CancellationToken cancellationToken)
+    private async Task RenameFileAsync(string from, string to, NodeInfo source, NodeInfo? target, CancellationToken cancellationToken)
     {
         var fromKey = _keys.ToKey(from);
         var toKey = _keys.ToKey(to);
@@ -100,10 +100,10 @@ public sealed partial class MountEngine
         if (file is null)
         {
             var (copied, changed) = await CopyForRenameAsync(from, fromKey, toKey, source.ETag, cancellationToken).ConfigureAwait(false);
-            if (source.ETag is { } sourceETag && _cache.GetLinkTarget(fromKey, sourceETag) is { } target)
+            if (source.ETag is { } sourceETag && _cache.GetLinkTarget(fromKey, sourceETag) is { } linkTarget)
             {
                 // The destination directory's index can answer readlink too.
-                _cache.SetLinkTarget(toKey, copied.ETag, target);
+                _cache.SetLinkTarget(toKey, copied.ETag, linkTarget);
             }
 
             await StoreCallAsync(from, () => _store.DeleteAsync(fromKey, cancellationToken)).ConfigureAwait(false);
@@ -126,8 +126,10 @@ public sealed partial class MountEngine
 
             if (dirty)
             {
-                // Its content must not depend on the old key any more: fetch what is missing, then upload under the new one.
+                // Its content must not depend on the old key any more: fetch what is missing, then upload under the new
+                // one, replacing exactly what stands there now.
                 await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);
+                remote = await ReplacedVersionAsync(to, toKey, target, cancellationToken).ConfigureAwait(false);
             }
             else if (remote is not null)
             {
@@ -148,8 +150,7 @@ public sealed partial class MountEngine
                     file.ChangeTime = DateTimeOffset.UtcNow;
                 }
 
-                file.Remote = dirty ? null : remote;
-                file.ReplaceUnconditionally = dirty;
+                file.Remote = remote;
                 file.JournaledGeneration = dirty ? -1 : file.JournaledGeneration;
                 file.Generation++;
             }
@@ -179,33 +180,26 @@ public sealed partial class MountEngine
         }
     }
 
-    private async Task RenameDirectoryAsync(string from, string to, CancellationToken cancellationToken)
+    private async Task RenameDirectoryAsync(string from, string to, NodeInfo source, CancellationToken cancellationToken)
     {
         // No metadata index is written while keys move: one written into the old directory would bring it back.
         using var structure = await _indexes.BeginStructureChangeAsync(cancellationToken).ConfigureAwait(false);
         var fromPrefix = _keys.ToDirectoryPrefix(from);
         var toPrefix = _keys.ToDirectoryPrefix(to);
 
-        // Local files below move first, so their uploads go to the new keys.
-        var local = new List<OpenFile>();
-        foreach (var file in _registry.Below(from).Where(f => !f.Deleted))
-        {
-            // One released meanwhile is a plain object now, which the listing below copies like any other.
-            if (await TryLockUnreleasedAsync(file, cancellationToken).ConfigureAwait(false))
-            {
-                local.Add(file);
-            }
-        }
-
+        // Local files below move first, so their uploads go to the new keys. Their content locks keep their writers
+        // and uploads out until the copies stand at the new keys; stat and listings take only their state lock.
+        var local = await LockBelowInPathOrderAsync(from, cancellationToken).ConfigureAwait(false);
+        var locked = true;
+        var moved = false;
         try
         {
             foreach (var file in local)
             {
                 await _writeBack.StopUploadsForOldKeyLockedAsync(file).ConfigureAwait(false);
-                if (file.Dirty)
-                {
-                    await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);
-                }
+
+                // Checks under the file's state lock whether it is dirty: its content must not depend on the old key.
+                await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);
             }
 
             // Pending directory times below go with the copy; none may land on an old marker after its delete.
@@ -240,23 +234,30 @@ public sealed partial class MountEngine
             _registry.Move(from, to);
             foreach (var file in local)
             {
+                bool dirty;
                 lock (file.State)
                 {
                     // The copy below is what now stands at the file's new key, dirty or not: later renames and
                     // deletes must know an object is there.
+                    dirty = file.Dirty;
                     var copied = file.Remote is { } old ? copies.GetValueOrDefault(old.Key) : null;
+                    // A dirty one's upload replaces that copy (If-Match), or creates the name (If-None-Match): another
+                    // writer's object landing there first is a conflict, not overwritten.
                     file.Remote = copied is null ? null : new ObjectVersion(_keys.ToKey(file.Path), copied.ETag, copied.Size);
-                    file.ReplaceUnconditionally = file.Dirty;
-                    file.JournaledGeneration = file.Dirty ? -1 : file.JournaledGeneration;
+                    file.JournaledGeneration = dirty ? -1 : file.JournaledGeneration;
                     file.Generation++;
                 }
 
-                if (file.Dirty)
+                if (dirty)
                 {
+                    // Its journal record names the new path before the old object goes.
                     await MakeDurableAsync(file, cancellationToken).ConfigureAwait(false);
                 }
             }
 
+            // Everything below the new name is in place: the deletes of the old keys need no file held.
+            ReleaseAll(local);
+            locked = false;
             var failures = await StoreCallAsync(from, () => _store.DeleteManyAsync(keys, cancellationToken)).ConfigureAwait(false);
             if (failures.Count > 0)
             {
@@ -264,14 +265,28 @@ public sealed partial class MountEngine
                     $"the directory was copied to {to} but {failures.Count} old object(s) could not be deleted: {failures[0].Error.Message}");
             }
 
-            // Everything cached below either name is stale now.
-            _cache.Clear();
+            moved = true;
         }
         finally
         {
-            foreach (var file in local)
+            if (locked)
             {
-                file.ContentLock.Release();
+                ReleaseAll(local);
+            }
+
+            // What was cached below either name is stale, however far the rename got; the rest of the cache stays.
+            _cache.InvalidateSubtree(from, fromPrefix);
+            _cache.InvalidateSubtree(to, toPrefix);
+            if (moved)
+            {
+                _cache.OnRemoved(from);
+                _cache.OnChanged(to, source with { Name = FsPath.Name(to) });
+            }
+            else
+            {
+                // Stopped halfway: which names stand where is for the store to say.
+                _cache.InvalidateListing(FsPath.Parent(from));
+                _cache.InvalidateListing(FsPath.Parent(to));
             }
         }
 
@@ -279,6 +294,89 @@ public sealed partial class MountEngine
         {
             _writeBack.Schedule(file);
         }
+    }
+
+    /// <summary>
+    /// Takes the content locks of the local files below <paramref name="directory"/>, in path order: whoever holds
+    /// several of them took them in the same order, so two such operations never wait for each other in a circle.
+    /// One released meanwhile is a plain object now (the listing copies it like any other); one moved out meanwhile
+    /// is no longer below.
+    /// </summary>
+    private async Task<List<OpenFile>> LockBelowInPathOrderAsync(string directory, CancellationToken cancellationToken)
+    {
+        var below = _registry.Below(directory);
+        var paths = new Dictionary<OpenFile, string>();
+        foreach (var file in below)
+        {
+            lock (file.State)
+            {
+                paths[file] = file.Path;
+            }
+        }
+
+        var locked = new List<OpenFile>();
+        try
+        {
+            foreach (var file in below.OrderBy(f => paths[f], StringComparer.Ordinal))
+            {
+                if (!await TryLockUnreleasedAsync(file, cancellationToken).ConfigureAwait(false))
+                {
+                    continue;
+                }
+
+                bool keep;
+                lock (file.State)
+                {
+                    keep = !file.Deleted && FsPath.IsSelfOrBelow(file.Path, directory) && file.Path != directory;
+                }
+
+                if (keep)
+                {
+                    locked.Add(file);
+                }
+                else
+                {
+                    file.ContentLock.Release();
+                }
+            }
+        }
+        catch
+        {
+            ReleaseAll(locked);
+            throw;
+        }
+
+        return locked;
+    }
+
+    private static void ReleaseAll(List<OpenFile> files)
+    {
+        foreach (var file in files)
+        {
+            file.ContentLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// The version a dirty file renamed onto <paramref name="to"/> replaces: its upload is conditioned on it (If-Match,
+    /// or If-None-Match when the name was free), and journaled with it, so another writer's object landing at the name
+    /// between the rename and our upload meets the conflict policy instead of being overwritten. A replaced file of
+    /// ours whose upload may have landed unseen is asked for (HEAD).
+    /// </summary>
+    private async Task<ObjectVersion?> ReplacedVersionAsync(string to, string toKey, NodeInfo? target, CancellationToken cancellationToken)
+    {
+        if (target is null)
+        {
+            return null;
+        }
+
+        if (target.ETag is { } etag)
+        {
+            return new ObjectVersion(toKey, etag, target.Size);
+        }
+
+        var current = await StoreCallAsync(to, () => _store.HeadAsync(toKey, cancellationToken)).ConfigureAwait(false);
+        return current is null ? null : new ObjectVersion(toKey, current.ETag, current.Size);
     }
 
     /// <summary>

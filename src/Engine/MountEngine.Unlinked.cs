@@ -116,7 +116,7 @@ public sealed partial class MountEngine
         string path;
         lock (file.State)
         {
-            file.Staging ??= StagingFile.Open(StagingPath(file));
+            file.Staging ??= OpenStaging(file);
             staging = file.Staging;
             remote = file.Remote;
             size = file.Size;

@@ -36,6 +36,7 @@ public sealed partial class MountEngine : IAsyncDisposable
     private readonly StoreHealth _health;
     private readonly FileStream _cacheLock;
     private readonly string _stagingFolder;
+    private readonly StagingDescriptors _stagingDescriptors;
     private int _disposed;
 
     /// <summary>
@@ -76,11 +77,12 @@ public sealed partial class MountEngine : IAsyncDisposable
         // Over a local folder a read costs nothing to defer, so lookups there keep to plain HEADs.
         _namespace = new NamespaceReader(store, _keys, _cache, store.Capabilities.OnLocalDisk ? null : fetcher.KeepWhole, _health, _indexes);
         _stagingFolder = Path.Combine(options.CacheDirectory, "staging");
+        _stagingDescriptors = new StagingDescriptors(options.StagingDescriptors);
         Directory.CreateDirectory(_stagingFolder);
         var journalFolder = Path.Combine(options.CacheDirectory, "journal");
         var journal = journalFlush is null ? new UploadJournal(journalFolder) : new UploadJournal(journalFolder, journalFlush);
         _directories = new DirectoryMarkers(store, _cache, options.WriteBackDelay, logger);
-        _writeBack = new WriteBack(store, _registry, journal, _cache, _keys, _memoryBlocks, _diskBlocks, options, _counters, _health, logger);
+        _writeBack = new WriteBack(store, _registry, journal, _cache, _keys, _memoryBlocks, _diskBlocks, _stagingDescriptors, options, _counters, _health, logger);
     }
 
     /// <summary>Files recovered from an earlier run's journal, uploading in the background.</summary>

@@ -154,6 +154,9 @@ internal sealed class ModelEngineHost : IAsyncDisposable
             UploadPartSize = 5 * EngineOptions.MiB,
             MetadataTtl = _scenario.OutsideWriter ? TimeSpan.Zero : TimeSpan.FromMinutes(5),
             ConflictPolicy = _scenario.Conflicts,
+
+            // Few enough that staging files' descriptors are closed and opened again all the time.
+            StagingDescriptors = 3,
         });
     }
 

@@ -16,9 +16,6 @@ internal sealed class ModelNode
 
     public int OpenHandles { get; set; }
 
-    /// <summary>Renamed onto its path since the run last waited for every upload: its next upload is unconditional.</summary>
-    public bool RenamedOnto { get; set; }
-
     public void MarkDurable() => Durable = (byte[])Data.Clone();
 
     public bool HasUnsyncedChanges => Durable is null || !Durable.AsSpan().SequenceEqual(Data);

@@ -58,7 +58,6 @@ internal sealed partial class ReferenceModelRun
         foreach (var node in _model.Files.Values)
         {
             node.MarkDurable();
-            node.RenamedOnto = false;
             _touched.Add(node);
         }
 
@@ -101,9 +100,9 @@ internal sealed partial class ReferenceModelRun
         var what = $"outside-write {theirs.Length} bytes over {path} ({(pending ? "ours pending" : "ours stored")})";
         var isOurs = now.AsSpan().SequenceEqual(ours);
         var isTheirs = now.AsSpan().SequenceEqual(theirs);
-        // A file renamed onto its name is uploaded unconditionally (docs/SEMANTICS.md), KeepBoth or not: someone
-        // else's write between that rename and our upload is replaced (a gap the model allows for now).
-        if ((scenario.Conflicts == ConflictPolicy.LastWriterWins || node.RenamedOnto) && pending)
+        // A file renamed onto its name replaces exactly what stood there at the rename (docs/SEMANTICS.md): someone
+        // else's write between that rename and our upload is a conflict like any other.
+        if (scenario.Conflicts == ConflictPolicy.LastWriterWins && pending)
         {
             Assert.IsTrue(isOurs || isTheirs, Where(what, $"{path} holds ours ({ours.Length} bytes) or theirs ({theirs.Length} bytes), got {now.Length} bytes"));
         }
@@ -119,12 +118,6 @@ internal sealed partial class ReferenceModelRun
         }
 
         node.MarkDurable();
-        // Uploaded now, and with it the unconditional replace a rename asked for; not so for files still open.
-        foreach (var other in _model.Files.Values.Where(n => n.OpenHandles == 0))
-        {
-            other.RenamedOnto = false;
-        }
-
         _touched.Add(node);
         var parent = ReferenceModel.Parent(path);
         var copies = (await Engine.ListDirectoryAsync(parent, token))

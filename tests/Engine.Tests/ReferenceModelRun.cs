@@ -277,7 +277,6 @@ internal sealed partial class ReferenceModelRun(ModelEngineHost host, ModelScena
         _model.RenameEntry(from, to);
         if (_model.Files.GetValueOrDefault(to) is { } moved)
         {
-            moved.RenamedOnto = true;
             // A rename makes what was written so far durable under the new name, closed or not (docs/SEMANTICS.md).
             moved.MarkDurable();
             _touched.Add(moved);
@@ -356,7 +355,6 @@ internal sealed partial class ReferenceModelRun(ModelEngineHost host, ModelScena
         foreach (var (path, node) in _model.Files.Where(f => ReferenceModel.IsBelow(f.Key, from)))
         {
             node.MarkDurable();
-            node.RenamedOnto = true;
         }
 
         foreach (var link in _unknownKind.Where(p => ReferenceModel.IsBelow(p, from)).ToList())

@@ -2,6 +2,7 @@ using BucketMount.Cli.Logging;
 using BucketMount.Cli.Mounting;
 using BucketMount.Engine.Diagnostics;
 using BucketMount.Engine.Hosting;
+using BucketMount.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace BucketMount.Mount.Tests;

@@ -56,11 +56,12 @@ internal sealed class MountProcess : IAsyncDisposable
     }
 
     /// <summary>The mount started as a shell with `ulimit -Sn <paramref name="softOpenFiles"/>` would start it (through prlimit).</summary>
-    public static Task<MountProcess> StartWithOpenFileLimitAsync(int softOpenFiles, string remote, string mountPoint, string cacheDirectory)
+    /// <summary>Starts a mount under an open-file limit (the hard one unchanged when <paramref name="hardOpenFiles"/> is null).</summary>
+    public static Task<MountProcess> StartWithOpenFileLimitAsync(int softOpenFiles, string remote, string mountPoint, string cacheDirectory, int? hardOpenFiles = null)
     {
         var cli = Cli.StartInfo(["mount", remote, mountPoint, "--cache-dir", cacheDirectory]);
         var info = new ProcessStartInfo("prlimit") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        info.ArgumentList.Add($"--nofile={softOpenFiles}:");
+        info.ArgumentList.Add($"--nofile={softOpenFiles}:{hardOpenFiles}");
         info.ArgumentList.Add(cli.FileName);
         foreach (var argument in cli.ArgumentList)
         {

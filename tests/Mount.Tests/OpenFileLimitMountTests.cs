@@ -34,4 +34,79 @@ public sealed class OpenFileLimitMountTests
             await Shell.RunAsync($"fusermount3 -u -z '{Path.Combine(root, "mnt")}' 2>/dev/null; rm -rf '{root}'");
         }
     }
+
+    /// <summary>
+    /// Issue 17 defect 9: under a hard limit of 400 descriptors, 600 files of 200 KB held open at once are written,
+    /// `status` answers meanwhile, and after unmount every byte is in the store and no staging file is left. Before,
+    /// each open file held a staging descriptor: writes failed past the limit and the mount stopped answering.
+    /// </summary>
+    [TestMethod]
+    public async Task Six_hundred_open_files_under_a_400_descriptor_limit_are_written_and_land()
+    {
+        const int Limit = 400;
+        const int Files = 600;
+        const int Size = 200_000;
+        var (code, _, _) = await Shell.RunAsync("command -v prlimit");
+        if (code != 0)
+        {
+            Assert.Inconclusive("needs prlimit");
+        }
+
+        var token = TestContext.CancellationToken;
+        var root = Directory.CreateTempSubdirectory("bucketmount-nofile-").FullName;
+        var streams = new List<FileStream>();
+        try
+        {
+            var store = Directory.CreateDirectory(Path.Combine(root, "store")).FullName;
+            var mnt = Path.Combine(root, "mnt");
+            var cache = Path.Combine(root, "cache");
+            await using var mount = await MountProcess.StartWithOpenFileLimitAsync(Limit, "file://" + store, mnt, cache, hardOpenFiles: Limit);
+            for (var i = 0; i < Files; i++)
+            {
+                var stream = new FileStream(Path.Combine(mnt, $"f{i}"), FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+                streams.Add(stream);
+                await stream.WriteAsync(Content(i, Size), token);
+            }
+
+            var (statusCode, statusOutput) = await Cli.RunAsync(["status", mnt]).WaitAsync(TimeSpan.FromSeconds(60), token);
+            Assert.AreEqual(0, statusCode, $"status answers with {Files} files open: {statusOutput}");
+
+            foreach (var stream in streams)
+            {
+                await stream.DisposeAsync();
+            }
+
+            streams.Clear();
+            await mount.UnmountAsync();
+            for (var i = 0; i < Files; i++)
+            {
+                CollectionAssert.AreEqual(Content(i, Size), await File.ReadAllBytesAsync(Path.Combine(store, $"f{i}"), token), $"f{i} in the store");
+            }
+
+            var staging = Path.Combine(cache, "staging");
+            Assert.IsEmpty(Directory.Exists(staging) ? Directory.GetFiles(staging) : [], "no staging file left behind");
+        }
+        finally
+        {
+            foreach (var stream in streams)
+            {
+                try
+                {
+                    await stream.DisposeAsync();
+                }
+                catch (IOException)
+                {
+                }
+            }
+
+            await Shell.RunAsync($"fusermount3 -u -z '{Path.Combine(root, "mnt")}' 2>/dev/null; rm -rf '{root}'");
+        }
+    }
+
+    private static byte[] Content(int file, int size)
+    {
+        var data = new byte[size];
+        new Random(file).NextBytes(data);
+        return data;
+    }
 }

@@ -7,6 +7,7 @@ using BucketMount.Cli.Configuration;
 using BucketMount.Engine;
 using BucketMount.Engine.Hosting;
 using BucketMount.Fuse;
+using BucketMount.Hosting;
 
 namespace BucketMount.Cli.Commands;
 

@@ -9,6 +9,7 @@ using BucketMount.Cli.Mounting;
 using BucketMount.Engine;
 using BucketMount.Engine.Hosting;
 using BucketMount.Fuse;
+using BucketMount.Hosting;
 
 namespace BucketMount.Cli.Commands;
 

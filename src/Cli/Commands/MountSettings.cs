@@ -4,6 +4,7 @@ using BucketMount.Engine;
 using BucketMount.Engine.Hosting;
 using BucketMount.Dokan;
 using BucketMount.Fuse;
+using BucketMount.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace BucketMount.Cli.Commands;
@@ -13,6 +14,10 @@ internal sealed class MountSettings
 {
     /// <summary>The engine's own defaults: each option shows and uses what EngineOptions declares, declared once there.</summary>
     private static readonly EngineOptions Defaults = new() { CacheDirectory = "" };
+
+    private static readonly FuseMountOptions FuseDefaults = new();
+
+    private static readonly DokanMountOptions DokanDefaults = new();
 
     public Option<string?> CacheDir { get; } = new("--cache-dir") { Description = "Where staging files, the block cache and the upload journal live (default: under ~/.cache/bucketmount, one per remote)." };
 
@@ -59,7 +64,7 @@ internal sealed class MountSettings
 
     public Option<uint?> Gid { get; } = OptionValues.Create("--gid", "Group shown for objects without one, a numeric group id (default: yours).", OptionValues.Id("--gid"));
 
-    public Option<string> Umask { get; } = new("--umask") { Description = "Octal bits removed from default modes 0777/0666.", DefaultValueFactory = _ => "022" };
+    public Option<string> Umask { get; } = new("--umask") { Description = "Octal bits removed from default modes 0777/0666.", DefaultValueFactory = _ => "0" + Convert.ToString(FuseDefaults.Umask, 8) };
 
     public Option<Microsoft.Extensions.Logging.LogLevel> LogLevel { get; } = OptionValues.Create("--log-level", "Trace (every file operation), Debug (every store request and upload), Information, Warning, Error or None.", OptionValues.Choice<Microsoft.Extensions.Logging.LogLevel>("--log-level"), () => Microsoft.Extensions.Logging.LogLevel.Warning);
 
@@ -71,7 +76,7 @@ internal sealed class MountSettings
 
     public Option<MountHostKind?> Host { get; } = OptionValues.Create("--host", "Fuse (Linux) or Dokan (Windows); default: the one for this system.", OptionValues.OptionalChoice<MountHostKind>("--host"));
 
-    public Option<string> VolumeLabel { get; } = new("--volume-label") { Description = "Windows: the drive's label in Explorer.", DefaultValueFactory = _ => "bucketmount" };
+    public Option<string> VolumeLabel { get; } = new("--volume-label") { Description = "Windows: the drive's label in Explorer.", DefaultValueFactory = _ => DokanDefaults.VolumeLabel };
 
     public Option<string?> NetworkDrive { get; } = new("--network-drive") { Description = @"Windows: show as a network drive with this UNC name (\\server\share); needs Dokan's network provider." };
 

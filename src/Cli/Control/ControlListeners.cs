@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using System.IO.Pipes;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
@@ -17,6 +18,10 @@ internal sealed class UnixSocketControlListener : IControlListener
 {
     private readonly Socket _socket;
     private readonly string _path;
+
+    // A descriptor held in reserve: when the process has none left (EMFILE), accept() would fail for every client,
+    // and `status` and `unmount` would hang; this one is given up so the connection can be taken and answered.
+    private SafeFileHandle? _spare = OpenSpare();
 
     private UnixSocketControlListener(Socket socket, string path)
     {
@@ -51,12 +56,41 @@ internal sealed class UnixSocketControlListener : IControlListener
         }
     }
 
-    public async Task<Stream> AcceptAsync(CancellationToken cancellationToken) =>
-        new NetworkStream(await _socket.AcceptAsync(cancellationToken), ownsSocket: true);
+    /// <summary>Accepts the next client; out of descriptors, gives up the reserved one to take it (and takes it back later).</summary>
+    public async Task<Stream> AcceptAsync(CancellationToken cancellationToken)
+    {
+        Socket client;
+        try
+        {
+            client = await _socket.AcceptAsync(cancellationToken);
+            _spare ??= OpenSpare();
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.TooManyOpenSockets && _spare is not null)
+        {
+            _spare.Dispose();
+            _spare = null;
+            client = await _socket.AcceptAsync(cancellationToken);
+        }
+
+        return new NetworkStream(client, ownsSocket: true);
+    }
+
+    private static SafeFileHandle? OpenSpare()
+    {
+        try
+        {
+            return File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     public void Dispose()
     {
         _socket.Dispose();
+        _spare?.Dispose();
         try
         {
             File.Delete(_path);

@@ -6,6 +6,7 @@ using BucketMount.Engine;
 using BucketMount.Engine.Diagnostics;
 using BucketMount.Engine.Hosting;
 using BucketMount.Fuse;
+using BucketMount.Hosting;
 
 namespace BucketMount.Cli.Mounting;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BucketMount.Engine.Hosting;
+using BucketMount.Hosting;
 
 namespace BucketMount.Cli.Mounting;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using BucketMount.Backends;
 using BucketMount.Engine;
 using BucketMount.Engine.Hosting;
+using BucketMount.Hosting;
 
 namespace BucketMount.Cli.Mounting;
 

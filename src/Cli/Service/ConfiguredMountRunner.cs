@@ -5,6 +5,7 @@ using BucketMount.Cli.Control;
 using BucketMount.Cli.Mounting;
 using BucketMount.Engine;
 using BucketMount.Engine.Hosting;
+using BucketMount.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace BucketMount.Cli.Service;

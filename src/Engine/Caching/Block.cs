@@ -7,7 +7,7 @@ namespace BucketMount.Engine.Caching;
 /// Readers take no reference: a <see cref="BlockView"/> remembers the block's generation, which recycling bumps,
 /// and a copy out of it counts only if the generation is unchanged afterwards (a sequence lock).
 /// </summary>
-public sealed class Block
+internal sealed class Block
 {
     private int _generation;
 
@@ -35,7 +35,7 @@ public sealed class Block
 }
 
 /// <summary>A block as it was when published; copies out of it fail once the block was recycled.</summary>
-public readonly struct BlockView(Block block, int generation)
+internal readonly struct BlockView(Block block, int generation)
 {
     public int Length => block.Length;
 

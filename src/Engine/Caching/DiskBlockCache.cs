@@ -11,7 +11,7 @@ namespace BucketMount.Engine.Caching;
 /// so reading an object far larger than the budget keeps the folder within it. Dirty data never lives here (it is
 /// in staging files), so eviction can only ever drop clean, re-fetchable bytes.
 /// </summary>
-public sealed class DiskBlockCache : IDisposable
+internal sealed class DiskBlockCache : IDisposable
 {
     private const string BlockSuffix = ".block";
     private const string PartialSuffix = ".partial";

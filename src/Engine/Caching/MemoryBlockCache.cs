@@ -6,7 +6,7 @@ namespace BucketMount.Engine.Caching;
 /// reuses its arrays instead of leaving the garbage collector hundreds of MiB of dead ones. A reader still copying
 /// from an evicted block learns it from its <see cref="BlockView"/> and reads the block again.
 /// </summary>
-public sealed class MemoryBlockCache
+internal sealed class MemoryBlockCache
 {
     private readonly object _gate = new();
     private readonly Dictionary<BlockKey, LinkedListNode<(BlockKey Key, BlockView Block)>> _index = [];

@@ -12,7 +12,7 @@ namespace BucketMount.Engine;
 /// to retry, so uploads resume within seconds of the store's return instead of after their back-off.
 /// While unreachable, lookups and listings the mount already knows are answered from what it knows.
 /// </summary>
-public sealed partial class StoreHealth : IDisposable
+internal sealed partial class StoreHealth : IDisposable
 {
     /// <summary>Longest wait for one probe's answer: a store that accepts connections but never answers fails the probe.</summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);

@@ -136,12 +136,6 @@ internal sealed class OpenFile(long id, string path)
     public bool RetryPending { get; set; }
 
     /// <summary>
-    /// Upload without If-Match / If-None-Match: the file was renamed onto its path by us, so whatever is there
-    /// is ours to replace, not someone else's change.
-    /// </summary>
-    public bool ReplaceUnconditionally { get; set; }
-
-    /// <summary>
     /// The id the upload of the journaled generation carries in its metadata (<see cref="UploadIds"/>): a new one for
     /// each journaled generation, the same for every retry of it.
     /// </summary>

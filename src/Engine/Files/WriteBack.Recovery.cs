@@ -17,7 +17,7 @@ internal sealed partial class WriteBack
             registry.ReserveIdsUpTo(record.Id);
             var file = new OpenFile(record.Id, record.Path)
             {
-                Staging = StagingFile.Open(record.StagingFile, record.Size),
+                Staging = StagingFile.Open(record.StagingFile, record.Size, descriptors),
                 Size = record.Size,
                 ModifiedTime = record.ModifiedTime,
                 Mode = record.Mode,

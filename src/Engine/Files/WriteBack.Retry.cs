@@ -86,11 +86,15 @@ internal sealed partial class WriteBack
         }
     }
 
+    /// <summary>
+    /// Dirty and closed, or its upload still finishing: a file whose upload just landed counts until it has left the
+    /// registry and its journal record is gone, so a drain never returns a moment early.
+    /// </summary>
     private static bool IsPendingUpload(OpenFile file)
     {
         lock (file.State)
         {
-            return file.Dirty && !file.Deleted && file.Handles == 0;
+            return !file.Deleted && file.Handles == 0 && (file.Dirty || file.Upload is not null);
         }
     }
 

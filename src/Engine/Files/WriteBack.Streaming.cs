@@ -80,12 +80,11 @@ internal sealed partial class WriteBack
     /// </summary>
     private static PutOptions UploadOptionsFor(OpenFile file)
     {
-        var conditional = !file.ReplaceUnconditionally;
         return new PutOptions
         {
             Metadata = ObjectMetadata.Build(file.Attributes),
-            IfMatch = conditional ? file.Remote?.ETag : null,
-            IfNoneMatch = conditional && file.Remote is null,
+            IfMatch = file.Remote?.ETag,
+            IfNoneMatch = file.Remote is null,
         };
     }
 

@@ -23,6 +23,7 @@ internal sealed partial class WriteBack(
     KeyMapper keys,
     MemoryBlockCache memoryBlocks,
     DiskBlockCache diskBlocks,
+    StagingDescriptors descriptors,
     EngineOptions options,
     EngineCounters counters,
     StoreHealth health,
@@ -364,6 +365,9 @@ internal sealed partial class WriteBack(
         {
             slot?.Release();
 
+            // The file leaves the registry while its ticket still stands, so the drain (which counts a file with an
+            // upload as pending) never sees it clean and gone-to-be but still registered.
+            ReleaseIfIdle(file, finishing: ticket);
             lock (file.State)
             {
                 if (file.Upload == ticket)
@@ -372,6 +376,7 @@ internal sealed partial class WriteBack(
                 }
             }
 
+            // Someone who held the content lock above may have tried meanwhile and seen the ticket.
             ReleaseIfIdle(file);
         }
     }
@@ -383,7 +388,7 @@ internal sealed partial class WriteBack(
     /// found the file in the registry check <see cref="OpenFile.Released"/> once they hold its content lock, so
     /// leaving needs that lock; when someone holds it they are changing the file and call this again after.
     /// </summary>
-    public void ReleaseIfIdle(OpenFile file)
+    public void ReleaseIfIdle(OpenFile file, UploadTicket? finishing = null)
     {
         if (!file.ContentLock.Wait(0))
         {
@@ -394,11 +399,12 @@ internal sealed partial class WriteBack(
         try
         {
             // Also a file no longer registered (replaced by another at its path): its staging file goes all the same.
-            var released = registry.RemoveIf(file, static file =>
+            var released = registry.RemoveIf(file, file =>
             {
                 lock (file.State)
                 {
-                    if (file.Handles > 0 || file.Dirty || file.Deleted || file.Released || file.Upload is not null || file.Remote is null)
+                    var uploading = file.Upload is not null && file.Upload != finishing;
+                    if (file.Handles > 0 || file.Dirty || file.Deleted || file.Released || uploading || file.Remote is null)
                     {
                         return false;
                     }
@@ -512,7 +518,6 @@ internal sealed partial class WriteBack(
 
             file.Remote = new ObjectVersion(key, uploaded.ETag, uploaded.Size);
             file.Dirty = false;
-            file.ReplaceUnconditionally = false;
             file.KeepAsConflictCopy = false;
             counters.AddDirty(-size);
             if (wasVersion is { } old)
@@ -522,6 +527,7 @@ internal sealed partial class WriteBack(
             }
         }
 
+        LogUploaded(logger, path, uploaded.Size);
         journal.Delete(file.Id);
         staging.Unpin();
         if (oursMovedAside)
@@ -583,4 +589,7 @@ internal sealed partial class WriteBack(
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Uploaded '{Path}' ({Size} bytes)")]
+    private static partial void LogUploaded(ILogger logger, string path, long size);
 }

@@ -4,7 +4,7 @@ namespace BucketMount.Engine.Hosting;
 
 /// <summary>
 /// One mounted engine as the operating system sees it (a FUSE mount, a Dokan drive). The engine does not know
-/// which; <see cref="MountedBucket"/> drives any host through this.
+/// which; BucketMount.Hosting.MountedBucket drives any host through this.
 /// </summary>
 public interface IMountHost
 {

@@ -4,7 +4,7 @@ namespace BucketMount.Engine.Namespace;
 /// The children of one directory as last listed, kept up to date with the engine's own changes. Thread-safe;
 /// readers get snapshots.
 /// </summary>
-public sealed class DirectoryListing
+internal sealed class DirectoryListing
 {
     private readonly Dictionary<string, NodeInfo> _children = new(StringComparer.Ordinal);
 

@@ -7,7 +7,7 @@ namespace BucketMount.Engine.Namespace;
 /// of lookups in one directory sends one LIST, not one per caller. The first caller's work (and its cancellation)
 /// is what everyone waits on; the entry is gone once it completes, so a later call runs afresh.
 /// </summary>
-public sealed class InFlight<TKey, TResult>(IEqualityComparer<TKey> comparer)
+internal sealed class InFlight<TKey, TResult>(IEqualityComparer<TKey> comparer)
     where TKey : notnull
 {
     private readonly ConcurrentDictionary<TKey, Lazy<Task<TResult>>> _running = new(comparer);

@@ -9,7 +9,7 @@ namespace BucketMount.Engine.Namespace;
 /// <param name="encoding">How names map to key segments on this host.</param>
 /// <param name="backslashInKeys">False when the store turns '\' into '/' (Azure): no key there holds a '\'.</param>
 /// <param name="maxKeyBytes">The longest key, in UTF-8 bytes, the store takes below the mount's prefix.</param>
-public sealed class KeyMapper(NameEncoding encoding, bool backslashInKeys = true, int maxKeyBytes = int.MaxValue)
+internal sealed class KeyMapper(NameEncoding encoding, bool backslashInKeys = true, int maxKeyBytes = int.MaxValue)
 {
     public const int MaxNameBytes = 255;
 

@@ -22,7 +22,7 @@ namespace BucketMount.Engine.Namespace;
 /// byte C3 followed by the text "‛A9", and every key still has its own name.
 /// </para>
 /// </summary>
-public static class LinuxNames
+internal static class LinuxNames
 {
     public const char Quote = '\u201B';
 

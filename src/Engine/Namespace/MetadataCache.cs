@@ -8,7 +8,7 @@ namespace BucketMount.Engine.Namespace;
 /// ETag (from our own uploads and from HEADs), which never go stale because an ETag names one version.
 /// The engine updates it on its own changes instead of dropping it, so its next lookups cost nothing.
 /// </summary>
-public sealed class MetadataCache : IDisposable
+internal sealed class MetadataCache : IDisposable
 {
     private static readonly object Negative = new();
     private readonly MemoryCache _cache;
@@ -19,7 +19,6 @@ public sealed class MetadataCache : IDisposable
     // query began: a HEAD or LIST sent just before our upload landed must not overwrite what the upload recorded.
     // The markers live outside the size-limited cache (which drops entries when full) in _changes.
     private long _sequence;
-    private long _clearedAt;
 
     public MetadataCache(TimeSpan ttl, int maxEntries)
     {
@@ -177,11 +176,48 @@ public sealed class MetadataCache : IDisposable
         _cache.Remove("d:" + directory);
     }
 
-    /// <summary>Forgets every listing and lookup (after a directory rename moved a whole subtree).</summary>
-    public void Clear()
+    /// <summary>
+    /// Forgets what is known at and below <paramref name="directory"/> (whose objects live under
+    /// <paramref name="keyPrefix"/>): a directory rename moved that subtree away or in. Everything else stays cached:
+    /// an `ls -l` of an unrelated directory after a `mv` costs no request. Answers of queries begun before this, for
+    /// any path in the subtree, are not cached either.
+    /// </summary>
+    public void InvalidateSubtree(string directory, string keyPrefix)
     {
-        Interlocked.Exchange(ref _clearedAt, Interlocked.Increment(ref _sequence));
-        _cache.Compact(1.0);
+        var sequence = Interlocked.Increment(ref _sequence);
+        Mark("s:" + directory, sequence);
+        if (!FsPath.IsRoot(directory))
+        {
+            Mark("l:" + FsPath.Parent(directory), sequence);
+        }
+
+        foreach (var entry in _cache.Keys)
+        {
+            if (entry is string key && InSubtree(key, directory, keyPrefix))
+            {
+                _cache.Remove(key);
+            }
+        }
+    }
+
+    // Entries by path ("n:/a/b") or, for directory attributes, by marker key ("da:a/b/"); "a:" and "t:" entries name
+    // one version of a key (its ETag), which a rename never changes.
+    private static bool InSubtree(string key, string directory, string keyPrefix)
+    {
+        var colon = key.IndexOf(':');
+        if (colon < 0)
+        {
+            return false;
+        }
+
+        var kind = key[..colon];
+        var rest = key[(colon + 1)..];
+        return kind switch
+        {
+            "n" or "sn" or "d" or "sd" or "m" or "big" => FsPath.IsSelfOrBelow(rest, directory),
+            "da" => rest.StartsWith(keyPrefix, StringComparison.Ordinal),
+            _ => false,
+        };
     }
 
     /// <summary>Taken before a store query whose answer will be cached with <see cref="SetNodeFromStore"/> or <see cref="SetListingFromStore"/>.</summary>
@@ -190,7 +226,7 @@ public sealed class MetadataCache : IDisposable
     /// <summary>Caches a lookup the store answered, unless the engine changed the path since <paramref name="stamp"/>.</summary>
     public void SetNodeFromStore(string path, NodeInfo? node, long stamp)
     {
-        if (!ChangedSince("c:" + path, stamp))
+        if (!ChangedSince("c:" + path, stamp) && !SubtreeChangedSince(path, stamp))
         {
             SetNode(path, node);
         }
@@ -199,7 +235,7 @@ public sealed class MetadataCache : IDisposable
     /// <summary>Caches a listing the store answered, unless the engine changed a child of the directory since the LIST began (its <see cref="DirectoryListing.Stamp"/>).</summary>
     public void SetListingFromStore(string directory, DirectoryListing listing)
     {
-        if (!ChangedSince("l:" + directory, listing.Stamp))
+        if (!ChangedSince("l:" + directory, listing.Stamp) && !SubtreeChangedSince(directory, listing.Stamp))
         {
             SetListing(directory, listing);
         }
@@ -217,8 +253,24 @@ public sealed class MetadataCache : IDisposable
     // Marked even without a TTL: the last known answers, which never expire, must not take a stale answer either.
     private void Mark(string marker, long sequence) => _changes.Mark(marker, sequence);
 
-    private bool ChangedSince(string marker, long stamp) =>
-        Interlocked.Read(ref _clearedAt) > stamp || _changes.ChangedSince(marker, stamp);
+    private bool ChangedSince(string marker, long stamp) => _changes.ChangedSince(marker, stamp);
+
+    /// <summary>True when a subtree holding <paramref name="path"/> (or the path itself, a directory) was moved since <paramref name="stamp"/>.</summary>
+    private bool SubtreeChangedSince(string path, long stamp)
+    {
+        for (var at = path; ; at = FsPath.Parent(at))
+        {
+            if (_changes.ChangedSince("s:" + at, stamp))
+            {
+                return true;
+            }
+
+            if (FsPath.IsRoot(at))
+            {
+                return false;
+            }
+        }
+    }
 
     public KnownAttributes? GetAttributes(string key, string etag) => _cache.Get<KnownAttributes>("a:" + key + "\n" + etag);
 
@@ -297,6 +349,6 @@ public sealed class MetadataCache : IDisposable
 }
 
 /// <summary>File attributes that live in object metadata, remembered for one version (ETag) of one key.</summary>
-public sealed record KnownAttributes(DateTimeOffset ModifiedTime, int? Mode, int? Uid, int? Gid, int? WindowsAttributes = null, DateTimeOffset? CreationTime = null,
+internal sealed record KnownAttributes(DateTimeOffset ModifiedTime, int? Mode, int? Uid, int? Gid, int? WindowsAttributes = null, DateTimeOffset? CreationTime = null,
     long? Rdev = null, DateTimeOffset? ChangeTime = null, DateTimeOffset? AccessTime = null, int ModifiedTimeSubTickNs = 0, int AccessTimeSubTickNs = 0,
     IReadOnlyDictionary<string, string>? OtherMetadata = null);

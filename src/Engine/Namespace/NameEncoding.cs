@@ -18,7 +18,7 @@ public enum NamePlatform
 /// control characters → U+2400 symbols), and a key that already holds a look-alike keeps it by a '‛' quote before it.
 /// So "a?b" shows as "a？b", and a key really named "a？b" shows as "a‛？b"; both map back exactly.
 /// </summary>
-public sealed class NameEncoding(NamePlatform platform)
+internal sealed class NameEncoding(NamePlatform platform)
 {
     private const char Quote = '\u201B';
     private const string Forbidden = "<>:\"|?*\\";

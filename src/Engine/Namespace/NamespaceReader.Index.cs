@@ -4,7 +4,7 @@ using BucketMount.Engine.Namespace.Index;
 
 namespace BucketMount.Engine.Namespace;
 
-public sealed partial class NamespaceReader
+internal sealed partial class NamespaceReader
 {
     /// <summary>HEADs a listing sends at once for entries its index does not describe.</summary>
     public const int RepairParallelism = 16;

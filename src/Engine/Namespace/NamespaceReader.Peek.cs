@@ -3,7 +3,7 @@ using BucketMount.Backends;
 
 namespace BucketMount.Engine.Namespace;
 
-public sealed partial class NamespaceReader
+internal sealed partial class NamespaceReader
 {
     /// <summary>
     /// Entries of a directory a lookup keeps from the LIST that told it is a directory: one S3 page. `ls -l dir` looks

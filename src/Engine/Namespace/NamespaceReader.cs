@@ -20,7 +20,7 @@ namespace BucketMount.Engine.Namespace;
 /// listed file the index does not describe in that very version (written by another tool, or after the index) costs
 /// a HEAD, sent in parallel; the answers are written back into the index so the next mount pays nothing.
 /// </summary>
-public sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys, MetadataCache cache,
+internal sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys, MetadataCache cache,
     Action<ObjectVersion, byte[]>? keepSmallBody = null, StoreHealth? health = null, DirectoryIndexes? indexes = null)
 {
     /// <summary>

@@ -7,7 +7,7 @@ namespace BucketMount.Engine.Namespace;
 /// <c>mtime</c> as rclone writes it (decimal Unix seconds with nanoseconds; RFC 3339 and whole seconds are read
 /// too, as rclone's Azure backend and s3fs write them), and s3fs's <c>mode</c>, <c>uid</c>, <c>gid</c> (decimal).
 /// </summary>
-public static class ObjectMetadata
+internal static class ObjectMetadata
 {
     public const string MtimeKey = "mtime";
     public const string ModeKey = "mode";

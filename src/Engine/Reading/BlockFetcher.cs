@@ -8,7 +8,7 @@ namespace BucketMount.Engine.Reading;
 /// Gets one block of an object version: from memory, else from disk, else with one ranged GET (tied to the
 /// version's ETag where the store can check it). Concurrent requests for one missing block share one GET.
 /// </summary>
-public sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, DiskBlockCache disk, int blockSize)
+internal sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, DiskBlockCache disk, int blockSize)
 {
     private readonly ConcurrentDictionary<BlockKey, Lazy<Task<BlockView>>> _inFlight = new();
     private readonly bool _conditionalReads = store.Capabilities.ConditionalReads;

@@ -11,7 +11,7 @@ namespace BucketMount.Engine.Reading;
 /// <paramref name="readAheadParallelism"/> and its window. With <paramref name="streamSequentialReads"/> a
 /// sequential reader is fed instead by one open-ended GET paced by its window (<see cref="SequentialStream"/>).
 /// </summary>
-public sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism, int maxRunBlocks = 1, bool streamSequentialReads = false, long wholeFileBytes = 0)
+internal sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism, int maxRunBlocks = 1, bool streamSequentialReads = false, long wholeFileBytes = 0)
 {
     /// <summary>
     /// Random reads of one handle that missed the cache after which a file of at most <c>wholeFileBytes</c> is

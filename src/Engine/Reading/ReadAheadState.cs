@@ -7,7 +7,7 @@ namespace BucketMount.Engine.Reading;
 /// sends a sequential reader's read-ahead as several reads at once (FUSE async reads), and they can arrive out
 /// of order; treating that as a jump would end the reader's stream and start another.
 /// </summary>
-public sealed class ReadAheadState(long initialWindow, long maxWindow)
+internal sealed class ReadAheadState(long initialWindow, long maxWindow)
 {
     /// <summary>How far before or after the expected offset a read may land and still be sequential.</summary>
     public const long ReorderTolerance = 1024 * 1024;

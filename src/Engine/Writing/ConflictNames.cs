@@ -6,7 +6,7 @@ namespace BucketMount.Engine.Writing;
 /// Names for "keep both" conflict copies: "report.conflict-20261122-101500.docx", beside the original; a second one
 /// made in the same second is "report.conflict-20261122-101500-2.docx", and so on.
 /// </summary>
-public static class ConflictNames
+internal static class ConflictNames
 {
     /// <param name="attempt">1 for the plain name; 2 and up when the names before it were taken.</param>
     public static string For(string key, DateTimeOffset when, int attempt = 1)

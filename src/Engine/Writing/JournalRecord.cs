@@ -8,7 +8,7 @@ namespace BucketMount.Engine.Writing;
 /// bytes stay as they are while the record is pending: a later change goes to a new staging file
 /// (<see cref="StagingFile.ForChange"/>), so a crash mid-rewrite recovers what close returned for.
 /// </summary>
-public sealed record JournalRecord
+internal sealed record JournalRecord
 {
     [JsonPropertyName("id")]
     public required long Id { get; init; }
@@ -70,7 +70,7 @@ public sealed record JournalRecord
 /// An upload the store keeps parts of (S3 multipart), recorded before its first part is sent and marked done when it
 /// completes or is aborted. One still pending at the next start was interrupted by a crash: its parts are discarded.
 /// </summary>
-public sealed record PartUploadRecord
+internal sealed record PartUploadRecord
 {
     [JsonPropertyName("id")]
     public required long Id { get; init; }
@@ -83,7 +83,7 @@ public sealed record PartUploadRecord
 }
 
 /// <summary>What a journal held at start: files to upload, and uploads in parts a crash left unfinished.</summary>
-public sealed record JournalContents(List<JournalRecord> Files, List<PartUploadRecord> PartUploads);
+internal sealed record JournalContents(List<JournalRecord> Files, List<PartUploadRecord> PartUploads);
 
 [JsonSerializable(typeof(JournalRecord))]
 [JsonSerializable(typeof(PartUploadRecord))]

@@ -4,7 +4,7 @@ namespace BucketMount.Engine.Writing;
 /// Which byte ranges of a staging file hold the file's real content (written locally, or fetched from the store).
 /// Sorted, non-overlapping, merged half-open intervals. Not thread-safe: the owner locks.
 /// </summary>
-public sealed class RangeSet
+internal sealed class RangeSet
 {
     private readonly List<(long Start, long End)> _ranges = [];
 

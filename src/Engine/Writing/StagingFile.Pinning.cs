@@ -18,7 +18,7 @@ namespace BucketMount.Engine.Writing;
 /// write-back delay pays one copy per close, not one per write. Pinning the bytes in the journal instead would
 /// write every large file twice.
 /// </summary>
-public sealed partial class StagingFile
+internal sealed partial class StagingFile
 {
     // Guarded by _gate. The leading bytes a pending journal record promises are this file's content (0: none).
     private long _pinnedLength;
@@ -79,7 +79,7 @@ public sealed partial class StagingFile
         }
 
         var path = SiblingPath();
-        var copy = truncatesToZero ? new StagingFile(path, null) : CloneTo(path);
+        var copy = truncatesToZero ? new StagingFile(path, _descriptors, onDisk: false) : CloneTo(path);
         copy._replaced = this;
         return copy;
     }
@@ -96,28 +96,18 @@ public sealed partial class StagingFile
     {
         lock (_gate)
         {
-            if (_handle is null)
+            if (!_onDisk)
             {
-                var inMemory = new StagingFile(path, null) { _memory = _memory.AsSpan(0, _memoryLength).ToArray(), _memoryLength = _memoryLength };
+                var inMemory = new StagingFile(path, _descriptors, onDisk: false) { _memory = _memory.AsSpan(0, _memoryLength).ToArray(), _memoryLength = _memoryLength };
                 CopyRangesTo(inMemory);
                 return inMemory;
             }
         }
 
-        // No lock held: the content lock keeps writers out, and readers may go on reading meanwhile.
+        // No lock held: the content lock keeps writers out, and readers may go on reading meanwhile. The clone
+        // opens its descriptor when first used.
         File.Copy(FilePath, path);
-        SafeFileHandle handle;
-        try
-        {
-            handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-        }
-        catch
-        {
-            File.Delete(path);
-            throw;
-        }
-
-        var clone = new StagingFile(path, handle);
+        var clone = new StagingFile(path, _descriptors, onDisk: true);
         lock (_gate)
         {
             CopyRangesTo(clone);

@@ -10,9 +10,11 @@ namespace BucketMount.Engine.Writing;
 /// such a file's journal record carries its bytes, so no file is needed for durability, and creating, filling,
 /// reading back and deleting one per small file cost a fifth of the mount's CPU in a loop writing 4 KiB files
 /// (ext4 inode allocation among recently deleted inodes, mostly). Past that it moves to a sparse file in the
-/// cache directory for good. Positional I/O only, so readers and the uploader never share a position.
+/// cache directory for good. Positional I/O only, so readers and the uploader never share a position. The file's
+/// descriptor is leased from a bounded pool for each call (<see cref="StagingDescriptors"/>), so thousands of open
+/// files do not hold thousands of descriptors.
 /// </summary>
-public sealed partial class StagingFile : IDisposable
+internal sealed partial class StagingFile : IDisposable
 {
     /// <summary>How far into the file content may lie and stay in memory: the journal's inline limit.</summary>
     public const int MemoryLimit = UploadJournal.InlineContentBytes;
@@ -20,16 +22,21 @@ public sealed partial class StagingFile : IDisposable
     private readonly object _gate = new();
     private readonly RangeSet _present = new();
 
-    // Null while the content is in memory. Guarded by _gate with the fields below.
-    private SafeFileHandle? _handle;
+    private readonly StagingDescriptors _descriptors;
+    private readonly StagingDescriptors.Slot _slot;
+
+    // False while the content is in memory. Guarded by _gate with the fields below.
+    private bool _onDisk;
     private byte[] _memory = [];
     private int _memoryLength;
     private bool _nameless;
 
-    private StagingFile(string path, SafeFileHandle? handle)
+    private StagingFile(string path, StagingDescriptors descriptors, bool onDisk)
     {
         FilePath = path;
-        _handle = handle;
+        _descriptors = descriptors;
+        _slot = descriptors.NewSlot(path);
+        _onDisk = onDisk;
     }
 
     /// <summary>Where the content lives once it outgrew memory, and where recovery rebuilds it from the journal.</summary>
@@ -42,17 +49,21 @@ public sealed partial class StagingFile : IDisposable
         {
             lock (_gate)
             {
-                return _handle is not null;
+                return _onDisk;
             }
         }
     }
 
-    /// <summary>Starts an empty staging copy in memory (or opens a recovered file whose content is whole up to <paramref name="wholeLength"/>).</summary>
-    public static StagingFile Open(string path, long? wholeLength = null)
+    /// <summary>
+    /// Starts an empty staging copy in memory (or opens a recovered file whose content is whole up to
+    /// <paramref name="wholeLength"/>), its descriptors leased from <paramref name="descriptors"/>.
+    /// </summary>
+    internal static StagingFile Open(string path, long? wholeLength = null, StagingDescriptors? descriptors = null)
     {
+        descriptors ??= StagingDescriptors.Shared;
         if (wholeLength is not { } length)
         {
-            return new StagingFile(path, null);
+            return new StagingFile(path, descriptors, onDisk: false);
         }
 
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
@@ -71,7 +82,9 @@ public sealed partial class StagingFile : IDisposable
             throw;
         }
 
-        var staging = new StagingFile(path, handle);
+        var staging = new StagingFile(path, descriptors, onDisk: true);
+        descriptors.Adopt(staging._slot, handle);
+        descriptors.Return(staging._slot);
         staging._present.Add(0, length);
 
         // The journal record that brought it back names this file until its upload is done.
@@ -103,9 +116,9 @@ public sealed partial class StagingFile : IDisposable
     {
         lock (_gate)
         {
-            if (HandleFor(size) is { } handle)
+            if (OnDiskFor(size))
             {
-                return new FileUploadSource(handle, size);
+                return new LeasedUploadSource(this, size);
             }
 
             Reserve(size);
@@ -121,11 +134,9 @@ public sealed partial class StagingFile : IDisposable
     public Task WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        SafeFileHandle? handle;
         lock (_gate)
         {
-            handle = HandleFor(offset + data.Length);
-            if (handle is null)
+            if (!OnDiskFor(offset + data.Length))
             {
                 Reserve(offset + data.Length);
                 data.Span.CopyTo(_memory.AsSpan((int)offset));
@@ -135,7 +146,11 @@ public sealed partial class StagingFile : IDisposable
             }
         }
 
-        RandomAccess.Write(handle, data.Span, offset);
+        using (var lease = Lease())
+        {
+            RandomAccess.Write(lease.Handle, data.Span, offset);
+        }
+
         lock (_gate)
         {
             _present.Add(offset, offset + data.Length);
@@ -153,11 +168,9 @@ public sealed partial class StagingFile : IDisposable
 
     private int Read(long offset, Span<byte> destination)
     {
-        SafeFileHandle? handle;
         lock (_gate)
         {
-            handle = _handle;
-            if (handle is null)
+            if (!_onDisk)
             {
                 // Past what was written: zeros, as in a sparse file.
                 var inMemory = (int)Math.Clamp(_memoryLength - offset, 0, destination.Length);
@@ -167,10 +180,11 @@ public sealed partial class StagingFile : IDisposable
             }
         }
 
+        using var lease = Lease();
         var total = 0;
         while (total < destination.Length)
         {
-            var read = RandomAccess.Read(handle, destination[total..], offset + total);
+            var read = RandomAccess.Read(lease.Handle, destination[total..], offset + total);
             if (read == 0)
             {
                 // Past the physical end of a sparse file whose logical length was set: zeros.
@@ -187,11 +201,11 @@ public sealed partial class StagingFile : IDisposable
     /// <summary>Sets the file's length; a shrink forgets content past it, a growth is zeros (which are content).</summary>
     public void SetLength(long oldLength, long newLength)
     {
-        SafeFileHandle? handle;
+        bool onDisk;
         lock (_gate)
         {
-            handle = HandleFor(newLength);
-            if (handle is null)
+            onDisk = OnDiskFor(newLength);
+            if (!onDisk)
             {
                 // Bytes past a shrink must read as zeros if the file grows again.
                 _memory.AsSpan(Math.Min(_memoryLength, (int)newLength)).Clear();
@@ -201,9 +215,10 @@ public sealed partial class StagingFile : IDisposable
 
         // A shell's "> file" truncates a new, empty file. Skipping the call is more than a syscall saved: ext4
         // marks a file truncated to zero for writeback on close (its auto_da_alloc rule).
-        if (handle is not null && oldLength != newLength)
+        if (onDisk && oldLength != newLength)
         {
-            RandomAccess.SetLength(handle, newLength);
+            using var lease = Lease();
+            RandomAccess.SetLength(lease.Handle, newLength);
         }
 
         lock (_gate)
@@ -225,13 +240,16 @@ public sealed partial class StagingFile : IDisposable
     /// <summary>Makes the content durable in <see cref="FilePath"/> (moving it there first if it is in memory).</summary>
     public void FlushToDisk()
     {
-        SafeFileHandle handle;
         lock (_gate)
         {
-            handle = _handle ?? Spill();
+            if (!_onDisk)
+            {
+                Spill();
+            }
         }
 
-        RandomAccess.FlushToDisk(handle);
+        using var lease = Lease();
+        RandomAccess.FlushToDisk(lease.Handle);
     }
 
     public void Dispose()
@@ -239,12 +257,12 @@ public sealed partial class StagingFile : IDisposable
         StagingFile? replaced;
         lock (_gate)
         {
-            _handle?.Dispose();
             _memory = [];
             _memoryLength = 0;
             replaced = _replaced;
         }
 
+        _descriptors.Close(_slot);
         replaced?.Dispose();
     }
 
@@ -255,14 +273,20 @@ public sealed partial class StagingFile : IDisposable
     /// </summary>
     public void Unlink()
     {
+        bool onDisk;
         lock (_gate)
         {
             _nameless = true;
             _pinnedLength = 0;
-            if (_handle is not null)
-            {
-                TryDeleteName();
-            }
+            onDisk = _onDisk;
+        }
+
+        if (onDisk)
+        {
+            // Its descriptor must stay open from now on: nothing could reopen the file once its name is gone.
+            using var lease = Lease();
+            _descriptors.Pin(_slot);
+            TryDeleteName();
         }
 
         // No journal record names the copy this one replaced any more (the caller deleted it): it goes now.
@@ -274,7 +298,7 @@ public sealed partial class StagingFile : IDisposable
         bool onDisk;
         lock (_gate)
         {
-            onDisk = _handle is not null && !_nameless;
+            onDisk = _onDisk && !_nameless;
         }
 
         ReleaseReplaced();
@@ -293,10 +317,19 @@ public sealed partial class StagingFile : IDisposable
         }
     }
 
-    /// <summary>The file to use for content reaching <paramref name="end"/>, moving the content there if memory cannot hold it; null: use memory.</summary>
-    private SafeFileHandle? HandleFor(long end) => _handle ?? (end > MemoryLimit ? Spill() : null);
+    /// <summary>Whether content reaching <paramref name="end"/> goes to the file, moving the content there if memory cannot hold it. Caller holds <see cref="_gate"/>.</summary>
+    private bool OnDiskFor(long end)
+    {
+        if (!_onDisk && end > MemoryLimit)
+        {
+            Spill();
+        }
 
-    private SafeFileHandle Spill()
+        return _onDisk;
+    }
+
+    /// <summary>Moves the content from memory to the file. Caller holds <see cref="_gate"/>.</summary>
+    private void Spill()
     {
         var handle = File.OpenHandle(FilePath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
         try
@@ -310,15 +343,76 @@ public sealed partial class StagingFile : IDisposable
             throw;
         }
 
-        _handle = handle;
+        _onDisk = true;
         _memory = [];
         _memoryLength = 0;
+        _descriptors.Adopt(_slot, handle);
         if (_nameless)
         {
+            _descriptors.Pin(_slot);
             TryDeleteName();
         }
 
-        return handle;
+        _descriptors.Return(_slot);
+    }
+
+    private DescriptorLease Lease() => new(_descriptors, _slot);
+
+    /// <summary>The file's descriptor for one call; disposing gives it back to the pool.</summary>
+    private readonly struct DescriptorLease : IDisposable
+    {
+        private readonly StagingDescriptors _descriptors;
+        private readonly StagingDescriptors.Slot _slot;
+
+        public DescriptorLease(StagingDescriptors descriptors, StagingDescriptors.Slot slot)
+        {
+            _descriptors = descriptors;
+            _slot = slot;
+            Handle = descriptors.Lease(slot);
+        }
+
+        public SafeFileHandle Handle { get; }
+
+        public void Dispose() => _descriptors.Return(_slot);
+    }
+
+    /// <summary>
+    /// The first <see cref="Length"/> bytes of the file for an upload, each read on a leased descriptor: an upload
+    /// waiting for its turn or a slow store holds none. Ends early, like a file, where the file ends.
+    /// </summary>
+    private sealed class LeasedUploadSource(StagingFile staging, long length) : IUploadSource
+    {
+        public long Length { get; } = length;
+
+        public ValueTask<int> ReadAtAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return ValueTask.FromResult(ReadAt(offset, buffer.Span));
+        }
+
+        public int ReadAt(long offset, Span<byte> buffer)
+        {
+            var limit = (int)Math.Clamp(Length - offset, 0, buffer.Length);
+            if (limit == 0)
+            {
+                return 0;
+            }
+
+            using var lease = staging.Lease();
+            var total = 0;
+            while (total < limit)
+            {
+                var read = RandomAccess.Read(lease.Handle, buffer[total..limit], offset + total);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                total += read;
+            }
+
+            return total;
+        }
     }
 
     private void TryDeleteName()

@@ -12,7 +12,7 @@ namespace BucketMount.Engine.Writing;
 /// fsync: losing one only repeats an upload. The log starts over when nothing in it is pending; it rolls to a
 /// new segment when it grows, and an old segment goes once none of its records is pending.
 /// </summary>
-public sealed class UploadJournal : IDisposable
+internal sealed class UploadJournal : IDisposable
 {
     /// <summary>Files up to this size travel inside their journal record instead of fsyncing the staging file.</summary>
     public const int InlineContentBytes = 128 * 1024;

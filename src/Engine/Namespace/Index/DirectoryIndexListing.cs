@@ -3,7 +3,7 @@ using BucketMount.Backends;
 namespace BucketMount.Engine.Namespace.Index;
 
 /// <summary>One directory's listing as its index writer needs it: files and subdirectories by key segment, and the index object.</summary>
-public sealed class DirectoryIndexListing
+internal sealed class DirectoryIndexListing
 {
     public Dictionary<string, ObjectInfo> Files { get; } = new(StringComparer.Ordinal);
 

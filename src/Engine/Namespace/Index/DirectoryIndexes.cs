@@ -11,7 +11,7 @@ namespace BucketMount.Engine.Namespace.Index;
 /// second) and was written at least a second before the index (so a later change, even one keeping the ETag, such as
 /// a chmod by copy-in-place, always shows another last-modified second): otherwise the caller asks the store.
 /// </summary>
-public sealed class DirectoryIndexes(IObjectStore store, bool readOnly)
+internal sealed class DirectoryIndexes(IObjectStore store, bool readOnly)
 {
     /// <summary>
     /// The key segment of a directory's own entry in its own index: its marker's key is the directory prefix itself,
@@ -406,7 +406,7 @@ public sealed class DirectoryIndexes(IObjectStore store, bool readOnly)
 }
 
 /// <summary>An index object as read or written: its ETag, its last-modified second (as the last listing showed it; null right after our PUT), its entries.</summary>
-public sealed record StoredIndex(string ETag, long? LastModifiedSeconds, IReadOnlyDictionary<string, IndexEntry> Entries, bool Foreign)
+internal sealed record StoredIndex(string ETag, long? LastModifiedSeconds, IReadOnlyDictionary<string, IndexEntry> Entries, bool Foreign)
 {
     /// <summary>The entry for a listed file when it describes that version and was indexed a second or more before the index was written.</summary>
     public IndexEntry? ValidFor(string segment, ObjectInfo listed) =>

@@ -14,7 +14,7 @@ namespace BucketMount.Engine.Namespace.Index;
 /// <param name="settle">How long a directory's last change must be past before its index is written: the index must
 /// be written in a later second than every version it describes (see <see cref="StoredIndex.ValidFor"/>), or a new
 /// mount does not use those entries (<see cref="EngineOptions.IndexSettle"/>).</param>
-public sealed class IndexWriter(IObjectStore store, DirectoryIndexes indexes, TimeSpan writeBackDelay, TimeSpan settle, ILogger logger) : IDisposable
+internal sealed class IndexWriter(IObjectStore store, DirectoryIndexes indexes, TimeSpan writeBackDelay, TimeSpan settle, ILogger logger) : IDisposable
 {
     private const int Attempts = 3;
     private const int Parallelism = 4;

@@ -4,7 +4,10 @@ using BucketMount.Engine.Diagnostics;
 using BucketMount.Engine.Namespace;
 using Microsoft.Extensions.Logging;
 
-namespace BucketMount.Engine.Hosting;
+using BucketMount.Engine;
+using BucketMount.Engine.Hosting;
+
+namespace BucketMount.Hosting;
 
 /// <summary>What <see cref="MountedBucket.MountAsync"/> needs beyond the remote and the mount point.</summary>
 public sealed record MountedBucketOptions

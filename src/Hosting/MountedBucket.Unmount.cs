@@ -1,6 +1,9 @@
 using BucketMount.Engine.Diagnostics;
 
-namespace BucketMount.Engine.Hosting;
+using BucketMount.Engine;
+using BucketMount.Engine.Hosting;
+
+namespace BucketMount.Hosting;
 
 /// <summary>What an unmount has done and left: who still used the mount, and what is not in the store.</summary>
 /// <param name="StillInUse">Programs that used the mount when it was detached (lazily); empty when it was free.</param>
