@@ -71,7 +71,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         var journalFolder = Path.Combine(options.CacheDirectory, "journal");
         var journal = journalFlush is null ? new UploadJournal(journalFolder) : new UploadJournal(journalFolder, journalFlush);
         _directories = new DirectoryMarkers(store, _cache, options.WriteBackDelay, logger);
-        _writeBack = new WriteBack(store, _registry, journal, _cache, _keys, _memoryBlocks, _diskBlocks, options, _counters, _health, logger);
+        _writeBack = new WriteBack(store, _registry, journal, _cache, _keys, _memoryBlocks, _diskBlocks, new UploadedCopies(_memoryBlocks, _diskBlocks, options.BlockSize), options, _counters, _health, logger);
     }
 
     /// <summary>Files recovered from an earlier run's journal, uploading in the background.</summary>
