@@ -28,6 +28,9 @@ public sealed partial class MountEngine : IAsyncDisposable
     private readonly MemoryBlockCache _memoryBlocks;
     private readonly DiskBlockCache _diskBlocks;
     private readonly ObjectReader _reader;
+
+    // Null over a local folder, where a read costs no round trip to hide.
+    private readonly SiblingPrefetch? _siblings;
     private readonly WriteBack _writeBack;
     private readonly DirectoryMarkers _directories;
     private readonly DirectoryIndexes _indexes;
@@ -54,6 +57,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         var fetcher = new BlockFetcher(store, _memoryBlocks, _diskBlocks, options.BlockSize);
         _reader = new ObjectReader(fetcher, options.ReadAheadParallelism, options.ReadAheadRequestBytes / options.BlockSize, options.StreamSequentialReads,
             store.Capabilities.OnLocalDisk ? 0 : options.WholeFileReadBytes);
+        _siblings = store.Capabilities.OnLocalDisk ? null : NewSiblingPrefetch(fetcher);
         _indexes = new DirectoryIndexes(store, readOnly: options.ReadOnly || !options.WriteMetadataIndex);
         _indexWriter = new IndexWriter(store, _indexes, options.WriteBackDelay, options.IndexSettle, logger);
         _cache.AttributesStored = (key, etag, attributes) =>

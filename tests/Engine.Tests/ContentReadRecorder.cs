@@ -15,6 +15,9 @@ internal sealed class ContentReadRecorder(IObjectStore inner) : ObjectStoreDecor
 
     public int Count => _reads.Count;
 
+    /// <summary>When set, each recorded read is also appended here (under its lock), beside a test's own events.</summary>
+    public List<string>? Events { get; set; }
+
     public IReadOnlyList<string> Keys => [.. _reads];
 
     /// <summary>The keys read since <paramref name="before"/> reads had been recorded.</summary>
@@ -43,6 +46,13 @@ internal sealed class ContentReadRecorder(IObjectStore inner) : ObjectStoreDecor
         if (!key.EndsWith(DirectoryIndexFormat.ReservedName, StringComparison.Ordinal))
         {
             _reads.Enqueue(key);
+            if (Events is { } events)
+            {
+                lock (events)
+                {
+                    events.Add("GET " + key);
+                }
+            }
         }
     }
 }
