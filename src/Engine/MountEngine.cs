@@ -186,6 +186,7 @@ public sealed partial class MountEngine : IAsyncDisposable
             MemoryCacheHits = _memoryBlocks.Hits,
             MemoryCacheMisses = _memoryBlocks.Misses,
             MemoryBlocksRecycled = _memoryBlocks.Recycled,
+            FilesFetchedAhead = _siblings?.Started ?? 0,
             DiskCacheBytes = _diskBlocks.Bytes,
             DiskCacheBudget = _diskBlocks.BudgetBytes,
             OpenFiles = files.Count(f => f.Handles > 0),
