@@ -26,7 +26,7 @@ public sealed class ReadAfterWriteTests
         var written = await WriteTreeAsync(fx);
         await fx.Engine.WaitForUploadsAsync(null, Token);
         Assert.AreEqual(0, fx.Engine.GetStatistics().RegisteredFiles, "every uploaded file left the registry, so reads go to the cache");
-        Assert.IsEmpty(Directory.GetFiles(Path.Combine(fx.CacheDirectory, "staging")), "no staging copy is left behind");
+        await WaitForStagingCopiesToGoAsync(fx);
 
         var before = store.Count;
         foreach (var (path, data) in written)
@@ -58,6 +58,7 @@ public sealed class ReadAfterWriteTests
         await using var fx = new EngineFixture(store, o => o with { MetadataTtl = TimeSpan.Zero });
         var written = await WriteTreeAsync(fx);
         await fx.Engine.WaitForUploadsAsync(null, Token);
+        await WaitForStagingCopiesToGoAsync(fx);
 
         // Same sizes, other bytes: only the ETag tells the versions apart.
         var changed = new Dictionary<string, byte[]>();
@@ -77,6 +78,49 @@ public sealed class ReadAfterWriteTests
         var reads = store.Since(before);
         CollectionAssert.AreEquivalent(changed.Keys.Select(p => p[1..]).Distinct().ToList(), reads.Distinct().ToList(),
             "only the files another writer changed are fetched: " + string.Join(", ", reads));
+    }
+
+    [TestMethod]
+    public async Task Kept_copies_stay_within_the_disk_cache_budget_the_oldest_going_first()
+    {
+        var store = new ContentReadRecorder(new MemoryObjectStore());
+        const long budget = 4L * 1024 * 1024;
+        await using var fx = new EngineFixture(store, o => o with { DiskCacheBytes = budget });
+        var data = new byte[300_000];
+        for (var i = 0; i < 12; i++)
+        {
+            data[0] = (byte)i;
+            await fx.WriteFileAsync($"/f{i:D2}", data, Token);
+            await fx.Engine.WaitForUploadsAsync(null, Token);
+        }
+
+        var blocks = Directory.GetFiles(Path.Combine(fx.CacheDirectory, "blocks"));
+        Assert.IsLessThanOrEqualTo(budget, fx.Engine.GetStatistics().DiskCacheBytes);
+        Assert.IsLessThanOrEqualTo(budget, blocks.Sum(f => new FileInfo(f).Length), "the folder holds no more than the budget");
+        Assert.HasCount(4, blocks, "four one-block files fit a 4-block budget");
+
+        // The newest are kept: reading the last four sends nothing, the first one needs its GET again.
+        var before = store.Count;
+        for (var i = 8; i < 12; i++)
+        {
+            Assert.AreEqual((byte)i, (await fx.ReadFileAsync($"/f{i:D2}", Token))[0]);
+        }
+
+        Assert.IsEmpty(store.Since(before));
+        Assert.AreEqual(0, (await fx.ReadFileAsync("/f00", Token))[0]);
+        CollectionAssert.AreEqual(new[] { "f00" }, store.Since(before).ToList());
+    }
+
+    /// <summary>A copy of more than one block goes to the cache in the background, and its staging file goes after.</summary>
+    private async Task WaitForStagingCopiesToGoAsync(EngineFixture fx)
+    {
+        var staging = Path.Combine(fx.CacheDirectory, "staging");
+        for (var i = 0; i < 100 && Directory.GetFiles(staging).Length > 0; i++)
+        {
+            await Task.Delay(50, Token);
+        }
+
+        Assert.IsEmpty(Directory.GetFiles(staging), "no staging copy is left behind");
     }
 
     private async Task<List<(string Path, byte[] Data)>> WriteTreeAsync(EngineFixture fx)

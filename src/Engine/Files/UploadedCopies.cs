@@ -10,57 +10,73 @@ namespace BucketMount.Engine.Files;
 /// the store answered with its ETag, and nothing changed the copy since (<see cref="OpenFile.UploadedCopy"/>).
 /// The blocks are keyed by that ETag like any fetched block, so another writer's version never reads them, and
 /// they live within the cache budgets and are evicted like any other. A copy on disk of one block is renamed into
-/// the disk cache; otherwise its bytes are copied, up to a quarter of the cache (larger uploads are not kept:
-/// copying gigabytes to keep them would evict everything else).
+/// the disk cache; a small copy in memory is copied there at once; a larger file is copied block by block in the
+/// background (a close must not wait for it), up to <see cref="MaxCopiedBytes"/> and a quarter of the cache:
+/// copying more would only evict what else is cached.
 /// </summary>
 internal sealed class UploadedCopies(MemoryBlockCache memory, DiskBlockCache disk, int blockSize)
 {
+    public const long MaxCopiedBytes = 256L * 1024 * 1024;
+
+    // On disk when there is one (it survives a remount and holds more), else in memory.
+    private bool OnDisk => disk.BudgetBytes >= blockSize;
+
+    private long MaxBytes => Math.Min(MaxCopiedBytes, (OnDisk ? disk.BudgetBytes : memory.BudgetBytes) / 4);
+
     /// <summary>Turns <paramref name="staging"/> into cached blocks of <paramref name="version"/>, then deletes what is left of it.</summary>
     public void Adopt(ObjectVersion version, StagingFile staging)
     {
+        if (version.Size == 0 || version.Size > MaxBytes || staging.Missing(0, version.Size).Count != 0)
+        {
+            staging.Delete();
+            return;
+        }
+
+        if (version.Size <= blockSize)
+        {
+            Keep(version, staging);
+            return;
+        }
+
+        _ = Task.Run(() => Keep(version, staging));
+    }
+
+    private void Keep(ObjectVersion version, StagingFile staging)
+    {
         try
         {
-            if (version.Size > 0 && version.Size <= MaxBytes && staging.Missing(0, version.Size).Count == 0)
+            var first = new BlockKey(version, 0);
+            if (version.Size <= blockSize && staging.DetachFile(version.Size) is { } file)
             {
-                Keep(version, staging);
+                if (!disk.Adopt(first, file))
+                {
+                    TryDelete(file);
+                }
+
+                return;
+            }
+
+            for (var index = 0L; index * blockSize < version.Size; index++)
+            {
+                var data = new byte[(int)Math.Min(blockSize, version.Size - (index * blockSize))];
+                staging.CopyTo(index * blockSize, data);
+                var key = new BlockKey(version, index);
+                disk.Write(key, data);
+
+                // In memory too for a small file, as a fetch does; a large one would push out what readers use.
+                if (version.Size <= blockSize || !OnDisk)
+                {
+                    memory.Put(key, new Block(data, pooled: false).View());
+                }
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
             // Keeping the copy only saves a later GET: a disk that refuses costs that GET, nothing else.
         }
         finally
         {
             staging.Delete();
-        }
-    }
-
-    // On disk when there is one (it survives a remount and holds more); in memory too for a small file, as a fetch does.
-    private long MaxBytes => (disk.BudgetBytes >= blockSize ? disk.BudgetBytes : memory.BudgetBytes) / 4;
-
-    private void Keep(ObjectVersion version, StagingFile staging)
-    {
-        var first = new BlockKey(version, 0);
-        if (version.Size <= blockSize && staging.DetachFile(version.Size) is { } file)
-        {
-            if (!disk.Adopt(first, file))
-            {
-                TryDelete(file);
-            }
-
-            return;
-        }
-
-        for (var index = 0L; index * blockSize < version.Size; index++)
-        {
-            var data = new byte[(int)Math.Min(blockSize, version.Size - (index * blockSize))];
-            staging.CopyTo(index * blockSize, data);
-            var key = new BlockKey(version, index);
-            disk.Write(key, data);
-            if (version.Size <= blockSize || disk.BudgetBytes < blockSize)
-            {
-                memory.Put(key, new Block(data, pooled: false).View());
-            }
         }
     }
 
