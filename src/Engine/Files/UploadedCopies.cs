@@ -32,34 +32,50 @@ internal sealed class UploadedCopies(MemoryBlockCache memory, DiskBlockCache dis
             return;
         }
 
-        if (version.Size <= blockSize)
+        if (version.Size <= blockSize && TryMove(version, staging))
         {
-            Keep(version, staging);
             return;
         }
 
-        _ = Task.Run(() => Keep(version, staging));
+        // A copy in memory is read at once (its reads complete as they start); a larger one on a thread of its own.
+        _ = version.Size <= blockSize ? CopyAsync(version, staging) : Task.Run(() => CopyAsync(version, staging));
     }
 
-    private void Keep(ObjectVersion version, StagingFile staging)
+    /// <summary>
+    /// Renames a copy on disk that is exactly the one block's bytes into the disk cache. Renaming a file keeps any
+    /// descriptor of it working, so the copy is then simply closed (its name, already gone, is not deleted again).
+    /// </summary>
+    private bool TryMove(ObjectVersion version, StagingFile staging)
+    {
+        if (!OnDisk || !staging.OnDisk || staging.PinnedLength != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            if (new FileInfo(staging.FilePath).Length != version.Size || !disk.Adopt(new BlockKey(version, 0), staging.FilePath))
+            {
+                return false;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        staging.Delete();
+        return true;
+    }
+
+    private async Task CopyAsync(ObjectVersion version, StagingFile staging)
     {
         try
         {
-            var first = new BlockKey(version, 0);
-            if (version.Size <= blockSize && staging.DetachFile(version.Size) is { } file)
-            {
-                if (!disk.Adopt(first, file))
-                {
-                    TryDelete(file);
-                }
-
-                return;
-            }
-
             for (var index = 0L; index * blockSize < version.Size; index++)
             {
                 var data = new byte[(int)Math.Min(blockSize, version.Size - (index * blockSize))];
-                staging.CopyTo(index * blockSize, data);
+                await staging.ReadAsync(index * blockSize, data, CancellationToken.None).ConfigureAwait(false);
                 var key = new BlockKey(version, index);
                 disk.Write(key, data);
 
@@ -77,17 +93,6 @@ internal sealed class UploadedCopies(MemoryBlockCache memory, DiskBlockCache dis
         finally
         {
             staging.Delete();
-        }
-    }
-
-    private static void TryDelete(string file)
-    {
-        try
-        {
-            File.Delete(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
         }
     }
 }
