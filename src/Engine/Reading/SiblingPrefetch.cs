@@ -37,6 +37,8 @@ public sealed class SiblingPrefetch(BlockFetcher fetcher, Func<string, IReadOnly
     /// </summary>
     private const int MaxGap = 16;
 
+    private const long ResnapshotMilliseconds = 1000;
+
     /// <summary>Directories followed at once (a tree walk keeps its parents' runs while it reads a subdirectory).</summary>
     private const int MaxDirectories = 64;
 
@@ -64,8 +66,10 @@ public sealed class SiblingPrefetch(BlockFetcher fetcher, Func<string, IReadOnly
             var run = RunOf(directory);
             if (!run.Positions.TryGetValue(name, out var position))
             {
-                // A listing newer than the run's (files added), or no run yet: read the cached one again.
-                if (listedNames(directory) is not { } entries)
+                // A listing newer than the run's (files added), or no run yet: read the cached one again, but not
+                // more than once a second: a program reading files as it creates them in a large directory would
+                // otherwise pay a sort of the whole listing per read.
+                if (Environment.TickCount64 - run.TakenAt < ResnapshotMilliseconds || listedNames(directory) is not { } entries)
                 {
                     return;
                 }
@@ -206,9 +210,13 @@ public sealed class SiblingPrefetch(BlockFetcher fetcher, Func<string, IReadOnly
         /// <summary>The last position prefetched or passed over.</summary>
         public int Ahead { get; set; } = -1;
 
+        /// <summary>When <see cref="Entries"/> was taken (<see cref="Environment.TickCount64"/>); long ago for a new run.</summary>
+        public long TakenAt { get; private set; } = long.MinValue / 2;
+
         public void Reset(IReadOnlyList<string> entries)
         {
             Entries = entries;
+            TakenAt = Environment.TickCount64;
             Positions.Clear();
             for (var i = 0; i < entries.Count; i++)
             {
