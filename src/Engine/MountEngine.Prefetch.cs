@@ -22,8 +22,8 @@ public sealed partial class MountEngine
     /// </summary>
     private ObjectVersion? SiblingToPrefetch(string directory, string name)
     {
-        if (_cache.GetListing(directory)?.Find(name) is not { Kind: NodeKind.File, IsDirty: false, ETag: { } etag, Size: > 0 } node
-            || node.Size > _options.BlockSize)
+        var listing = _cache.GetListing(directory);
+        if (listing?.Find(name) is not { Kind: NodeKind.File, IsDirty: false, ETag: { } etag, Size: > 0 } node || node.Size > _options.BlockSize)
         {
             return null;
         }
@@ -34,13 +34,19 @@ public sealed partial class MountEngine
             return null;
         }
 
+        string key;
         try
         {
-            return new ObjectVersion(_keys.ToKey(path), etag, node.Size);
+            key = _keys.ToKey(path);
         }
         catch (FileSystemException)
         {
             return null;
         }
+
+        // A listing read only for lookups leaves the stat of a file whose attributes are unknown to a request of its
+        // own, which for a small file is a GET of the whole file (NamespaceReader): fetching it ahead as well would
+        // be a second GET for the same file.
+        return listing.MadeForLookups && _cache.GetAttributes(key, etag) is null ? null : new ObjectVersion(key, etag, node.Size);
     }
 }
