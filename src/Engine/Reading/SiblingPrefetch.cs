@@ -20,7 +20,7 @@ namespace BucketMount.Engine.Reading;
 /// (null for anything but a file of at most one block, with data, stored and not changed locally), asked again
 /// just before each GET so a snapshot of names never fetches a version that was replaced meanwhile.
 /// </summary>
-public sealed class SiblingPrefetch(BlockFetcher fetcher, Func<string, IReadOnlyList<string>?> listedNames,
+internal sealed class SiblingPrefetch(BlockFetcher fetcher, Func<string, IReadOnlyList<string>?> listedNames,
     Func<string, string, ObjectVersion?> storedVersion, long maxBytesAhead)
 {
     /// <summary>Files fetched ahead once a second file of a directory was read in order.</summary>
