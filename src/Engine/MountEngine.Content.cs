@@ -52,7 +52,15 @@ public sealed partial class MountEngine
         {
             if (staging is null)
             {
-                return await _reader.ReadAsync(remote!.Value, offset, destination, readAhead, cancellationToken).ConfigureAwait(false);
+                var read = _reader.ReadAsync(remote!.Value, offset, destination, readAhead, cancellationToken);
+                if (offset == 0)
+                {
+                    // After this file's own GET is on its way: a program reading a directory's files in order gets
+                    // the next ones fetched ahead.
+                    _siblings?.OnFileRead(path);
+                }
+
+                return await read.ConfigureAwait(false);
             }
 
             // Local content first, then the ranges still only in the store.

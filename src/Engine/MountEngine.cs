@@ -28,6 +28,9 @@ public sealed partial class MountEngine : IAsyncDisposable
     private readonly MemoryBlockCache _memoryBlocks;
     private readonly DiskBlockCache _diskBlocks;
     private readonly ObjectReader _reader;
+
+    // Null over a local folder, where a read costs no round trip to hide.
+    private readonly SiblingPrefetch? _siblings;
     private readonly WriteBack _writeBack;
     private readonly DirectoryMarkers _directories;
     private readonly DirectoryIndexes _indexes;
@@ -64,6 +67,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         var fetcher = new BlockFetcher(store, _memoryBlocks, _diskBlocks, options.BlockSize);
         _reader = new ObjectReader(fetcher, options.ReadAheadParallelism, options.ReadAheadRequestBytes / options.BlockSize, options.StreamSequentialReads,
             store.Capabilities.OnLocalDisk ? 0 : options.WholeFileReadBytes);
+        _siblings = store.Capabilities.OnLocalDisk ? null : NewSiblingPrefetch(fetcher);
         _indexes = new DirectoryIndexes(store, readOnly: options.ReadOnly || !options.WriteMetadataIndex);
         _indexWriter = new IndexWriter(store, _indexes, options.WriteBackDelay, options.IndexSettle, logger);
         _cache.AttributesStored = (key, etag, attributes) =>
@@ -82,7 +86,7 @@ public sealed partial class MountEngine : IAsyncDisposable
         var journalFolder = Path.Combine(options.CacheDirectory, "journal");
         var journal = journalFlush is null ? new UploadJournal(journalFolder) : new UploadJournal(journalFolder, journalFlush);
         _directories = new DirectoryMarkers(store, _cache, options.WriteBackDelay, logger);
-        _writeBack = new WriteBack(store, _registry, journal, _cache, _keys, _memoryBlocks, _diskBlocks, _stagingDescriptors, options, _counters, _health, logger);
+        _writeBack = new WriteBack(store, _registry, journal, _cache, _keys, _memoryBlocks, _diskBlocks, _stagingDescriptors, new UploadedCopies(_memoryBlocks, _diskBlocks, options.BlockSize), options, _counters, _health, logger);
     }
 
     /// <summary>Files recovered from an earlier run's journal, uploading in the background.</summary>
@@ -197,6 +201,7 @@ public sealed partial class MountEngine : IAsyncDisposable
             MemoryCacheHits = _memoryBlocks.Hits,
             MemoryCacheMisses = _memoryBlocks.Misses,
             MemoryBlocksRecycled = _memoryBlocks.Recycled,
+            FilesFetchedAhead = _siblings?.Started ?? 0,
             DiskCacheBytes = _diskBlocks.Bytes,
             DiskCacheBudget = _diskBlocks.BudgetBytes,
             OpenFiles = files.Count(f => f.Handles > 0),

@@ -160,6 +160,44 @@ internal sealed class DiskBlockCache : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes <paramref name="file"/>, holding exactly the bytes of <paramref name="block"/>, as that cached block by
+    /// renaming it into the folder (an upload's staging copy: its bytes are already on disk, so they are not
+    /// written again). Room is made first, as for <see cref="Write"/>. False when the block cannot be kept (no
+    /// room, already cached, the rename failed): the file is then still the caller's.
+    /// </summary>
+    public bool Adopt(BlockKey block, string file)
+    {
+        if (_budgetBytes < _blockSize)
+        {
+            return false;
+        }
+
+        var name = FileName(block.Version);
+        lock (_gate)
+        {
+            if (FindLocked(name, block.Index) is not null || !TryReserveLocked())
+            {
+                return false;
+            }
+
+            // Under the lock, like the rename that ends Write: a rename is metadata only, and the folder's index
+            // and its files must agree when another thread evicts or looks.
+            try
+            {
+                File.Move(file, BlockPath(name, block.Index), overwrite: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _bytes -= _blockSize;
+                return false;
+            }
+
+            AddLocked(name, block.Index);
+            return true;
+        }
+    }
+
     /// <summary>Drops an object version (it was deleted or replaced by us).</summary>
     public void Remove(ObjectVersion version)
     {

@@ -18,6 +18,9 @@ public sealed record EngineStatistics
     /// <summary>Blocks the memory cache filled again after evicting them, instead of allocating new ones.</summary>
     public long MemoryBlocksRecycled { get; init; }
 
+    /// <summary>Small files fetched ahead of a program reading a directory's files in order (each one GET, serving its read).</summary>
+    public long FilesFetchedAhead { get; init; }
+
     public long DiskCacheBytes { get; init; }
 
     public long DiskCacheBudget { get; init; }

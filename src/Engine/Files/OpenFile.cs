@@ -80,6 +80,13 @@ internal sealed class OpenFile(long id, string path)
     public long Generation { get; set; }
 
     /// <summary>
+    /// Set when an upload of <see cref="Staging"/>'s bytes, sent as they were at that generation, landed as that
+    /// stored version with nothing in between: while the file is still at that generation and version, the copy
+    /// may become the version's clean cache blocks when the file leaves the registry (<see cref="UploadedCopies"/>).
+    /// </summary>
+    public (ObjectVersion Version, long Generation)? UploadedCopy { get; set; }
+
+    /// <summary>
     /// Bytes were ever written to it here (a truncate to zero does not count): a close of a new, empty file then
     /// still makes it durable, since it was written and emptied, not merely created.
     /// </summary>

@@ -24,6 +24,7 @@ internal sealed partial class WriteBack(
     MemoryBlockCache memoryBlocks,
     DiskBlockCache diskBlocks,
     StagingDescriptors descriptors,
+    UploadedCopies uploadedCopies,
     EngineOptions options,
     EngineCounters counters,
     StoreHealth health,
@@ -396,6 +397,7 @@ internal sealed partial class WriteBack(
         }
 
         StagingFile? staging = null;
+        ObjectVersion? keepAs = null;
         try
         {
             // Also a file no longer registered (replaced by another at its path): its staging file goes all the same.
@@ -419,12 +421,26 @@ internal sealed partial class WriteBack(
                 {
                     staging = file.Staging;
                     file.Staging = null;
+
+                    // Still the bytes that upload sent, and the store still the version it made, as far as we know.
+                    if (file.UploadedCopy is { } copy && copy.Generation == file.Generation && file.Remote == copy.Version)
+                    {
+                        keepAs = copy.Version;
+                    }
+
+                    file.UploadedCopy = null;
                 }
             }
         }
         finally
         {
             file.ContentLock.Release();
+        }
+
+        if (staging is not null && keepAs is { } version)
+        {
+            uploadedCopies.Adopt(version, staging);
+            return;
         }
 
         staging?.Delete();
@@ -467,6 +483,10 @@ internal sealed partial class WriteBack(
         var key = keys.ToKey(path);
         ObjectInfo uploaded;
         var oursMovedAside = false;
+
+        // True when the store's answer was to our request carrying exactly the staging copy's bytes (no conflict
+        // handling in between): only then is its ETag known to name those bytes.
+        var sentAsIs = !asConflictCopy;
         if (asConflictCopy)
         {
             stream?.Abandon();
@@ -483,6 +503,7 @@ internal sealed partial class WriteBack(
             }
             catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
             {
+                sentAsIs = false;
                 (uploaded, oursMovedAside) = await AfterPreconditionFailedAsync(file, path, key, staging, size, wanted.Metadata!, uploadId, cancellationToken)
                     .ConfigureAwait(false);
             }
@@ -517,6 +538,9 @@ internal sealed partial class WriteBack(
             }
 
             file.Remote = new ObjectVersion(key, uploaded.ETag, uploaded.Size);
+            file.UploadedCopy = sentAsIs && !string.IsNullOrEmpty(uploaded.ETag) && uploaded.Size == size && file.Staging == staging
+                ? (file.Remote.Value, generation)
+                : null;
             file.Dirty = false;
             file.KeepAsConflictCopy = false;
             counters.AddDirty(-size);
