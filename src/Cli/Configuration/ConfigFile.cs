@@ -37,9 +37,9 @@ internal sealed class ConfigFile
     public JsonArray Mounts { get; }
 
     /// <summary>Reads the file (empty when missing); warns once per process when it holds secrets others can read.</summary>
-    public static ConfigFile Load()
+    public static ConfigFile Load(string? path = null)
     {
-        var path = DefaultPath;
+        path ??= DefaultPath;
         if (!File.Exists(path))
         {
             return new ConfigFile(path, [], []);

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using BucketMount.Backends;
 
@@ -30,26 +29,17 @@ internal sealed record ConfiguredMount
 }
 
 /// <summary>
-/// The "mounts" section of the config file (the file of named remotes, see RemoteConfig): read by the service at
-/// start and by `bucketmount mounts`. Writing keeps every other section as it was (and turns a file of the first,
-/// flat form into the sectioned one, {"remotes": …, "mounts": […]}); the file stays private (0600), replaced in one rename.
+/// The "mounts" section of the config file (<see cref="ConfigFile"/>, which also holds the named remotes): read by the
+/// service at start and by `bucketmount mounts`. Writing goes through ConfigFile, so the remotes stay as they were and
+/// the file stays private (0600), replaced in one rename.
 /// </summary>
 internal static class MountsConfig
 {
-    private const string MountsSection = "mounts";
-    private const string RemotesSection = "remotes";
-
     public static IReadOnlyList<ConfiguredMount> Load(string? path = null)
     {
-        path ??= RemoteConfig.FilePath;
-        var document = Read(path);
-        if (document?[MountsSection] is not JsonArray mounts)
-        {
-            return [];
-        }
-
+        var file = ConfigFile.Load(path);
         var result = new List<ConfiguredMount>();
-        foreach (var entry in mounts)
+        foreach (var entry in file.Mounts)
         {
             try
             {
@@ -58,7 +48,7 @@ internal static class MountsConfig
             catch (JsonException)
             {
                 throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument,
-                    $"an entry of \"mounts\" in {path} is not an object with \"name\", \"remote\" and \"mountPoint\" strings (and \"options\", a list): fix it, or remove it with `bucketmount mounts remove NAME`.");
+                    $"an entry of \"mounts\" in {file.Path} is not an object with \"name\", \"remote\" and \"mountPoint\" strings (and \"options\", a list): fix it, or remove it with `bucketmount mounts remove NAME`.");
             }
         }
 
@@ -67,55 +57,13 @@ internal static class MountsConfig
 
     public static void Save(IReadOnlyList<ConfiguredMount> mounts, string? path = null)
     {
-        path ??= RemoteConfig.FilePath;
-        var document = Read(path) ?? [];
-        if (document[RemotesSection] is not JsonObject && document[MountsSection] is not JsonArray && document.Count > 0)
-        {
-            // The first form of the file was the remotes alone: keep them, under their section.
-            var remotes = (JsonObject)document.DeepClone();
-            document = new JsonObject { [RemotesSection] = remotes };
-        }
-
-        var array = new JsonArray();
+        var file = ConfigFile.Load(path);
+        file.Mounts.Clear();
         foreach (var mount in mounts)
         {
-            array.Add(JsonSerializer.SerializeToNode(mount, CliJson.Default.ConfiguredMount));
+            file.Mounts.Add(JsonSerializer.SerializeToNode(mount, CliJson.Default.ConfiguredMount));
         }
 
-        document[MountsSection] = array;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temporary = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temporary, options))
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            document.WriteTo(writer);
-        }
-
-        File.Move(temporary, path, overwrite: true);
-    }
-
-    private static JsonObject? Read(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject
-                ?? throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"{path} does not hold a JSON object: fix it or move it away.");
-        }
-        catch (JsonException e)
-        {
-            // The message names the position, never the content (which may hold secrets).
-            throw new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, $"{path} is not valid JSON (line {e.LineNumber + 1}): fix it or move it away.");
-        }
+        file.Save();
     }
 }
