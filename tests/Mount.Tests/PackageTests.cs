@@ -14,6 +14,7 @@ public sealed class PackageTests
         using BucketMount.Engine;
         using BucketMount.Engine.Hosting;
         using BucketMount.Fuse;
+        using BucketMount.Hosting;
 
         var (store, mountPoint, cache) = (args[0], args[1], args[2]);
         var options = new MountedBucketOptions
@@ -36,6 +37,7 @@ public sealed class PackageTests
         """;
 
     private string _root = null!;
+    private string? _runVersion;
 
     public TestContext TestContext { get; set; } = null!;
 
@@ -47,6 +49,12 @@ public sealed class PackageTests
     {
         await Shell.RunAsync($"fusermount3 -u -z '{Path.Combine(_root, "mnt")}' 2>/dev/null || true");
         Directory.Delete(_root, recursive: true);
+        var cached = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"), "bucketmount", _runVersion ?? "none");
+        if (_runVersion is not null && Directory.Exists(cached))
+        {
+            // This run's package, which NuGet copied into the machine's cache: nobody else will ask for its version.
+            Directory.Delete(cached, recursive: true);
+        }
     }
 
     [TestMethod]
@@ -55,13 +63,18 @@ public sealed class PackageTests
         var repository = Path.GetDirectoryName(Path.GetDirectoryName(EmulatorProcess.EmulatorsDirectory))!;
         var feed = Path.Combine(_root, "feed");
 
-        await Shell.MustAsync($"dotnet pack '{repository}/src/Package' -c Release -o '{feed}' -nologo -v q", timeout: TimeSpan.FromMinutes(8));
+        // A version of its own each run: NuGet's machine-wide cache keeps a package by id and version, so a sample
+        // built against the build's usual version would get whatever package of that version an earlier run cached.
+        var runVersion = _runVersion = $"0.0.0-test{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+        await Shell.MustAsync($"dotnet pack '{repository}/src/Package' -c Release -o '{feed}' -p:Version={runVersion} -nologo -v q", timeout: TimeSpan.FromMinutes(8));
 
         var package = Directory.GetFiles(feed, "BucketMount.*.nupkg").Single();
         var version = Path.GetFileNameWithoutExtension(package)["BucketMount.".Length..];
         var documented = await Shell.MustAsync($"unzip -l '{package}'");
         StringAssert.Contains(documented, "lib/net10.0/BucketMount.Engine.xml", "the public API's XML docs ship with it");
         StringAssert.Contains(documented, "lib/net10.0/BucketMount.FuseMount.dll");
+        StringAssert.Contains(documented, "lib/net10.0/BucketMount.Hosting.dll", "MountedBucket, the entry point");
+        StringAssert.Contains(documented, "lib/net10.0/BucketMount.StoreInterface.dll", "the store interface the engine is built on");
 
         var project = Directory.CreateDirectory(Path.Combine(_root, "sample")).FullName;
         await File.WriteAllTextAsync(Path.Combine(project, "Sample.csproj"), $"""
@@ -86,9 +99,7 @@ public sealed class PackageTests
               </packageSources>
             </configuration>
             """);
-        // MountedBucket sits in BucketMount.Engine.Hosting, or in BucketMount.Hosting where it has its own assembly.
-        var hosting = documented.Contains("BucketMount.Hosting.dll", StringComparison.Ordinal) ? "using BucketMount.Hosting;\n" : "";
-        await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), hosting + Sample);
+        await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), Sample);
         var store = Directory.CreateDirectory(Path.Combine(_root, "store")).FullName;
         var mountPoint = Directory.CreateDirectory(Path.Combine(_root, "mnt")).FullName;
 
