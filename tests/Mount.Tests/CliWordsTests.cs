@@ -214,6 +214,31 @@ public sealed class CliWordsTests
         Assert.AreEqual(0, again.Code, again.Output);
     }
 
+    [TestMethod]
+    public async Task Mb_creates_an_azure_container_that_then_takes_blobs()
+    {
+        var emulator = await Emulators.Azurite;
+        var container = "mb-" + Guid.NewGuid().ToString("N")[..16];
+        var remote = $"az://devstoreaccount1/{container}?endpoint={emulator.Endpoint}/devstoreaccount1";
+        var local = Path.Combine(_root, "f");
+        await File.WriteAllTextAsync(local, "abc");
+
+        // The account key comes from the environment the test assembly sets (AZURE_STORAGE_KEY, Azurite's dev key).
+        var before = await Cli.RunAsync(["put", remote, "k", local]);
+        var (code, output) = await Cli.RunAsync(["mb", remote]);
+        var put = await Cli.RunAsync(["put", remote, "k", local]);
+        var read = await Cli.RunAsync(["cat", remote, "k"]);
+        var again = await Cli.RunAsync(["mb", remote]);
+
+        Assert.AreNotEqual(0, before.Code, "the container did not exist before mb: " + before.Output);
+        Assert.AreEqual(0, code, output);
+        StringAssert.Contains(output, $"Created az://devstoreaccount1/{container}");
+        Assert.AreEqual(0, put.Code, put.Output);
+        Assert.AreEqual("abc", read.Output.Trim());
+        Assert.AreEqual(0, again.Code, again.Output);
+        StringAssert.Contains(again.Output, "already exists");
+    }
+
     private static void S3Keys(System.Diagnostics.ProcessStartInfo info)
     {
         info.Environment["AWS_ACCESS_KEY_ID"] = S3Buckets.AccessKey;

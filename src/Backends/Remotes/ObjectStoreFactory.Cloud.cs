@@ -41,7 +41,8 @@ public static partial class ObjectStoreFactory
         return options;
     }
 
-    private static IObjectStore CreateAzure(RemoteUri remote, RemoteCredentials credentials)
+    /// <summary>The Azure store options an az:// remote and its credentials name (also what `mb` creates a container with).</summary>
+    public static AzureBlobStoreOptions AzureOptions(RemoteUri remote, RemoteCredentials credentials)
     {
         var options = AzureSignIn.Options(remote, credentials);
         if (remote.Parameters.GetValueOrDefault("endpoint") is { } endpoint)
@@ -55,8 +56,10 @@ public static partial class ObjectStoreFactory
                 $"the remote names account '{remote.Account}' but the connection string is for '{options.Account}': use one account.", remote.ToString());
         }
 
-        return new AzureBlobObjectStore(options);
+        return options;
     }
+
+    private static IObjectStore CreateAzure(RemoteUri remote, RemoteCredentials credentials) => new AzureBlobObjectStore(AzureOptions(remote, credentials));
 
     /// <summary>A yes/no option; anything else is refused rather than read as "no" (path_style=ture would silently change the addressing).</summary>
     private static bool Flag(RemoteUri remote, string name, string value) => value.ToLowerInvariant() switch

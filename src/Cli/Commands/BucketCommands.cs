@@ -1,5 +1,6 @@
 using System.CommandLine;
 using BucketMount.Backends;
+using BucketMount.Backends.Azure;
 using BucketMount.Backends.Remotes;
 using BucketMount.Backends.S3;
 using BucketMount.Cli.Configuration;
@@ -11,7 +12,7 @@ internal static class BucketCommands
 {
     public static Command MakeBucket()
     {
-        var remote = RemoteArgument.Create("The bucket to create: s3://bucket, gs://bucket, r2://account/bucket, file:///folder.");
+        var remote = RemoteArgument.Create("The bucket to create: s3://bucket, gs://bucket, r2://account/bucket, az://account/container, file:///folder.");
         var region = new Option<string?>("--region") { Description = "Where the bucket lives (S3: e.g. eu-west-1; default: the remote's ?region= or us-east-1)." };
         var command = new Command("mb", "Create a bucket (an existing one of yours is left as it is).") { remote, region };
         command.SetAction(async (parse, ct) =>
@@ -43,8 +44,16 @@ internal static class BucketCommands
                     case RemoteKind.Memory:
                         created = true;
                         break;
+                    case RemoteKind.Azure:
+                        // Containers have no region of their own (the storage account has one).
+                        await using (var container = new AzureBlobObjectStore(ObjectStoreFactory.AzureOptions(uri, credentials)))
+                        {
+                            created = await container.CreateContainerAsync(ct);
+                        }
+
+                        break;
                     default:
-                        throw new ArgumentException("mb does not create Azure containers yet: use `az storage container create --name CONTAINER --account-name ACCOUNT`.");
+                        throw new ArgumentException($"mb cannot create {uri.Kind} remotes.");
                 }
 
                 Console.WriteLine(created ? $"Created {UriSecrets.Redact(uri.ToString())}." : $"{UriSecrets.Redact(uri.ToString())} already exists and is yours; left as it is.");
