@@ -67,6 +67,35 @@ public sealed class LogAndProgressTests
     }
 
     [TestMethod]
+    public async Task A_background_mounts_log_rotates_too()
+    {
+        var store = Directory.CreateDirectory(Path.Combine(_root, "store")).FullName;
+        var mountPoint = Directory.CreateDirectory(Path.Combine(_root, "mnt")).FullName;
+        var runtime = Directory.CreateDirectory(Path.Combine(_root, "run")).FullName;
+        void OwnRuntimeFolder(System.Diagnostics.ProcessStartInfo info) => info.Environment["XDG_RUNTIME_DIR"] = runtime;
+
+        var (code, output) = await Cli.RunAsync(["mount", "file://" + store, mountPoint, "--daemon", "--cache-dir", Path.Combine(_root, "cache"),
+            "--log-level", "Trace", "--log-file-max-mib", "1"], OwnRuntimeFolder);
+        Assert.AreEqual(0, code, output);
+        var log = System.Text.RegularExpressions.Regex.Match(output, @"log: (\S+\.log)\)").Groups[1].Value;
+        try
+        {
+            // Each unbuffered one-byte write is one traced FUSE operation: 20,000 of them log well past 1 MiB.
+            await Shell.MustAsync($"python3 -c \"import os\nf = os.open('{mountPoint}/many-writes', os.O_WRONLY | os.O_CREAT)\nfor _ in range(20000): os.write(f, b'x')\nos.close(f)\"",
+                timeout: TimeSpan.FromMinutes(5));
+        }
+        finally
+        {
+            var unmount = await Cli.RunAsync(["unmount", mountPoint], OwnRuntimeFolder);
+            Assert.AreEqual(0, unmount.Code, unmount.Output);
+        }
+
+        Assert.IsTrue(File.Exists(log + ".1"), $"the background mount's log {log} rotated");
+        Assert.IsLessThan((1L << 20) + (64 * 1024), new FileInfo(log).Length, "the current log stays near its limit");
+        StringAssert.Contains(await File.ReadAllTextAsync(log + ".1", TestContext.CancellationToken), "write '/many-writes'");
+    }
+
+    [TestMethod]
     public void The_progress_line_moves_while_a_large_file_uploads_part_by_part_and_shows_an_ETA()
     {
         var lines = new List<string>();

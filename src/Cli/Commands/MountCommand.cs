@@ -130,6 +130,13 @@ internal static class MountCommand
         File.Delete(status);
         var logStart = File.Exists(log) ? new FileInfo(log).Length : 0;
         var args = Environment.GetCommandLineArgs().Skip(1).Where(a => a != "--daemon").ToList();
+        if (!args.Any(a => a == "--log-file" || a.StartsWith("--log-file=", StringComparison.Ordinal)))
+        {
+            // The child's log lines go to the same file through the logger, which rotates it (--log-file-max-mib), so
+            // a background mount logging for weeks cannot fill the disk; what it prints itself is appended there too.
+            args.AddRange(["--log-file", log]);
+        }
+
         var program = new List<string> { Environment.ProcessPath! };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
