@@ -31,6 +31,17 @@ public sealed partial class MountEngine
             return;
         }
 
+        if (KeysCollideIgnoringCase(from, to))
+        {
+            // A local store on a case-insensitive file system (NTFS, APFS) keeps "a.txt" and "A.txt" in one file:
+            // copying to the new spelling and deleting the old one would delete the file itself. Two renames through a
+            // name of its own never meet, and at every moment one of the names holds the data.
+            var aside = FsPath.Combine(FsPath.Parent(to), $".bucketmount-case-{Guid.NewGuid():N}");
+            await RenameAsync(from, aside, noReplace: true, cancellationToken).ConfigureAwait(false);
+            await RenameAsync(aside, to, noReplace, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         if (FsPath.IsRoot(from) || FsPath.IsSelfOrBelow(to, from))
         {
             throw new FileSystemException(FsError.InvalidArgument, to, "a directory cannot move into itself.");
@@ -59,6 +70,10 @@ public sealed partial class MountEngine
         await TouchDirectoryAsync(FsPath.Parent(to), now, cancellationToken).ConfigureAwait(false);
         await KeepParentAsync(from, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Whether two paths that differ only in case name one object in the store (a local folder on Windows or macOS).</summary>
+    private bool KeysCollideIgnoringCase(string from, string to) =>
+        _store.Capabilities.CaseInsensitiveKeys && string.Equals(from, to, StringComparison.OrdinalIgnoreCase);
 
     private async Task PrepareReplaceAsync(NodeInfo source, string to, NodeInfo target, bool noReplace, CancellationToken cancellationToken)
     {

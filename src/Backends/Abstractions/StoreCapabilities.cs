@@ -45,6 +45,12 @@ public sealed record StoreCapabilities
     /// </summary>
     public bool OnLocalDisk { get; init; }
 
+    /// <summary>
+    /// Keys that differ only in case name one object (a local folder on Windows or macOS, whose file systems fold
+    /// case): "a.txt" and "A.txt" are the same file there, so renaming one to the other must not copy then delete.
+    /// </summary>
+    public bool CaseInsensitiveKeys { get; init; }
+
     /// <summary>Keys one batch-delete request can carry (1 when the store has no batch delete).</summary>
     public int MaxBatchDelete { get; init; } = 1;
 }

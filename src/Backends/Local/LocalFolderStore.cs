@@ -46,6 +46,7 @@ public sealed partial class LocalFolderStore : IObjectStore
         MaxKeyBytes = 1024,
         MaxBatchDelete = 1,
         OnLocalDisk = true,
+        CaseInsensitiveKeys = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS(),
     };
 
     public StoreCounters Counters { get; } = new();
