@@ -239,6 +239,24 @@ public sealed class CliWordsTests
         StringAssert.Contains(again.Output, "already exists");
     }
 
+    [TestMethod]
+    public async Task Object_commands_log_each_store_request_at_Debug()
+    {
+        var store = Directory.CreateDirectory(Path.Combine(_root, "debug-store")).FullName;
+        var local = Path.Combine(_root, "f");
+        await File.WriteAllTextAsync(local, "abcd");
+
+        var put = await Cli.RunAsync(["put", "file://" + store, "dir/k", local, "--log-level", "Debug"]);
+        var quiet = await Cli.RunAsync(["cat", "file://" + store, "dir/k"]);
+        var bad = await Cli.RunAsync(["ls", "file://" + store, "--log-level", "Loud"]);
+
+        Assert.AreEqual(0, put.Code, put.Output);
+        Assert.IsTrue(System.Text.RegularExpressions.Regex.IsMatch(put.Output, @" DEBU BucketMount\.Store: (PUT|UPLOAD) 'dir/k' ok 4 bytes \d+ ms try 1"), put.Output);
+        Assert.AreEqual("abcd", quiet.Output, "no log lines at the default level");
+        Assert.AreNotEqual(0, bad.Code);
+        StringAssert.Contains(bad.Output, "--log-level");
+    }
+
     private static void S3Keys(System.Diagnostics.ProcessStartInfo info)
     {
         info.Environment["AWS_ACCESS_KEY_ID"] = S3Buckets.AccessKey;

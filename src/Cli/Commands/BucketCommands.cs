@@ -75,7 +75,8 @@ internal static class BucketCommands
         var prefix = new Option<string>("--prefix") { Description = "Only keys below this prefix.", DefaultValueFactory = _ => "" };
         var all = new Option<bool>("--all", "-a") { Description = "Count the mount's own metadata indexes too." };
         var command = new Command("size", "Count the objects and bytes under a remote (default: the embedded local store).") { remote, prefix, all };
-        command.SetAction((parse, ct) => RemoteArgument.RunAsync(parse.GetValue(remote), async (store, _) =>
+        RemoteArgument.AddLogLevel(command);
+        command.SetAction((parse, ct) => RemoteArgument.RunAsync(parse, parse.GetValue(remote), async (store, _) =>
         {
             long objects = 0, bytes = 0;
             await foreach (var entry in store.ListAsync(parse.GetValue(prefix)!, null, ct))

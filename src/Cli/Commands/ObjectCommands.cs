@@ -19,7 +19,8 @@ internal static class ObjectCommands
         var recursive = new Option<bool>("--recursive", "-r") { Description = "List every key, not one level." };
         var all = new Option<bool>("--all", "-a") { Description = $"Also list the mount's own metadata indexes ({DirectoryIndexFormat.ReservedName} in each directory it wrote)." };
         var command = new Command("ls", "List objects and folders of a remote.") { remote, prefix, recursive, all };
-        command.SetAction((parse, ct) => RemoteArgument.RunAsync(parse.GetValue(remote), async (store, _) =>
+        RemoteArgument.AddLogLevel(command);
+        command.SetAction((parse, ct) => RemoteArgument.RunAsync(parse, parse.GetValue(remote), async (store, _) =>
         {
             await foreach (var entry in store.ListAsync(parse.GetValue(prefix)!, parse.GetValue(recursive) ? null : "/", ct))
             {
@@ -46,6 +47,7 @@ internal static class ObjectCommands
         var remote = RemoteArgument.Create(RemoteArgument.OptionalDescription);
         var key = new Argument<string?>("key") { Description = "The object's key.", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("cat", "Write an object's bytes to standard output.") { remote, key };
+        RemoteArgument.AddLogLevel(command);
         command.SetAction((parse, ct) =>
         {
             var (remoteText, keyText) = parse.GetValue(key) is { } given ? (parse.GetValue(remote), given) : (null, parse.GetValue(remote)!);
@@ -54,7 +56,7 @@ internal static class ObjectCommands
                 return RemoteArgument.MissingAsync($"cat needs the KEY after the remote (bucketmount cat {keyText} KEY).");
             }
 
-            return RemoteArgument.RunAsync(remoteText, async (store, _) =>
+            return RemoteArgument.RunAsync(parse, remoteText, async (store, _) =>
             {
                 await using var output = Console.OpenStandardOutput();
                 await store.ReadToAsync(keyText, 0, null, output, null, ct);
@@ -70,6 +72,7 @@ internal static class ObjectCommands
         var key = new Argument<string>("key") { Description = "The object's key." };
         var file = new Argument<string?>("file") { Description = "The local file to upload ('-' for standard input).", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("put", "Upload a local file as one object (large files in parallel parts).") { remote, key, file };
+        RemoteArgument.AddLogLevel(command);
         command.SetAction((parse, ct) =>
         {
             var (remoteText, keyText, path) = parse.GetValue(file) is { } given
@@ -80,7 +83,7 @@ internal static class ObjectCommands
                 return RemoteArgument.MissingAsync($"put needs the KEY and the local FILE after the remote (bucketmount put {keyText} KEY FILE).");
             }
 
-            return RemoteArgument.RunAsync(remoteText, async (store, _) =>
+            return RemoteArgument.RunAsync(parse, remoteText, async (store, _) =>
             {
                 ObjectInfo info;
                 if (path == "-")
@@ -134,6 +137,7 @@ internal static class ObjectCommands
         };
         var recursive = new Option<bool>("--recursive", "-r") { Description = "Delete each folder and every object below it." };
         var command = new Command("rm", "Delete objects (a missing key is not an error).") { words, recursive };
+        RemoteArgument.AddLogLevel(command);
         command.SetAction((parse, ct) =>
         {
             var given = parse.GetValue(words)!;
@@ -143,7 +147,7 @@ internal static class ObjectCommands
                 return RemoteArgument.MissingAsync($"rm needs the keys to delete after the remote (bucketmount rm {given[0]} KEY...; a folder and all below it: rm -r {given[0]} FOLDER).");
             }
 
-            return RemoteArgument.RunAsync(remoteText, async (store, _) =>
+            return RemoteArgument.RunAsync(parse, remoteText, async (store, _) =>
             {
                 var targets = parse.GetValue(recursive) ? await BelowAsync(store, keys, ct) : keys;
                 var failures = await store.DeleteManyAsync(targets, ct);

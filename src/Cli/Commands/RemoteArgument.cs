@@ -2,7 +2,9 @@ using System.CommandLine;
 using BucketMount.Backends;
 using BucketMount.Backends.Remotes;
 using BucketMount.Cli.Configuration;
+using BucketMount.Cli.Logging;
 using BucketMount.Engine;
+using Microsoft.Extensions.Logging;
 
 namespace BucketMount.Cli.Commands;
 
@@ -22,13 +24,24 @@ internal static class RemoteArgument
         return 2;
     }
 
+    private const string LogLevelName = "--log-level";
+
+    /// <summary>Gives an object command `--log-level` (Debug: one line per store request on standard error, as `mount` logs them).</summary>
+    public static void AddLogLevel(Command command) => command.Options.Add(OptionValues.Create(LogLevelName,
+        "Debug (every store request, on standard error), Information, Warning, Error or None.", OptionValues.Choice<LogLevel>(LogLevelName), () => LogLevel.Warning));
+
+    /// <summary>As <see cref="RunAsync(string?, Func{IObjectStore, RemoteUri, Task{int}}, LogLevel)"/>, logging at the command's --log-level (<see cref="AddLogLevel"/>).</summary>
+    public static Task<int> RunAsync(ParseResult parse, string? remoteText, Func<IObjectStore, RemoteUri, Task<int>> action) =>
+        RunAsync(remoteText, action, parse.GetValue<LogLevel>(LogLevelName));
+
     /// <summary>Runs <paramref name="action"/> on the remote's store and turns store errors into a message and exit code 2.</summary>
-    public static async Task<int> RunAsync(string? remoteText, Func<IObjectStore, RemoteUri, Task<int>> action)
+    public static async Task<int> RunAsync(string? remoteText, Func<IObjectStore, RemoteUri, Task<int>> action, LogLevel level = LogLevel.Warning)
     {
         try
         {
             var (remote, credentials) = RemoteConfig.Resolve(remoteText);
-            await using var store = ObjectStoreFactory.Create(remote, credentials);
+            using var loggers = new SimpleLoggerProvider(level, file: null);
+            await using var store = ObjectStoreFactory.Create(remote, credentials, logger: loggers.CreateLogger("BucketMount.Store"));
             return await action(store, remote);
         }
         catch (Exception e) when (e is ObjectStoreException or FileSystemException or ArgumentException or IOException or UnauthorizedAccessException)
