@@ -30,7 +30,7 @@ internal static class ServiceCommand
                 return 2;
             }
 
-            using var file = new RotatingFileLog(logFile);
+            using var file = new RotatingFileLog(logFile, limitBytes: 10L << 20, keep: 5);
             TextWriter output = inConsole ? new TeeWriter(Console.Error, file) : file;
             using var loggers = new SimpleLoggerProvider(parse.GetValue(level), output, OperatingSystem.IsWindows() && !inConsole ? WindowsEventLog.Write : null);
             var runner = new ServiceRunner(loggers);

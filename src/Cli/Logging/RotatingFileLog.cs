@@ -1,23 +1,26 @@
 namespace BucketMount.Cli.Logging;
 
 /// <summary>
-/// A log file that never grows past a size: at the limit it becomes NAME.1 (older ones move up to NAME.N, the
-/// oldest is dropped) and a new NAME starts. For the service, which runs for months.
+/// A log file that never grows past a size, as logrotate would keep it: at the limit NAME becomes NAME.1 (older ones
+/// move up to NAME.N, the oldest is dropped) and a new NAME starts. Used by every log file: a mount's --log-file and
+/// the service's log, which run for months. A limit of 0 never rotates.
 /// </summary>
 internal sealed class RotatingFileLog : TextWriter
 {
+    private readonly Lock _gate = new();
     private readonly string _path;
     private readonly long _limit;
     private readonly int _keep;
     private StreamWriter _writer;
+    private long _written;
 
-    public RotatingFileLog(string path, long limitBytes = 10L << 20, int keep = 5)
+    public RotatingFileLog(string path, long limitBytes, int keep)
     {
-        _path = path;
+        _path = Path.GetFullPath(path);
         _limit = limitBytes;
         _keep = keep;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _writer = Open();
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        _writer = Open(out _written);
     }
 
     public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
@@ -26,14 +29,15 @@ internal sealed class RotatingFileLog : TextWriter
 
     public override void WriteLine(string? value)
     {
-        lock (this)
+        lock (_gate)
         {
-            if (_writer.BaseStream.Length >= _limit)
+            if (_limit > 0 && _written >= _limit)
             {
                 Rotate();
             }
 
             _writer.WriteLine(value);
+            _written += System.Text.Encoding.UTF8.GetByteCount(value ?? "") + 1;
         }
     }
 
@@ -41,27 +45,44 @@ internal sealed class RotatingFileLog : TextWriter
     {
         if (disposing)
         {
-            _writer.Dispose();
+            lock (_gate)
+            {
+                _writer.Dispose();
+            }
         }
 
         base.Dispose(disposing);
     }
 
+    /// <summary>NAME -> NAME.1 -> NAME.2 ...; called under the lock.</summary>
     private void Rotate()
     {
         _writer.Dispose();
-        File.Delete($"{_path}.{_keep}");
-        for (var i = _keep - 1; i >= 1; i--)
+        try
         {
-            if (File.Exists($"{_path}.{i}"))
+            File.Delete($"{_path}.{_keep}");
+            for (var i = _keep - 1; i >= 1; i--)
             {
-                File.Move($"{_path}.{i}", $"{_path}.{i + 1}");
+                if (File.Exists($"{_path}.{i}"))
+                {
+                    File.Move($"{_path}.{i}", $"{_path}.{i + 1}");
+                }
             }
+
+            File.Move(_path, _path + ".1");
+        }
+        catch (IOException)
+        {
+            // Another process holds or moved the files: keep appending rather than lose lines.
         }
 
-        File.Move(_path, _path + ".1");
-        _writer = Open();
+        _writer = Open(out _written);
     }
 
-    private StreamWriter Open() => new(new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+    private StreamWriter Open(out long length)
+    {
+        var stream = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        length = stream.Length;
+        return new StreamWriter(stream) { AutoFlush = true };
+    }
 }

@@ -19,26 +19,20 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
 
     private readonly Lock _gate = new();
     private readonly LogLevel _minimum;
-    private readonly string? _file;
-    private readonly long _maxBytes;
     private readonly bool _ownsOutput;
     private readonly Action<LogLevel, string>? _alerts;
-    private TextWriter _output;
-    private long _written;
+    private readonly TextWriter _output;
 
     public SimpleLoggerProvider(LogLevel minimum, string? file, long maxFileBytes = 0)
     {
         _minimum = minimum;
-        _maxBytes = maxFileBytes;
         if (file is null)
         {
             _output = Console.Error;
         }
         else
         {
-            _file = Path.GetFullPath(file);
-            Directory.CreateDirectory(Path.GetDirectoryName(_file)!);
-            _output = Open(_file, out _written);
+            _output = new RotatingFileLog(file, maxFileBytes, KeptFiles);
             _ownsOutput = true;
         }
     }
@@ -69,38 +63,6 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
         }
     }
 
-    private static StreamWriter Open(string file, out long length)
-    {
-        var stream = new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-        length = stream.Length;
-        return new StreamWriter(stream) { AutoFlush = true };
-    }
-
-    /// <summary>FILE -> FILE.1 -> FILE.2 ...; the oldest beyond <see cref="KeptFiles"/> is dropped. Called under the lock.</summary>
-    private void Rotate()
-    {
-        _output.Dispose();
-        try
-        {
-            File.Delete($"{_file}.{KeptFiles}");
-            for (var i = KeptFiles - 1; i >= 1; i--)
-            {
-                if (File.Exists($"{_file}.{i}"))
-                {
-                    File.Move($"{_file}.{i}", $"{_file}.{i + 1}");
-                }
-            }
-
-            File.Move(_file!, $"{_file}.1");
-        }
-        catch (IOException)
-        {
-            // Another process holds or moved the files: keep appending rather than lose lines.
-        }
-
-        _output = Open(_file!, out _written);
-    }
-
     private void Write(LogLevel level, string category, string message, Exception? error)
     {
         // Messages name keys and paths from the bucket: control characters in them are escaped (as `ls -b`), so a
@@ -109,13 +71,7 @@ internal sealed class SimpleLoggerProvider : ILoggerProvider, ILoggerFactory
             $"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {level.ToString().ToUpperInvariant()[..4]} {category}: {message}{(error is null ? "" : " | " + error.Message)}");
         lock (_gate)
         {
-            if (_maxBytes > 0 && _file is not null && _written >= _maxBytes)
-            {
-                Rotate();
-            }
-
             _output.WriteLine(line);
-            _written += System.Text.Encoding.UTF8.GetByteCount(line) + 1;
         }
 
         if (level >= LogLevel.Warning)
