@@ -91,17 +91,23 @@ public sealed partial class MountedBucket : IAsyncDisposable
     /// One cache directory per remote, so two mounts never share one: under ~/.cache/bucketmount (or
     /// $XDG_CACHE_HOME) on Linux, under %LOCALAPPDATA%\bucketmount\cache on Windows.
     /// </summary>
-    public static string DefaultCacheDirectory(RemoteUri remote)
-    {
-        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(remote.ToString())))[..16];
-        if (OperatingSystem.IsWindows())
-        {
-            return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "bucketmount", "cache", hash);
-        }
+    public static string DefaultCacheDirectory(RemoteUri remote) =>
+        Path.Combine(DefaultCacheRoot, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(remote.ToString())))[..16]);
 
-        var home = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        return Path.Combine(home, "bucketmount", hash);
+    /// <summary>The folder holding every default cache directory of this user (the service's: LocalSystem's).</summary>
+    public static string DefaultCacheRoot
+    {
+        get
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "bucketmount", "cache");
+            }
+
+            var home = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+            return Path.Combine(home, "bucketmount");
+        }
     }
 
     /// <summary>Uploads every closed changed file now and returns when all are in the store; the mount stays.</summary>

@@ -7,6 +7,7 @@ namespace BucketMount.Dokan.Tests;
 /// <summary>
 /// The win-x64 publish under Wine with the stand-in dokan2.dll: the replayed Windows sequences, a mount's named pipe
 /// (`status`, `unmount`), and the Windows service (sc create, net start, status over its pipe, net stop drains).
+/// The MSI is in <see cref="MsiTests"/>.
 /// </summary>
 [TestClass]
 public sealed class WineTests
@@ -155,63 +156,11 @@ public sealed class WineTests
         Assert.AreEqual(0, code, "sc delete: " + output);
     }
 
-    [TestMethod]
-    public async Task The_msi_refuses_without_dokan_installs_and_starts_the_service_and_uninstalls_it_under_wine()
-    {
-        await using var wine = await WineSession.StartAsync();
-        var run = wine.Run;
-        var msi = Path.Combine(wine.Work.Path, "bucketmount.msi");
-        var (code, output) = await RunAsync("bash", [Path.Combine(RepoRoot, "installer", "build"), wine.Publish, msi], []);
-        Assert.AreEqual(0, code, "installer/build (scripts/test installs wixl): " + output);
-
-        // The machine as the service will see it: its mounts file, the stand-in dokan2.dll where Dokan's installer puts it.
-        var report = Path.Combine(wine.Work.Path, "report.txt");
-        var store = Directory.CreateDirectory(Path.Combine(wine.Work.Path, "store")).FullName;
-        var machine = Directory.CreateDirectory(Path.Combine(wine.Prefix, "drive_c", "ProgramData", "bucketmount")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(machine, "remotes.json"), new JsonObject
-        {
-            ["mounts"] = new JsonArray(new JsonObject { ["name"] = "data", ["remote"] = "file:///Z:" + store, ["mountPoint"] = "M:", ["options"] = new JsonArray("--cache-dir", WineSession.WindowsPath(Path.Combine(wine.Work.Path, "cache"))) }),
-        }.ToJsonString());
-        File.Copy(Path.Combine(wine.Publish, "dokan2.dll"), Path.Combine(wine.Prefix, "drive_c", "windows", "system32", "dokan2.dll"), overwrite: true);
-        await SetMachineEnvironmentAsync(wine, ("DOKAN_STANDIN_SCRIPT", "none"), ("DOKAN_STANDIN_REPORT", WineSession.WindowsPath(report)));
-        await wine.RestartAsync();
-
-        var installed = Path.Combine(wine.Prefix, "drive_c", "Program Files", "bucketmount");
-        (code, output) = await RunAsync("wine", ["msiexec", "/i", WineSession.WindowsPath(msi), "/qn"], run);
-        Assert.AreNotEqual(0, code, "without the Dokan driver the install is refused: " + output);
-        Assert.IsFalse(Directory.Exists(installed), "nothing installed without Dokan");
-
-        (code, output) = await RunAsync("wine", ["reg", "add", @"HKLM\SYSTEM\CurrentControlSet\Services\dokan2", "/v", "ImagePath", "/d", @"System32\drivers\dokan2.sys", "/f"], run);
-        Assert.AreEqual(0, code, output);
-        (code, output) = await RunAsync("wine", ["msiexec", "/i", WineSession.WindowsPath(msi), "/qn"], run);
-        Assert.AreEqual(0, code, "msiexec /i: " + output);
-        var exe = WineSession.WindowsPath(Path.Combine(installed, "bucketmount.exe"));
-        await WaitForServiceMountAsync(exe, run);
-
-        // Stopped (and drained) before removal, and its process gone: files a running process holds cannot be removed.
-        (code, output) = await RunAsync("wine", ["net", "stop", "bucketmount"], run);
-        Assert.AreEqual(0, code, "net stop: " + output);
-        await WaitForShutdownAsync(report);
-
-        StringAssert.Contains(await File.ReadAllTextAsync(report), "CLOSED", "the service unmounted when stopped");
-        for (var i = 0; i < 100 && (await RunAsync("pgrep", ["-f", "bucketmount.exe service"], [])).Code == 0; i++)
-        {
-            await Task.Delay(100);
-        }
-
-        (code, output) = await RunAsync("wine", ["msiexec", "/x", WineSession.WindowsPath(msi), "/qn"], run);
-        Assert.AreEqual(0, code, "msiexec /x: " + output);
-        Assert.IsFalse(Directory.Exists(installed) && Directory.EnumerateFileSystemEntries(installed).Any(), "the binaries are removed");
-        (code, _) = await RunAsync("wine", ["reg", "query", @"HKLM\System\CurrentControlSet\Services\bucketmount"], run);
-        Assert.AreNotEqual(0, code, "the service is removed");
-        Assert.IsTrue(File.Exists(Path.Combine(machine, "remotes.json")), "configuration is left to the user");
-    }
-
     /// <summary>
     /// Asks the service over its pipe until its one mount is mounted (it mounts in the background: a store not
     /// reachable at boot is retried), bounded; returns that mount's status.
     /// </summary>
-    private static async Task<JsonNode> WaitForServiceMountAsync(string exe, Dictionary<string, string> run)
+    internal static async Task<JsonNode> WaitForServiceMountAsync(string exe, Dictionary<string, string> run)
     {
         JsonNode? mount = null;
         var output = "";
@@ -227,7 +176,7 @@ public sealed class WineTests
     }
 
     /// <summary>Wine's `net stop` returns once the stop is accepted; the service then drains, unmounts and calls DokanShutdown.</summary>
-    private static async Task WaitForShutdownAsync(string report)
+    internal static async Task WaitForShutdownAsync(string report)
     {
         for (var i = 0; i < 600 && !(File.Exists(report) && File.ReadAllText(report).Contains("SHUTDOWN", StringComparison.Ordinal)); i++)
         {
@@ -236,7 +185,7 @@ public sealed class WineTests
     }
 
     /// <summary>Machine-wide environment variables; Wine's service manager hands them to services after <see cref="WineSession.RestartAsync"/>.</summary>
-    private static async Task SetMachineEnvironmentAsync(WineSession wine, params (string Name, string Value)[] variables)
+    internal static async Task SetMachineEnvironmentAsync(WineSession wine, params (string Name, string Value)[] variables)
     {
         foreach (var (name, value) in variables)
         {

@@ -6,6 +6,8 @@
  * Built twice from this one source: gcc -shared -> libdokan2.so (Linux), mingw-w64 -> dokan2.dll (run under Wine).
  * Environment: DOKAN_STANDIN_REPORT=file  where to write the result lines ("standin: N checks, M failed" last);
  *              DOKAN_STANDIN_SCRIPT=none  stay mounted without replaying (until DokanCloseHandle);
+ *              DOKAN_STANDIN_SCRIPT=write:NAME  create \NAME with one line unless it exists ("WROTE NAME" or
+ *                                         "EXISTS NAME"), then stay mounted as with none (the installer's upgrade test);
  *              DOKAN_STANDIN_NO_DRIVER=1  report no driver (DokanDriverVersion() == 0);
  *              DOKAN_STANDIN_VERSION=N    what DokanVersion() reports (default 231; Dokan 2.0.0 says 200).
  * The lifecycle is checked as dokany's library would suffer it: DokanInit is reference-counted, DokanShutdown
@@ -537,6 +539,22 @@ static void replay_main(void *unused) {
   __atomic_store_n(&g_closed, 1, __ATOMIC_SEQ_CST);
 }
 
+/* DOKAN_STANDIN_SCRIPT=write:NAME: one file written as an application would, left to the host's write-back. */
+static char g_write_name[200];
+static void write_main(void *unused) {
+  (void)unused;
+  static const char line[] = "written through the mount before the upgrade\n";
+  scenario sc = {"write", ""};
+  handle h; ULONG32 n = 0;
+  NTST status = open_(&sc, &h, g_write_name, FILE_GENERIC_WRITE, ATTR_NORMAL, 0, FILE_CREATE, FILE_NON_DIRECTORY_FILE);
+  if (status == ST_OBJECT_NAME_COLLISION) { report("EXISTS %s", g_write_name); return; }
+  if (status != ST_SUCCESS) { report("FAIL write:%s: create gave 0x%08X", g_write_name, (unsigned)status); return; }
+  status = write_(&h, line, sizeof line - 1, 0, &n);
+  done(&h);
+  if (status != ST_SUCCESS || n != sizeof line - 1) report("FAIL write:%s: WriteFile gave 0x%08X, %u bytes", g_write_name, (unsigned)status, (unsigned)n);
+  else report("WROTE %s", g_write_name);
+}
+
 /* ---- the exports ---- */
 static volatile int g_init_count, g_live, g_waiting, g_instance_freed;
 
@@ -579,7 +597,12 @@ EXPORT int DokanCreateFileSystem(DOKAN_OPTIONS *options, DOKAN_OPERATIONS *opera
   operations->Mounted(options->MountPoint, &fi);
   *instance = (void *)options;
   const char *script = getenv("DOKAN_STANDIN_SCRIPT");
-  if (!(script && !strcmp(script, "none"))) {
+  if (script && !strncmp(script, "write:", 6)) {
+    snprintf(g_write_name, sizeof g_write_name, "%s", script + 6);
+    g_replay_thunk = (thunk){write_main, NULL};
+    g_replay = start_thread(&g_replay_thunk);
+    g_replay_started = 1;
+  } else if (!(script && !strcmp(script, "none"))) {
     g_replaying = 1;
     g_replay_thunk = (thunk){replay_main, NULL};
     g_replay = start_thread(&g_replay_thunk);

@@ -15,13 +15,42 @@ internal static class ServiceCommand
 {
     public const string ServiceName = "bucketmount";
 
+    /// <summary>How long `service --stop` (the installer) waits for the drain: pending uploads may be large.</summary>
+    private static readonly TimeSpan StopBound = TimeSpan.FromMinutes(30);
+
     public static Command Create()
     {
         var console = new Option<bool>("--console") { Description = "Run in this console instead of under the Windows service manager (Ctrl+C stops it, draining uploads first)." };
         var level = new Option<LogLevel>("--log-level") { Description = "Trace, Debug, Information, Warning, Error or None.", DefaultValueFactory = _ => LogLevel.Information };
-        var command = new Command("service", "Keep the configured mounts mounted (see `bucketmount mounts`): the Windows service, or --console.") { console, level };
+        var stop = new Option<bool>("--stop") { Description = "Stop the installed Windows service and wait until it has uploaded what is pending and exited (the installer runs this before it replaces or removes files)." };
+        var removeData = new Option<bool>("--remove-data") { Description = "With --stop, once every change is in the store: remove the service's configuration, logs and default caches (the uninstaller's REMOVEUSERDATA=1)." };
+        var command = new Command("service", "Keep the configured mounts mounted (see `bucketmount mounts`): the Windows service, or --console.") { console, level, stop, removeData };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(stop))
+            {
+                if (!OperatingSystem.IsWindows())
+                {
+                    await Console.Error.WriteLineAsync("bucketmount: `service --stop` stops the Windows service; elsewhere stop the unit running `bucketmount service --console`.");
+                    return 2;
+                }
+
+                var stopped = WindowsServiceStopper.StopAndWait(ServiceName, StopBound, Console.Out);
+                if (!parse.GetValue(removeData))
+                {
+                    return stopped;
+                }
+
+                if (stopped != 0)
+                {
+                    // Data safety: a journal still holding changes is never deleted.
+                    await Console.Out.WriteLineAsync("The service's configuration, logs and caches are kept: not everything is in the store.");
+                    return 1;
+                }
+
+                return ServiceDataRemover.Remove(Console.Out);
+            }
+
             var logFile = Path.Combine(ServicePaths.LogFolder, "service.log");
             var inConsole = parse.GetValue(console);
             if (!inConsole && !OperatingSystem.IsWindows())

@@ -20,5 +20,6 @@ internal static class ServicePaths
         : OperatingSystem.IsWindows() ? Path.Combine(MachineFolder, "logs")
         : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "bucketmount", "logs");
 
-    private static string MachineFolder => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData), "bucketmount");
+    /// <summary>%ProgramData%\bucketmount on Windows: the service's configuration and logs.</summary>
+    public static string MachineFolder => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData), "bucketmount");
 }
