@@ -4,8 +4,8 @@ namespace BucketMount.Cli.Service;
 
 /// <summary>
 /// Where the service keeps its configuration and logs. On Windows it runs as LocalSystem, whose own profile no user
-/// edits: its file is machine-wide, %ProgramData%\bucketmount\remotes.json (the installer makes that folder readable
-/// by administrators and SYSTEM only: it may hold keys), edited with an elevated `bucketmount mounts`. Elsewhere
+/// edits: its file is machine-wide, %ProgramData%\bucketmount\remotes.json, edited with an elevated `bucketmount
+/// mounts` (the folder keeps ProgramData's inherited permissions, which let users read: the README says so). Elsewhere
 /// (a systemd user service) it is the user's own config file. BUCKETMOUNT_CONFIG overrides both.
 /// </summary>
 internal static class ServicePaths
