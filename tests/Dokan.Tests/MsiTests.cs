@@ -9,7 +9,8 @@ namespace BucketMount.Dokan.Tests;
 /// The MSI (installer/build, wixl) under Wine, one prefix for its whole life: refused without Dokan or with a Dokan
 /// older than 2.3; installed, the service mounting with the stand-in dokan2; upgraded in place while a change waits
 /// in the journal (drained and uploaded before any file is replaced, one product afterwards, configuration and cache
-/// kept); `msiexec /x` alone stopping the service and removing every file; REMOVEUSERDATA=1 removing the data too.
+/// kept); `msiexec /x` alone stopping the service and removing every file; REMOVEUSERDATA=1 removing the data too,
+/// but not while a change could not be uploaded.
 /// </summary>
 [TestClass]
 public sealed partial class MsiTests
@@ -93,12 +94,30 @@ public sealed partial class MsiTests
         CollectionAssert.AreEqual(configBytes, await File.ReadAllBytesAsync(config), "configuration is left to the user");
         Assert.IsTrue(Directory.Exists(Path.Combine(cache, "journal")), "the cache is left to the user");
 
-        // Reinstalled, then removed with its data.
+        // REMOVEUSERDATA=1 while a change cannot reach the store: the uninstall goes on, the data (and the change) stay.
+        await SetMachineEnvironmentAsync(wine, ("DOKAN_STANDIN_SCRIPT", "write:unsent.txt"));
+        await wine.RestartAsync();
         (code, output) = await MsiexecAsync(run, "/i", v2);
         Assert.AreEqual(0, code, "msiexec /i again: " + output);
+        await WaitForPendingUploadAsync(exe, run);
+        Directory.Move(store, store + ".away");
+        await File.WriteAllTextAsync(store, "not a folder: every upload fails");
+        (code, output) = await MsiexecAsync(run, "/x", v2, "REMOVEUSERDATA=1");
+        Assert.AreEqual(0, code, "msiexec /x REMOVEUSERDATA=1 with the store away: " + output);
+        StringAssert.Contains(output, "configuration, logs and caches are kept: not everything is in the store");
+        Assert.IsFalse(Directory.Exists(installed) && Directory.EnumerateFileSystemEntries(installed, "*", SearchOption.AllDirectories).Any(), "every installed file is removed");
+        CollectionAssert.AreEqual(configBytes, await File.ReadAllBytesAsync(config), "the configuration is kept while a change is not in the store");
+        Assert.IsTrue(Directory.Exists(Path.Combine(cache, "journal")), "the cache and its journal are kept");
+        File.Delete(store);
+        Directory.Move(store + ".away", store);
+
+        // Reinstalled: the journal's change goes; then removed with its data.
+        (code, output) = await MsiexecAsync(run, "/i", v2);
+        Assert.AreEqual(0, code, "msiexec /i once more: " + output);
         await WaitForServiceMountAsync(exe, run);
         (code, output) = await MsiexecAsync(run, "/x", v2, "REMOVEUSERDATA=1");
         Assert.AreEqual(0, code, "msiexec /x REMOVEUSERDATA=1: " + output);
+        Assert.AreEqual(Written, await File.ReadAllTextAsync(Path.Combine(store, "unsent.txt")), "the change kept in the journal reached the store first");
         Assert.IsFalse(Directory.Exists(machine), "configuration and logs removed");
         Assert.IsFalse(Directory.Exists(cache), "the default caches removed");
         Assert.IsFalse(Directory.Exists(installed) && Directory.EnumerateFileSystemEntries(installed, "*", SearchOption.AllDirectories).Any(), "every installed file is removed");
