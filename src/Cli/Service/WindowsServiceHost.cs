@@ -13,11 +13,11 @@ namespace BucketMount.Cli.Service;
 internal static unsafe partial class WindowsServiceHost
 {
     private const uint ServiceWin32OwnProcess = 0x10;
-    private const uint StateStopped = 1;
+    internal const uint StateStopped = 1;
     private const uint StateStartPending = 2;
-    private const uint StateStopPending = 3;
+    internal const uint StateStopPending = 3;
     private const uint StateRunning = 4;
-    private const uint ControlStop = 1;
+    internal const uint ControlStop = 1;
     private const uint ControlInterrogate = 4;
     private const uint ControlShutdown = 5;
     private const uint ControlPreshutdown = 0xF;
@@ -123,8 +123,9 @@ internal static unsafe partial class WindowsServiceHost
         public delegate* unmanaged<uint, char**, void> Main;
     }
 
+    /// <summary>SERVICE_STATUS (also the head of SERVICE_STATUS_PROCESS, which <see cref="WindowsServiceStopper"/> reads).</summary>
     [StructLayout(LayoutKind.Sequential)]
-    private struct ServiceStatus
+    internal struct ServiceStatus
     {
         public uint ServiceType;
         public uint CurrentState;

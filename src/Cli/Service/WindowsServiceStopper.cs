@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using static BucketMount.Cli.Service.WindowsServiceHost;
 
 namespace BucketMount.Cli.Service;
 
@@ -18,9 +19,6 @@ internal static unsafe partial class WindowsServiceStopper
     private const uint ServiceStop = 0x20;
     private const uint Synchronize = 0x100000;
     private const uint ScStatusProcessInfo = 0;
-    private const uint StateStopped = 1;
-    private const uint StateStopPending = 3;
-    private const uint ControlStop = 1;
     private const int ErrorServiceDoesNotExist = 1060;
     private const int ErrorServiceNotActive = 1062;
     private const uint ErrorServiceNeverStarted = 1077;
@@ -67,13 +65,13 @@ internal static unsafe partial class WindowsServiceStopper
     private static int StopAndWait(nint service, string name, TimeSpan bound, TextWriter output)
     {
         var status = Query(service);
-        if (status.CurrentState == StateStopped || status.ProcessId == 0)
+        if (status.Status.CurrentState == StateStopped || status.ProcessId == 0)
         {
             // Its last exit code still says whether it left changes behind (or was cut off) when it last stopped.
             // ERROR_SERVICE_NEVER_STARTED (1077): nothing of its own to leave.
-            var clean = status.Win32ExitCode is 0 or ErrorServiceNeverStarted;
+            var clean = status.Status.Win32ExitCode is 0 or ErrorServiceNeverStarted;
             output.WriteLine(clean ? $"The {name} service is not running."
-                : $"The {name} service is not running; when it last stopped, some changes were not uploaded (exit code {status.Win32ExitCode}): they stay in the cache's journal and go at its next start.");
+                : $"The {name} service is not running; when it last stopped, some changes were not uploaded (exit code {status.Status.Win32ExitCode}): they stay in the cache's journal and go at its next start.");
             return clean ? 0 : 1;
         }
 
@@ -81,7 +79,7 @@ internal static unsafe partial class WindowsServiceStopper
         var process = OpenProcess(Synchronize, 0, status.ProcessId);
         try
         {
-            if (status.CurrentState != StateStopPending)
+            if (status.Status.CurrentState != StateStopPending)
             {
                 ServiceStatus ignored;
                 if (ControlService(service, ControlStop, &ignored) == 0 && Marshal.GetLastPInvokeError() is var error && error != ErrorServiceNotActive)
@@ -103,7 +101,7 @@ internal static unsafe partial class WindowsServiceStopper
             }
 
             // The service's last status carries its exit code: non-zero when a mount left changes in its cache's journal.
-            if (Query(service).Win32ExitCode != 0)
+            if (Query(service).Status.Win32ExitCode != 0)
             {
                 output.WriteLine($"The {name} service has stopped, but some changes could not be uploaded: they stay in the cache's journal and go at its next start (its log lists them).");
                 return 1;
@@ -124,12 +122,12 @@ internal static unsafe partial class WindowsServiceStopper
     /// <summary>Without the right to wait on the process (or when it is gone already), its status is the next best thing.</summary>
     private static bool WaitForStoppedStatus(nint service, DateTime deadline)
     {
-        while (Query(service).CurrentState != StateStopped && DateTime.UtcNow < deadline)
+        while (Query(service).Status.CurrentState != StateStopped && DateTime.UtcNow < deadline)
         {
             Thread.Sleep(200);
         }
 
-        return Query(service).CurrentState == StateStopped;
+        return Query(service).Status.CurrentState == StateStopped;
     }
 
     private static ServiceStatusProcess Query(nint service)
@@ -138,28 +136,11 @@ internal static unsafe partial class WindowsServiceStopper
         return QueryServiceStatusEx(service, ScStatusProcessInfo, &status, (uint)sizeof(ServiceStatusProcess), out _) != 0 ? status : default;
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct ServiceStatus
-    {
-        public uint ServiceType;
-        public uint CurrentState;
-        public uint ControlsAccepted;
-        public uint Win32ExitCode;
-        public uint ServiceSpecificExitCode;
-        public uint CheckPoint;
-        public uint WaitHint;
-    }
-
+    /// <summary>SERVICE_STATUS_PROCESS.</summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct ServiceStatusProcess
     {
-        public uint ServiceType;
-        public uint CurrentState;
-        public uint ControlsAccepted;
-        public uint Win32ExitCode;
-        public uint ServiceSpecificExitCode;
-        public uint CheckPoint;
-        public uint WaitHint;
+        public WindowsServiceHost.ServiceStatus Status;
         public uint ProcessId;
         public uint ServiceFlags;
     }
