@@ -83,6 +83,18 @@ public sealed partial class MsiTests
         Assert.IsTrue(Directory.Exists(Path.Combine(cache, "journal")), "the cache is kept");
         await WaitForReportAsync(report, "EXISTS kept.txt");
 
+        // The older package again, or the same version rebuilt (another ProductCode): refused, the installed one untouched.
+        var rebuilt = await BuildAsync(wine.Publish, Path.Combine(wine.Work.Path, "v2-rebuilt.msi"), "0.2.0");
+        foreach (var refused in new[] { v1, rebuilt })
+        {
+            (code, output) = await MsiexecAsync(run, "/i", refused);
+            Assert.AreNotEqual(0, code, Path.GetFileName(refused) + " over 0.2.0 is refused: " + output);
+        }
+
+        (code, output) = await RunAsync("wine", ["reg", "query", @"HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall", "/s"], run);
+        Assert.AreEqual(1, ProductName().Matches(output).Count, "still one bucketmount registered: " + output);
+        Assert.AreEqual(after["pid"]!.GetValue<int>(), (await WaitForServiceMountAsync(exe, run))["pid"]!.GetValue<int>(), "the service was left running");
+
         // `msiexec /x` alone: it stops the service (which drains) and waits for its process before removing files.
         (code, output) = await MsiexecAsync(run, "/x", v2);
         Assert.AreEqual(0, code, "msiexec /x: " + output);
