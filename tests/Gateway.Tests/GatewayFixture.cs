@@ -93,9 +93,9 @@ internal sealed class GatewayFixture : IAsyncDisposable
         return new GatewayFixture(host, audit, upstream.Bucket, endpoint, s3rver, denyList);
     }
 
-    public (string AccessKeyId, string Secret, Grant Grant) Mint(string prefix, bool readOnly = false, TimeSpan? ttl = null)
+    public (string AccessKeyId, string Secret, Grant Grant) Mint(string prefix, bool readOnly = false, TimeSpan? ttl = null, bool rooted = false)
     {
-        var grant = new Grant { Id = GrantCodec.NewGrantId(), Prefix = prefix, ReadOnly = readOnly, Expires = DateTimeOffset.UtcNow + (ttl ?? TimeSpan.FromHours(1)) };
+        var grant = new Grant { Id = GrantCodec.NewGrantId(), Prefix = prefix, ReadOnly = readOnly, Rooted = rooted, Expires = DateTimeOffset.UtcNow + (ttl ?? TimeSpan.FromHours(1)) };
         var (id, secret) = Codec.Mint(grant);
         return (id, secret, grant);
     }
