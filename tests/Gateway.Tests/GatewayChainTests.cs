@@ -23,7 +23,7 @@ public sealed class GatewayChainTests
         await using var outer = GatewayFixture.Start(new UpstreamStore
         {
             Bucket = inner.Bucket, Endpoint = inner.EndpointUri, Region = "eu-west-3", PathStyle = true, AccessKeyId = innerId, SecretAccessKey = innerSecret,
-        }, inner.S3rver);
+        }, inner.Store);
         var (id, secret, _) = outer.Mint("users/123/");
         using var client = outer.Client(id, secret);
         var data = new byte[150_000];

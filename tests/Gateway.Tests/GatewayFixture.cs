@@ -17,13 +17,13 @@ internal sealed class GatewayFixture : IAsyncDisposable
     private readonly GatewayHost _host;
     private readonly StringWriter _audit = new();
 
-    private GatewayFixture(GatewayHost host, StringWriter audit, string bucket, string endpoint, EmulatorProcess? s3rver, string denyList)
+    private GatewayFixture(GatewayHost host, StringWriter audit, string bucket, string endpoint, EmulatorProcess? store, string denyList)
     {
         _host = host;
         _audit = audit;
         Bucket = bucket;
         Endpoint = endpoint;
-        S3rver = s3rver;
+        Store = store;
         DenyListPath = denyList;
     }
 
@@ -32,7 +32,8 @@ internal sealed class GatewayFixture : IAsyncDisposable
     /// <summary>http://127.0.0.1:PORT of the gateway.</summary>
     public string Endpoint { get; }
 
-    public EmulatorProcess? S3rver { get; }
+    /// <summary>The emulator behind the gateway (s3rver unless a test asked for another).</summary>
+    public EmulatorProcess? Store { get; }
 
     public string DenyListPath { get; }
 
@@ -62,11 +63,11 @@ internal sealed class GatewayFixture : IAsyncDisposable
 
     public GrantCodec Codec { get; } = new(System.Text.Encoding.UTF8.GetBytes(Secret));
 
-    /// <summary>A gateway in front of a new s3rver bucket.</summary>
+    /// <summary>A gateway in front of a new bucket of s3rver, or of <paramref name="store"/>.</summary>
     public static async Task<GatewayFixture> StartAsync(CancellationToken cancellationToken, double requestsPerSecond = 0, X509Certificate2? certificate = null, string? unixSocket = null,
-        TimeProvider? clock = null)
+        TimeProvider? clock = null, EmulatorProcess? store = null)
     {
-        var s3rver = await Emulators.S3rver;
+        var s3rver = store ?? await Emulators.S3rver;
         var bucket = await S3Buckets.CreateBucketAsync(s3rver, cancellationToken);
         var upstream = new UpstreamStore
         {

@@ -21,7 +21,7 @@ public sealed class GatewayRootedGrantTests
     {
         var ct = TestContext.CancellationToken;
         await using var gateway = await GatewayFixture.StartAsync(ct);
-        using var admin = S3Buckets.AdminClient(gateway.S3rver!);
+        using var admin = S3Buckets.AdminClient(gateway.Store!);
         await admin.PutObjectAsync(new PutObjectRequest { BucketName = gateway.Bucket, Key = Outside, ContentBody = "other tenant" }, ct);
         await admin.PutObjectAsync(new PutObjectRequest { BucketName = gateway.Bucket, Key = "top.txt", ContentBody = "top" }, ct);
         var (id, secret, _) = gateway.Mint("users/123/", rooted: true);
@@ -70,7 +70,7 @@ public sealed class GatewayRootedGrantTests
     {
         var ct = TestContext.CancellationToken;
         await using var gateway = await GatewayFixture.StartAsync(ct);
-        using var admin = S3Buckets.AdminClient(gateway.S3rver!);
+        using var admin = S3Buckets.AdminClient(gateway.Store!);
         await admin.PutObjectAsync(new PutObjectRequest { BucketName = gateway.Bucket, Key = Outside, ContentBody = "other tenant" }, ct);
         await admin.PutObjectAsync(new PutObjectRequest { BucketName = gateway.Bucket, Key = "users/123/mine", ContentBody = "mine" }, ct);
         var (id, secret, _) = gateway.Mint("users/123/", rooted: true);

@@ -35,7 +35,7 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
 
     /// <summary>Forwards; returns the bytes of the answer's body sent to the client.</summary>
     public async Task ForwardAsync(S3Operation operation, HttpRequestHead head, HttpContent? content, string payloadHash,
-        HttpResponseWriter response, Func<int, CancellationToken, ValueTask> throttle, Func<bool> requestBodyComplete, UploadIdSeal uploadIds, CancellationToken cancellationToken)
+        HttpResponseWriter response, Func<int, CancellationToken, ValueTask> throttle, Func<bool> requestBodyComplete, GatewaySeals seals, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(new HttpMethod(head.Method), store.UrlFor(operation.Key, ForwardedQuery(head, operation.QueryOverrides))) { Content = content };
         CopyHeaders(head, request, bodyReplaced: content?.Headers.ContentMD5 is not null);
@@ -66,9 +66,9 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
             var headers = upstream.Headers.NonValidated.Concat(upstream.Content.Headers.NonValidated)
                 .Select(h => new KeyValuePair<string, string>(h.Key, string.Join(", ", h.Value)));
             var status = (int)upstream.StatusCode;
-            if (status == 200 && (operation.UploadIds != UploadIdAnswer.None || (operation.Rooted is not null && operation.AnswerNamesKeys)))
+            if (status == 200 && (operation.UploadIds != UploadIdAnswer.None || operation.ListingPrefix is not null || (operation.Rooted is not null && operation.AnswerNamesKeys)))
             {
-                await WriteSealedAsync(operation, head, upstream, headers, uploadIds, response, requestBodyComplete, cancellationToken).ConfigureAwait(false);
+                await WriteSealedAsync(operation, head, upstream, headers, seals, response, requestBodyComplete, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -98,19 +98,25 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
             .Concat(overrides.Where(o => !head.HasQuery(o.Key))).ToList());
 
     /// <summary>
-    /// An answer carrying upload ids or, for a rooted grant, keys: small XML, read whole so each id goes to the client
-    /// sealed to its key (the store's key), and then each key without the rooted grant's prefix.
+    /// An answer carrying upload ids, continuation tokens or, for a rooted grant, keys: small XML, read whole so each id
+    /// goes to the client sealed to its key (the store's key), each token to its listing, and then each key without the
+    /// rooted grant's prefix.
     /// </summary>
     private static async Task WriteSealedAsync(S3Operation operation, HttpRequestHead head, HttpResponseMessage upstream, IEnumerable<KeyValuePair<string, string>> headers,
-        UploadIdSeal uploadIds, HttpResponseWriter response, Func<bool> requestBodyComplete, CancellationToken cancellationToken)
+        GatewaySeals seals, HttpResponseWriter response, Func<bool> requestBodyComplete, CancellationToken cancellationToken)
     {
         var xml = await upstream.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         var sealedXml = operation.UploadIds switch
         {
-            UploadIdAnswer.ForKey => uploadIds.SealForKey(xml, operation.Bucket, operation.Key),
-            UploadIdAnswer.Listing => uploadIds.SealListing(xml, operation.Bucket),
+            UploadIdAnswer.ForKey => seals.UploadIds.SealForKey(xml, operation.Bucket, operation.Key),
+            UploadIdAnswer.Listing => seals.UploadIds.SealListing(xml, operation.Bucket),
             _ => xml,
         };
+        if (operation.ListingPrefix is { } listingPrefix)
+        {
+            sealedXml = seals.ContinuationTokens.SealAnswer(sealedXml, operation.Bucket, listingPrefix);
+        }
+
         var body = System.Text.Encoding.UTF8.GetBytes(operation.Rooted?.ToSandbox(sealedXml) ?? sealedXml);
         var kept = headers.Where(h => !h.Key.Equals("content-md5", StringComparison.OrdinalIgnoreCase) && !h.Key.Equals("content-length", StringComparison.OrdinalIgnoreCase));
         await response.WriteHeadAsync(200, upstream.ReasonPhrase ?? "OK", kept, body.Length, true, head.KeepAlive && requestBodyComplete(), cancellationToken).ConfigureAwait(false);

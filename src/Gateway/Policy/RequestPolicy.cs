@@ -23,7 +23,7 @@ internal static class RequestPolicy
         "uploads", "key-marker", "upload-id-marker", "max-uploads",
     };
 
-    public static S3Operation Authorize(HttpRequestHead request, string gatewayBucket, Grant grant, UploadIdSeal seal)
+    public static S3Operation Authorize(HttpRequestHead request, string gatewayBucket, Grant grant, GatewaySeals seals)
     {
         var (bucket, key) = RequestTarget.Parse(request, gatewayBucket);
         if (!string.Equals(bucket, gatewayBucket, StringComparison.Ordinal) || (grant.Bucket.Length > 0 && grant.Bucket != bucket))
@@ -32,7 +32,7 @@ internal static class RequestPolicy
         }
 
         var rooted = grant.Rooted ? new RootedView(grant.Prefix) : null;
-        var operation = key.Length == 0 ? Bucket(request, bucket, grant, seal, rooted) : Object(request, bucket, rooted?.ToStore(key) ?? key, grant, seal, rooted);
+        var operation = key.Length == 0 ? Bucket(request, bucket, grant, seals, rooted) : Object(request, bucket, rooted?.ToStore(key) ?? key, grant, seals.UploadIds, rooted);
         if (operation.IsWrite && grant.ReadOnly)
         {
             throw Denied("this grant is read-only", $"{operation.Name} under a read-only grant");
@@ -105,7 +105,7 @@ internal static class RequestPolicy
         };
     }
 
-    private static S3Operation Bucket(HttpRequestHead request, string bucket, Grant grant, UploadIdSeal seal, RootedView? rooted)
+    private static S3Operation Bucket(HttpRequestHead request, string bucket, Grant grant, GatewaySeals seals, RootedView? rooted)
     {
         if (request.Method == "HEAD" && request.Query.All(p => p.Key.StartsWith("X-Amz-", StringComparison.Ordinal)))
         {
@@ -138,12 +138,18 @@ internal static class RequestPolicy
             CheckListing(Value, grant, uploads ? ["key-marker"] : ["marker", "start-after"]);
             if (uploads && request.QueryValue("upload-id-marker") is { Length: > 0 } marker)
             {
-                overrides["upload-id-marker"] = seal.Open(bucket, Value("key-marker") ?? "", marker);
+                overrides["upload-id-marker"] = seals.UploadIds.Open(bucket, Value("key-marker") ?? "", marker);
+            }
+
+            var v2 = !uploads && request.QueryValue("list-type") == "2";
+            if (request.QueryValue("continuation-token") is { Length: > 0 } token)
+            {
+                overrides["continuation-token"] = seals.ContinuationTokens.Open(bucket, Value("prefix") ?? "", token);
             }
 
             return new S3Operation
             {
-                Name = uploads ? "ListMultipartUploads" : request.QueryValue("list-type") == "2" ? "ListObjectsV2" : "ListObjects", Bucket = bucket,
+                Name = uploads ? "ListMultipartUploads" : v2 ? "ListObjectsV2" : "ListObjects", Bucket = bucket, ListingPrefix = v2 ? Value("prefix") ?? "" : null,
                 QueryOverrides = overrides, UploadIds = uploads ? UploadIdAnswer.Listing : UploadIdAnswer.None, Rooted = rooted,
             };
         }
@@ -166,7 +172,7 @@ internal static class RequestPolicy
         return overrides;
     }
 
-    /// <summary>The listing's prefix must lie under the grant's; its markers too. A continuation token is opaque, but the store lists only the prefix it bounds.</summary>
+    /// <summary>The listing's prefix must lie under the grant's; its markers too (a continuation token is checked by its seal).</summary>
     private static void CheckListing(Func<string, string?> query, Grant grant, string[] markers)
     {
         var prefix = query("prefix") ?? "";

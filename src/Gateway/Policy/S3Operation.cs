@@ -19,6 +19,9 @@ internal sealed record S3Operation
     /// <summary>Upload ids in the store's answer that the client gets sealed (<see cref="UploadIdSeal"/>).</summary>
     public UploadIdAnswer UploadIds { get; init; }
 
+    /// <summary>A ListObjectsV2's prefix as the store gets it: its answer's continuation tokens are sealed to it.</summary>
+    public string? ListingPrefix { get; init; }
+
     /// <summary>A rooted grant's view: its XML answers lose the prefix the request was given.</summary>
     public RootedView? Rooted { get; init; }
 
