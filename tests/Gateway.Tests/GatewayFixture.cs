@@ -37,6 +37,9 @@ internal sealed class GatewayFixture : IAsyncDisposable
 
     public string DenyListPath { get; }
 
+    /// <summary>The gateway's per-grant counters, as `gateway status` reads them.</summary>
+    internal Audit.GrantUsage Usage => _host.Usage;
+
     public Uri EndpointUri => new(Endpoint);
 
     public string AuditText
@@ -65,7 +68,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
 
     /// <summary>A gateway in front of a new bucket of s3rver, or of <paramref name="store"/>.</summary>
     public static async Task<GatewayFixture> StartAsync(CancellationToken cancellationToken, double requestsPerSecond = 0, X509Certificate2? certificate = null, string? unixSocket = null,
-        TimeProvider? clock = null, EmulatorProcess? store = null)
+        TimeProvider? clock = null, EmulatorProcess? store = null, double bytesPerSecond = 0)
     {
         var s3rver = store ?? await Emulators.S3rver;
         var bucket = await S3Buckets.CreateBucketAsync(s3rver, cancellationToken);
@@ -74,19 +77,19 @@ internal sealed class GatewayFixture : IAsyncDisposable
             Bucket = bucket, Endpoint = new Uri(s3rver.Endpoint), Region = "us-east-1", PathStyle = true,
             AccessKeyId = S3Buckets.AccessKey, SecretAccessKey = S3Buckets.SecretKey,
         };
-        return Start(upstream, s3rver, requestsPerSecond, certificate, unixSocket, clock);
+        return Start(upstream, s3rver, requestsPerSecond, certificate, unixSocket, clock, bytesPerSecond);
     }
 
     /// <summary>A gateway in front of any S3 endpoint (another gateway, to check this one's outgoing signatures).</summary>
     public static GatewayFixture Start(UpstreamStore upstream, EmulatorProcess? s3rver, double requestsPerSecond = 0, X509Certificate2? certificate = null, string? unixSocket = null,
-        TimeProvider? clock = null)
+        TimeProvider? clock = null, double bytesPerSecond = 0)
     {
         var denyList = Path.Combine(Path.GetTempPath(), "bm-deny-" + Guid.NewGuid().ToString("N"));
         var audit = new StringWriter();
         var options = new GatewayOptions
         {
             Upstream = upstream, Listen = ListenAddress.Parse(unixSocket is null ? "127.0.0.1:0" : "unix:" + unixSocket), Certificate = certificate, Secret = System.Text.Encoding.UTF8.GetBytes(Secret),
-            DenyListPath = denyList, GrantRequestsPerSecond = requestsPerSecond,
+            DenyListPath = denyList, GrantRequestsPerSecond = requestsPerSecond, GrantBytesPerSecond = bytesPerSecond,
         };
         var host = new GatewayHost(options, TextWriter.Synchronized(audit), NullLogger.Instance, clock);
         host.Start();
