@@ -75,7 +75,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
         var upstream = new UpstreamStore
         {
             Bucket = bucket, Endpoint = new Uri(s3rver.Endpoint), Region = "us-east-1", PathStyle = true,
-            AccessKeyId = S3Buckets.AccessKey, SecretAccessKey = S3Buckets.SecretKey,
+            Credentials = new BasicAWSCredentials(S3Buckets.AccessKey, S3Buckets.SecretKey),
         };
         return Start(upstream, s3rver, requestsPerSecond, certificate, unixSocket, clock, bytesPerSecond);
     }

@@ -60,6 +60,13 @@ internal static class S3ClientFactory
         }
     }
 
+    /// <summary>
+    /// The credentials a store with these options signs with: its explicit keys, else its profile, else the AWS default
+    /// chain (environment, shared config and SSO, container and instance roles). For whoever signs by itself (the gateway).
+    /// </summary>
+    internal static AWSCredentials CredentialsFor(S3StoreOptions options) =>
+        Credentials(options) ?? Amazon.Runtime.Credentials.DefaultAWSCredentialsIdentityResolver.GetCredentials();
+
     private static AWSCredentials? Credentials(S3StoreOptions options)
     {
         if (options.AccessKeyId is { } id)

@@ -21,7 +21,7 @@ internal static class GatewayCommand
 {
     public static Command Create()
     {
-        var remote = RemoteArgument.Create("The store the gateway serves: s3://bucket or r2://account/bucket (with ?endpoint=, region=, path_style= as for mount). Its keys come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.");
+        var remote = RemoteArgument.Create("The store the gateway serves: s3://bucket or r2://account/bucket (with ?endpoint=, region=, path_style= as for mount). Its keys are found as mount finds them (environment, config file, profile, AWS default chain).");
         remote.Arity = ArgumentArity.ZeroOrOne;
         var listen = new Option<string>("--listen") { Description = "Where to listen: ADDRESS:PORT (127.0.0.1:9000, or a bridge address) or unix:/path.sock.", DefaultValueFactory = _ => "127.0.0.1:9000" };
         var secretFile = SecretFileOption();

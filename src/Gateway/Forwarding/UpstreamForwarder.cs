@@ -45,7 +45,7 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
             request.Headers.TryAddWithoutValidation("x-amz-copy-source", copySource);
         }
 
-        signer.Sign(request, payloadHash);
+        await signer.SignAsync(request, payloadHash, cancellationToken).ConfigureAwait(false);
 
         HttpResponseMessage upstream;
         try
