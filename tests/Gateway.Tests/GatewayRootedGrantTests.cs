@@ -16,15 +16,27 @@ public sealed class GatewayRootedGrantTests
 
     public TestContext TestContext { get; set; } = null!;
 
+    /// <summary>A gateway whose bucket holds another tenant's object and <paramref name="seeded"/>; a rooted grant for users/123/.</summary>
+    private async Task<(GatewayFixture Gateway, Amazon.S3.AmazonS3Client Admin, (string Id, string Secret) Key)> StartAsync(string seeded)
+    {
+        var gateway = await GatewayFixture.StartAsync(TestContext.CancellationToken);
+        var admin = S3Buckets.AdminClient(gateway.Store!);
+        foreach (var key in new[] { Outside, seeded })
+        {
+            await admin.PutObjectAsync(new PutObjectRequest { BucketName = gateway.Bucket, Key = key, ContentBody = key == Outside ? "other tenant" : "seeded" }, TestContext.CancellationToken);
+        }
+
+        var (id, secret, _) = gateway.Mint("users/123/", rooted: true);
+        return (gateway, admin, (id, secret));
+    }
+
     [TestMethod]
     public async Task Rooted_grant_sees_its_prefix_as_the_whole_bucket()
     {
         var ct = TestContext.CancellationToken;
-        await using var gateway = await GatewayFixture.StartAsync(ct);
-        using var admin = S3Buckets.AdminClient(gateway.Store!);
-        await admin.PutObjectAsync(new PutObjectRequest { BucketName = gateway.Bucket, Key = Outside, ContentBody = "other tenant" }, ct);
-        await admin.PutObjectAsync(new PutObjectRequest { BucketName = gateway.Bucket, Key = "top.txt", ContentBody = "top" }, ct);
-        var (id, secret, _) = gateway.Mint("users/123/", rooted: true);
+        var (gateway, admin, (id, secret)) = await StartAsync("top.txt");
+        await using var _ = gateway;
+        using var __ = admin;
         using var client = gateway.Client(id, secret);
 
         await client.PutObjectAsync(new PutObjectRequest { BucketName = gateway.Bucket, Key = "a.txt", ContentBody = "a" }, ct);
@@ -69,12 +81,9 @@ public sealed class GatewayRootedGrantTests
     public async Task Rooted_grant_cannot_climb_out_of_its_prefix()
     {
         var ct = TestContext.CancellationToken;
-        await using var gateway = await GatewayFixture.StartAsync(ct);
-        using var admin = S3Buckets.AdminClient(gateway.Store!);
-        await admin.PutObjectAsync(new PutObjectRequest { BucketName = gateway.Bucket, Key = Outside, ContentBody = "other tenant" }, ct);
-        await admin.PutObjectAsync(new PutObjectRequest { BucketName = gateway.Bucket, Key = "users/123/mine", ContentBody = "mine" }, ct);
-        var (id, secret, _) = gateway.Mint("users/123/", rooted: true);
-        var key = (id, secret);
+        var (gateway, admin, key) = await StartAsync("users/123/mine");
+        await using var _ = gateway;
+        using var __ = admin;
         var bucket = gateway.Bucket;
 
         var mine = await RawS3.SendAsync(gateway.EndpointUri, key, "GET", $"/{bucket}/mine");
