@@ -69,15 +69,17 @@ public sealed class GatewayMountTests
     }
 
     [TestMethod]
-    public async Task Mount_through_the_gateways_unix_socket_writes_and_reads_back_under_the_grant()
+    [DataRow(true, false, DisplayName = "through the gateway's unix socket")]
+    [DataRow(false, true, DisplayName = "with a rooted grant, the bucket's root mounted")]
+    public async Task Mount_through_the_gateway_writes_and_reads_back_under_the_grant(bool unixSocket, bool rooted)
     {
         var s3rver = await Emulators.S3rver;
         var bucket = await S3Buckets.CreateBucketAsync(s3rver, TestContext.CancellationToken);
         // A sandbox without a network reaches the gateway only through its socket, bind-mounted in.
-        await using var gateway = await GatewayProcess.StartAsync(s3rver, bucket, Path.Combine(_root, "deny"), unixSocket: Path.Combine(_root, "gw.sock"));
-        var grant = await GatewayProcess.GrantAsync("users/7/");
+        await using var gateway = await GatewayProcess.StartAsync(s3rver, bucket, Path.Combine(_root, "deny"), unixSocket: unixSocket ? Path.Combine(_root, "gw.sock") : null);
+        var grant = rooted ? await GatewayProcess.GrantAsync("users/7/", "--rooted") : await GatewayProcess.GrantAsync("users/7/");
         var sandbox = new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = grant["AWS_ACCESS_KEY_ID"], ["AWS_SECRET_ACCESS_KEY"] = grant["AWS_SECRET_ACCESS_KEY"] };
-        var remote = $"s3://{bucket}/users/7?endpoint={gateway.Endpoint}&list_version=1&conditional_writes=false&conditional_reads=false&batch_delete=false";
+        var remote = $"s3://{bucket}{(rooted ? "" : "/users/7")}?endpoint={gateway.Endpoint}&path_style=true&list_version=1&conditional_writes=false&conditional_reads=false&batch_delete=false";
         var mountPoint = Path.Combine(_root, "mnt");
         var data = Path.Combine(_root, "data.bin");
         await Shell.MustAsync($"head -c 3000000 /dev/urandom > '{data}'");
