@@ -68,7 +68,7 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
             var status = (int)upstream.StatusCode;
             if (status == 200 && (operation.UploadIds != UploadIdAnswer.None || operation.ListingPrefix is not null || (operation.Rooted is not null && operation.AnswerNamesKeys)))
             {
-                await WriteSealedAsync(operation, head, upstream, headers, seals, response, requestBodyComplete, cancellationToken).ConfigureAwait(false);
+                await WriteSealedAsync(operation, head, upstream, headers, seals, response, throttle, requestBodyComplete, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -103,7 +103,7 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
     /// rooted grant's prefix.
     /// </summary>
     private static async Task WriteSealedAsync(S3Operation operation, HttpRequestHead head, HttpResponseMessage upstream, IEnumerable<KeyValuePair<string, string>> headers,
-        GatewaySeals seals, HttpResponseWriter response, Func<bool> requestBodyComplete, CancellationToken cancellationToken)
+        GatewaySeals seals, HttpResponseWriter response, Func<int, CancellationToken, ValueTask> throttle, Func<bool> requestBodyComplete, CancellationToken cancellationToken)
     {
         var xml = await upstream.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         var sealedXml = operation.UploadIds switch
@@ -120,6 +120,7 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
         var body = System.Text.Encoding.UTF8.GetBytes(operation.Rooted?.ToSandbox(sealedXml) ?? sealedXml);
         var kept = headers.Where(h => !h.Key.Equals("content-md5", StringComparison.OrdinalIgnoreCase) && !h.Key.Equals("content-length", StringComparison.OrdinalIgnoreCase));
         await response.WriteHeadAsync(200, upstream.ReasonPhrase ?? "OK", kept, body.Length, true, head.KeepAlive && requestBodyComplete(), cancellationToken).ConfigureAwait(false);
+        await throttle(body.Length, cancellationToken).ConfigureAwait(false); // listings count against the byte rate too
         await response.WriteBodyAsync(body, cancellationToken).ConfigureAwait(false);
         await response.EndAsync(cancellationToken).ConfigureAwait(false);
     }
