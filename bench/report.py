@@ -85,6 +85,7 @@ def main(results, header, problems_path):
             rss = max((r["rss"] for r in runs if r["rss"] is not None), default=None)
             print(f"| {w} | {who} | {fmt_seconds(runs)} | {kinds} | {m['up'] / 1e6:.1f} / {m['down'] / 1e6:.1f} | "
                   f"{'-' if rss is None else rss} |")
+    gateway_cost(cells, workloads)
     if os.path.exists(problems_path) and os.path.getsize(problems_path) > 0:
         print()
         print("Problems seen during the run:")
@@ -92,6 +93,33 @@ def main(results, header, problems_path):
         with open(problems_path, encoding="utf-8") as problems:
             for line in problems:
                 print(f"- {line.strip()}")
+
+
+def gateway_cost(cells, workloads):
+    """Rows o (--only-rows gateway): each measurement through the gateway against the same one without it."""
+    through = " through the gateway"
+    pairs = [(w.replace(through, ""), w) for w in workloads if through in w]
+    if not pairs:
+        return
+    print()
+    print("Cost of `bucketmount gateway` (rows o): the same work without it and through it, in the same repetitions.")
+    print("Throughput is the object bytes moved per second (median run); added per request is the difference in")
+    print("time divided by the requests the store saw through the gateway.")
+    print()
+    print("| workload | contender | without s | through s | slowdown | MB/s without / through | added per request ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for plain, gw in pairs:
+        for who in ORDER:
+            if (plain, who) not in cells or (gw, who) not in cells:
+                continue
+            a = statistics.median(r["seconds"] for r in cells[(plain, who)])
+            b = statistics.median(r["seconds"] for r in cells[(gw, who)])
+            m_a, m_b = median_run(cells[(plain, who)]), median_run(cells[(gw, who)])
+            rate_a = (m_a["up"] + m_a["down"]) / 1e6 / m_a["seconds"] if m_a["seconds"] else 0
+            rate_b = (m_b["up"] + m_b["down"]) / 1e6 / m_b["seconds"] if m_b["seconds"] else 0
+            per_request = (b - a) / m_b["requests"] * 1000 if m_b["requests"] else None
+            print(f"| {plain} | {who} | {a:.2f} | {b:.2f} | {b / a:.2f}x | {rate_a:.0f} / {rate_b:.0f} | "
+                  f"{'-' if per_request is None else f'{per_request:.2f}'} |")
 
 
 if __name__ == "__main__":

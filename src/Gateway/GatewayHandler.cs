@@ -16,7 +16,7 @@ internal sealed class GatewayHandler(GatewayOptions options, GrantCodec grants, 
     AuditLog audit, TimeProvider clock, ILogger logger)
 {
     private const long RefusedBodyDrainBytes = 16 * 1024 * 1024;
-    private readonly UploadIdSeal _uploadIds = new(options.Secret);
+    private readonly GatewaySeals _seals = new(options.Secret);
     private readonly SigV4Verifier _verifier = new(id => grants.Read(id) is null ? null : grants.SecretFor(id), clock);
 
     public async Task HandleAsync(HttpRequestHead head, RequestBody body, HttpResponseWriter response, CancellationToken cancellationToken)
@@ -36,14 +36,14 @@ internal sealed class GatewayHandler(GatewayOptions options, GrantCodec grants, 
             CheckGrant(grant);
             counters = usage.For(grant);
             usage.Admit(counters);
-            var operation = RequestPolicy.Authorize(head, options.Upstream.Bucket, grant, _uploadIds);
+            var operation = RequestPolicy.Authorize(head, options.Upstream.Bucket, grant, _seals);
             (operationName, key) = (operation.Name, operation.Key);
 
             var limited = counters;
             Func<int, CancellationToken, ValueTask> throttle = (bytes, ct) => GrantUsage.ThrottleAsync(limited, bytes, clock, ct);
             var (content, payloadHash) = await UpstreamBodies.PrepareAsync(head, body, signature, operation, grant,
                 stream => new ThrottledStream(stream, throttle), cancellationToken).ConfigureAwait(false);
-            await forwarder.ForwardAsync(operation, head, content, payloadHash, response, throttle, () => body.Complete, _uploadIds, cancellationToken).ConfigureAwait(false);
+            await forwarder.ForwardAsync(operation, head, content, payloadHash, response, throttle, () => body.Complete, _seals, cancellationToken).ConfigureAwait(false);
         }
         catch (GatewayRefusal refusal)
         {

@@ -49,6 +49,9 @@ public sealed class GatewayHost : IAsyncDisposable
         }
     }
 
+    /// <summary>The per-grant counters `gateway status` reports.</summary>
+    internal GrantUsage Usage => _usage;
+
     /// <summary>Where the gateway listens (the real port when --listen gave 0).</summary>
     public System.Net.EndPoint? LocalEndPoint => _server.LocalEndPoint;
 

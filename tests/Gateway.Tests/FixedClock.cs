@@ -9,6 +9,11 @@ internal sealed class FixedClock(DateTimeOffset now) : TimeProvider
 
     public override DateTimeOffset GetUtcNow() => Now;
 
+    // Timestamps (the rate limiter's) stand still with the clock, so a test never depends on how fast it ran.
+    public override long GetTimestamp() => Now.UtcTicks;
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
     public static FixedClock At(string timestamp) => new(DateTimeOffset.ParseExact(timestamp, "yyyyMMdd'T'HHmmss'Z'",
         CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal));
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Amazon.S3.Model;
+using BucketMount.Backends.Remotes;
 using BucketMount.Gateway.Forwarding;
 using BucketMount.TestSupport;
 
@@ -22,8 +23,8 @@ public sealed class GatewayChainTests
         var (innerId, innerSecret, _) = inner.Mint("users/");
         await using var outer = GatewayFixture.Start(new UpstreamStore
         {
-            Bucket = inner.Bucket, Endpoint = inner.EndpointUri, Region = "eu-west-3", PathStyle = true, AccessKeyId = innerId, SecretAccessKey = innerSecret,
-        }, inner.S3rver);
+            Bucket = inner.Bucket, Endpoint = inner.EndpointUri, Region = "eu-west-3", PathStyle = true, Credentials = new Amazon.Runtime.BasicAWSCredentials(innerId, innerSecret),
+        }, inner.Store);
         var (id, secret, _) = outer.Mint("users/123/");
         using var client = outer.Client(id, secret);
         var data = new byte[150_000];
@@ -45,5 +46,41 @@ public sealed class GatewayChainTests
         StringAssert.Contains(audit, "op=PutObject key=\"users/123/chained bin+é\" status=200");
         StringAssert.Contains(audit, "op=CopyObject key=\"users/123/copy\" status=200");
         StringAssert.Contains(audit, "op=DeleteObjects key=\"\" status=200");
+    }
+
+    [TestMethod]
+    public async Task The_store_keys_can_come_from_an_aws_profile_as_for_mount()
+    {
+        var ct = TestContext.CancellationToken;
+        await using var inner = await GatewayFixture.StartAsync(ct);
+        var (innerId, innerSecret, _) = inner.Mint("users/");
+        var credentialsFile = Path.Combine(Path.GetTempPath(), "bm-gw-aws-" + Guid.NewGuid().ToString("N"));
+        File.WriteAllText(credentialsFile, $"[gateway-store]\naws_access_key_id = {innerId}\naws_secret_access_key = {innerSecret}\n");
+        // What AWS_SHARED_CREDENTIALS_FILE sets (the SDK reads that variable once per process).
+        var before = Amazon.AWSConfigs.AWSProfilesLocation;
+        Amazon.AWSConfigs.AWSProfilesLocation = credentialsFile;
+        UpstreamStore upstream;
+        try
+        {
+            // No AWS_* keys at all: the remote names a profile, as `mount s3://…?profile=` does.
+            upstream = UpstreamStore.From(RemoteUri.Parse($"s3://{inner.Bucket}?endpoint={inner.Endpoint}&profile=gateway-store"), new RemoteCredentials());
+        }
+        finally
+        {
+            Amazon.AWSConfigs.AWSProfilesLocation = before;
+            File.Delete(credentialsFile);
+        }
+
+        StringAssert.Contains(upstream.ToString(), "profile gateway-store");
+        Assert.IsFalse(upstream.ToString().Contains(innerSecret, StringComparison.Ordinal));
+        await using var outer = GatewayFixture.Start(upstream, inner.Store);
+        var (id, secret, _) = outer.Mint("users/123/");
+        using var client = outer.Client(id, secret);
+
+        await client.PutObjectAsync(new PutObjectRequest { BucketName = outer.Bucket, Key = "users/123/from-profile", ContentBody = "signed with the profile's keys" }, ct);
+
+        var audit = await inner.WaitForAuditAsync("op=PutObject");
+        StringAssert.Contains(audit, "op=PutObject key=\"users/123/from-profile\" status=200");
+        Assert.IsFalse(audit.Contains("reason=", StringComparison.Ordinal), audit);
     }
 }

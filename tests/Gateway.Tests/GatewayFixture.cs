@@ -17,13 +17,13 @@ internal sealed class GatewayFixture : IAsyncDisposable
     private readonly GatewayHost _host;
     private readonly StringWriter _audit = new();
 
-    private GatewayFixture(GatewayHost host, StringWriter audit, string bucket, string endpoint, EmulatorProcess? s3rver, string denyList)
+    private GatewayFixture(GatewayHost host, StringWriter audit, string bucket, string endpoint, EmulatorProcess? store, string denyList)
     {
         _host = host;
         _audit = audit;
         Bucket = bucket;
         Endpoint = endpoint;
-        S3rver = s3rver;
+        Store = store;
         DenyListPath = denyList;
     }
 
@@ -32,9 +32,13 @@ internal sealed class GatewayFixture : IAsyncDisposable
     /// <summary>http://127.0.0.1:PORT of the gateway.</summary>
     public string Endpoint { get; }
 
-    public EmulatorProcess? S3rver { get; }
+    /// <summary>The emulator behind the gateway (s3rver unless a test asked for another).</summary>
+    public EmulatorProcess? Store { get; }
 
     public string DenyListPath { get; }
+
+    /// <summary>The gateway's per-grant counters, as `gateway status` reads them.</summary>
+    internal Audit.GrantUsage Usage => _host.Usage;
 
     public Uri EndpointUri => new(Endpoint);
 
@@ -62,30 +66,30 @@ internal sealed class GatewayFixture : IAsyncDisposable
 
     public GrantCodec Codec { get; } = new(System.Text.Encoding.UTF8.GetBytes(Secret));
 
-    /// <summary>A gateway in front of a new s3rver bucket.</summary>
+    /// <summary>A gateway in front of a new bucket of s3rver, or of <paramref name="store"/>.</summary>
     public static async Task<GatewayFixture> StartAsync(CancellationToken cancellationToken, double requestsPerSecond = 0, X509Certificate2? certificate = null, string? unixSocket = null,
-        TimeProvider? clock = null)
+        TimeProvider? clock = null, EmulatorProcess? store = null, double bytesPerSecond = 0)
     {
-        var s3rver = await Emulators.S3rver;
+        var s3rver = store ?? await Emulators.S3rver;
         var bucket = await S3Buckets.CreateBucketAsync(s3rver, cancellationToken);
         var upstream = new UpstreamStore
         {
             Bucket = bucket, Endpoint = new Uri(s3rver.Endpoint), Region = "us-east-1", PathStyle = true,
-            AccessKeyId = S3Buckets.AccessKey, SecretAccessKey = S3Buckets.SecretKey,
+            Credentials = new BasicAWSCredentials(S3Buckets.AccessKey, S3Buckets.SecretKey),
         };
-        return Start(upstream, s3rver, requestsPerSecond, certificate, unixSocket, clock);
+        return Start(upstream, s3rver, requestsPerSecond, certificate, unixSocket, clock, bytesPerSecond);
     }
 
     /// <summary>A gateway in front of any S3 endpoint (another gateway, to check this one's outgoing signatures).</summary>
     public static GatewayFixture Start(UpstreamStore upstream, EmulatorProcess? s3rver, double requestsPerSecond = 0, X509Certificate2? certificate = null, string? unixSocket = null,
-        TimeProvider? clock = null)
+        TimeProvider? clock = null, double bytesPerSecond = 0)
     {
         var denyList = Path.Combine(Path.GetTempPath(), "bm-deny-" + Guid.NewGuid().ToString("N"));
         var audit = new StringWriter();
         var options = new GatewayOptions
         {
             Upstream = upstream, Listen = ListenAddress.Parse(unixSocket is null ? "127.0.0.1:0" : "unix:" + unixSocket), Certificate = certificate, Secret = System.Text.Encoding.UTF8.GetBytes(Secret),
-            DenyListPath = denyList, GrantRequestsPerSecond = requestsPerSecond,
+            DenyListPath = denyList, GrantRequestsPerSecond = requestsPerSecond, GrantBytesPerSecond = bytesPerSecond,
         };
         var host = new GatewayHost(options, TextWriter.Synchronized(audit), NullLogger.Instance, clock);
         host.Start();
@@ -93,9 +97,9 @@ internal sealed class GatewayFixture : IAsyncDisposable
         return new GatewayFixture(host, audit, upstream.Bucket, endpoint, s3rver, denyList);
     }
 
-    public (string AccessKeyId, string Secret, Grant Grant) Mint(string prefix, bool readOnly = false, TimeSpan? ttl = null)
+    public (string AccessKeyId, string Secret, Grant Grant) Mint(string prefix, bool readOnly = false, TimeSpan? ttl = null, bool rooted = false)
     {
-        var grant = new Grant { Id = GrantCodec.NewGrantId(), Prefix = prefix, ReadOnly = readOnly, Expires = DateTimeOffset.UtcNow + (ttl ?? TimeSpan.FromHours(1)) };
+        var grant = new Grant { Id = GrantCodec.NewGrantId(), Prefix = prefix, ReadOnly = readOnly, Rooted = rooted, Expires = DateTimeOffset.UtcNow + (ttl ?? TimeSpan.FromHours(1)) };
         var (id, secret) = Codec.Mint(grant);
         return (id, secret, grant);
     }

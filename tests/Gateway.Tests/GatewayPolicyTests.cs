@@ -20,7 +20,7 @@ public sealed class GatewayPolicyTests
     private async Task<(GatewayFixture Gateway, (string Id, string Secret) Key, AmazonS3Client Admin)> StartAsync(bool readOnly = false)
     {
         var gateway = await GatewayFixture.StartAsync(TestContext.CancellationToken);
-        var admin = S3Buckets.AdminClient(gateway.S3rver!);
+        var admin = S3Buckets.AdminClient(gateway.Store!);
         await admin.PutObjectAsync(new PutObjectRequest { BucketName = gateway.Bucket, Key = Outside, ContentBody = "other tenant" }, TestContext.CancellationToken);
         await admin.PutObjectAsync(new PutObjectRequest { BucketName = gateway.Bucket, Key = "users/123/mine", ContentBody = "mine" }, TestContext.CancellationToken);
         var (id, secret, _) = gateway.Mint("users/123/", readOnly);

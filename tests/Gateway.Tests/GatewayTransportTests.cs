@@ -30,7 +30,7 @@ public sealed class GatewayTransportTests
             BucketName = gateway.Bucket, Key = "users/123/trailer", InputStream = new MemoryStream(data), ChecksumAlgorithm = Amazon.S3.ChecksumAlgorithm.CRC32,
         }, ct);
 
-        using var admin = S3Buckets.AdminClient(gateway.S3rver!);
+        using var admin = S3Buckets.AdminClient(gateway.Store!);
         foreach (var key in new[] { "users/123/unsigned", "users/123/trailer" })
         {
             using var stored = await admin.GetObjectAsync(gateway.Bucket, key, ct);

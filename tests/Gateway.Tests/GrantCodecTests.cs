@@ -9,9 +9,9 @@ public sealed class GrantCodecTests
 {
     private static readonly GrantCodec Codec = new(Encoding.UTF8.GetBytes("first-gateway-secret-0123456789abcdefghij"));
 
-    private static Grant Sample(bool readOnly = false) => new()
+    private static Grant Sample(bool readOnly = false, bool rooted = false) => new()
     {
-        Id = "0123456789abcdef", Bucket = "my-bucket", Prefix = "users/123/", ReadOnly = readOnly,
+        Id = "0123456789abcdef", Bucket = "my-bucket", Prefix = "users/123/", ReadOnly = readOnly, Rooted = rooted,
         Expires = DateTimeOffset.FromUnixTimeSeconds(2_000_000_000),
     };
 
@@ -22,6 +22,7 @@ public sealed class GrantCodecTests
 
         Assert.AreEqual(Sample(readOnly: true), Codec.Read(id));
         Assert.AreEqual(secret, Codec.SecretFor(id));
+        Assert.AreEqual(Sample(rooted: true), Codec.Read(Codec.Mint(Sample(rooted: true)).AccessKeyId));
         Assert.IsFalse(id.Contains('/') || id.Contains('+') || id.Contains('='), "an access key id must survive the Credential= scope and URLs: " + id);
     }
 

@@ -67,4 +67,40 @@ public sealed class GatewayMountTests
         Assert.IsFalse(audit.Contains(grant["AWS_SECRET_ACCESS_KEY"], StringComparison.Ordinal), "no secret in the audit log");
         Assert.IsFalse(audit.Contains("reason=", StringComparison.Ordinal), "the mount never needed anything the grant refuses:\n" + audit);
     }
+
+    [TestMethod]
+    [DataRow(true, false, DisplayName = "through the gateway's unix socket")]
+    [DataRow(false, true, DisplayName = "with a rooted grant, the bucket's root mounted")]
+    public async Task Mount_through_the_gateway_writes_and_reads_back_under_the_grant(bool unixSocket, bool rooted)
+    {
+        var s3rver = await Emulators.S3rver;
+        var bucket = await S3Buckets.CreateBucketAsync(s3rver, TestContext.CancellationToken);
+        // A sandbox without a network reaches the gateway only through its socket, bind-mounted in.
+        await using var gateway = await GatewayProcess.StartAsync(s3rver, bucket, Path.Combine(_root, "deny"), unixSocket: unixSocket ? Path.Combine(_root, "gw.sock") : null);
+        var grant = rooted ? await GatewayProcess.GrantAsync("users/7/", "--rooted") : await GatewayProcess.GrantAsync("users/7/");
+        var sandbox = new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = grant["AWS_ACCESS_KEY_ID"], ["AWS_SECRET_ACCESS_KEY"] = grant["AWS_SECRET_ACCESS_KEY"] };
+        var remote = $"s3://{bucket}{(rooted ? "" : "/users/7")}?endpoint={gateway.Endpoint}&path_style=true&list_version=1&conditional_writes=false&conditional_reads=false&batch_delete=false";
+        var mountPoint = Path.Combine(_root, "mnt");
+        var data = Path.Combine(_root, "data.bin");
+        await Shell.MustAsync($"head -c 3000000 /dev/urandom > '{data}'");
+
+        await using (var mount = await MountProcess.StartWithEnvironmentAsync(sandbox, remote, mountPoint, Path.Combine(_root, "cache")))
+        {
+            await Shell.MustAsync($"set -e; cd '{mountPoint}'; mkdir d; cp '{data}' d/data.bin; echo one > d/one.txt; mv d/one.txt d/two.txt; test \"$(ls d | tr '\\n' ' ')\" = \"data.bin two.txt \"");
+            await mount.UnmountAsync();
+        }
+
+        await using (var again = await MountProcess.StartWithEnvironmentAsync(sandbox, remote, mountPoint, Path.Combine(_root, "cache2")))
+        {
+            await Shell.MustAsync($"set -e; cmp '{data}' '{mountPoint}/d/data.bin'; test \"$(cat '{mountPoint}/d/two.txt')\" = one");
+            await again.UnmountAsync();
+        }
+
+        using var admin = S3Buckets.AdminClient(s3rver);
+        var keys = (await admin.ListObjectsAsync(new ListObjectsRequest { BucketName = bucket }, TestContext.CancellationToken)).S3Objects.Select(o => o.Key).ToList();
+        CollectionAssert.IsSubsetOf(new[] { "users/7/d/data.bin", "users/7/d/two.txt" }, keys);
+        var audit = await gateway.StopAsync();
+        StringAssert.Contains(audit, "op=PutObject key=\"users/7/d/data.bin\" status=200");
+        Assert.IsFalse(audit.Contains("reason=", StringComparison.Ordinal), audit);
+    }
 }

@@ -16,10 +16,11 @@ internal sealed class GatewayProcess : IAsyncDisposable
     private readonly Task<string> _output;
     private readonly Task<string> _errors;
 
-    private GatewayProcess(Process process, int port, string denyList)
+    private GatewayProcess(Process process, int port, string denyList, string? unixSocket)
     {
         _process = process;
         Port = port;
+        UnixSocket = unixSocket;
         DenyList = denyList;
         _output = process.StandardOutput.ReadToEndAsync();
         _errors = process.StandardError.ReadToEndAsync();
@@ -29,16 +30,21 @@ internal sealed class GatewayProcess : IAsyncDisposable
 
     public string DenyList { get; }
 
-    public string Endpoint => $"http://127.0.0.1:{Port}";
+    /// <summary>The socket it listens on when started with one (then <see cref="Port"/> is 0).</summary>
+    public string? UnixSocket { get; }
 
-    public static async Task<GatewayProcess> StartAsync(EmulatorProcess s3rver, string bucket, string denyList)
+    /// <summary>The endpoint a sandbox gives its mount: http://127.0.0.1:PORT, or unix:///path of the socket.</summary>
+    public string Endpoint => UnixSocket is null ? $"http://127.0.0.1:{Port}" : "unix://" + UnixSocket;
+
+    public static async Task<GatewayProcess> StartAsync(EmulatorProcess s3rver, string bucket, string denyList, string? unixSocket = null)
     {
-        var port = EmulatorProcess.FreeLoopbackPort();
-        var info = Cli.StartInfo(["gateway", $"s3://{bucket}?endpoint={s3rver.Endpoint}&path_style=true", "--listen", $"127.0.0.1:{port}", "--deny-list", denyList]);
+        var port = unixSocket is null ? EmulatorProcess.FreeLoopbackPort() : 0;
+        var info = Cli.StartInfo(["gateway", $"s3://{bucket}?endpoint={s3rver.Endpoint}&path_style=true", "--listen", unixSocket is null ? $"127.0.0.1:{port}" : "unix:" + unixSocket,
+            "--deny-list", denyList]);
         info.Environment["BUCKETMOUNT_GATEWAY_SECRET"] = Secret;
         info.Environment["AWS_ACCESS_KEY_ID"] = S3Buckets.AccessKey;
         info.Environment["AWS_SECRET_ACCESS_KEY"] = S3Buckets.SecretKey;
-        var gateway = new GatewayProcess(Process.Start(info)!, port, denyList);
+        var gateway = new GatewayProcess(Process.Start(info)!, port, denyList, unixSocket);
         for (var attempt = 0; attempt < 300; attempt++)
         {
             if (gateway._process.HasExited)
@@ -48,8 +54,17 @@ internal sealed class GatewayProcess : IAsyncDisposable
 
             try
             {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync("127.0.0.1", port);
+                if (unixSocket is null)
+                {
+                    using var probe = new TcpClient();
+                    await probe.ConnectAsync("127.0.0.1", port);
+                }
+                else
+                {
+                    using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                    await probe.ConnectAsync(new UnixDomainSocketEndPoint(unixSocket));
+                }
+
                 return gateway;
             }
             catch (SocketException)

@@ -1,3 +1,7 @@
+using System.Diagnostics;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
 using BucketMount.TestSupport;
 
 namespace BucketMount.Mount.Tests;
@@ -59,5 +63,94 @@ public sealed class GatewayThirdPartyTests
         StringAssert.Contains(audit, "op=CompleteMultipartUpload key=\"users/123/dir/big.bin\" status=200");
         StringAssert.Contains(audit, "op=ListObjects key=\"\" status=403 in=0 out=");
         StringAssert.Contains(audit, "reason=\"listing of prefix 'users/' above the grant's\"");
+    }
+
+    [TestMethod]
+    public async Task S3fs_with_a_rooted_grant_writes_reads_renames_and_deletes_under_the_prefix_and_sees_nothing_else()
+    {
+        var ct = TestContext.CancellationToken;
+        var s3rver = await Emulators.S3rver;
+        var bucket = await S3Buckets.CreateBucketAsync(s3rver, ct);
+        using var admin = S3Buckets.AdminClient(s3rver);
+        await admin.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "users/456/secret", ContentBody = "other tenant" }, ct);
+        await admin.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "top.txt", ContentBody = "top" }, ct);
+        await using var gateway = await GatewayProcess.StartAsync(s3rver, bucket, Path.Combine(_root, "deny"));
+        // s3fs 1.90 lists the bucket root at start (no option skips it): a rooted grant's root IS its prefix.
+        var grant = await GatewayProcess.GrantAsync("users/123/", "--rooted");
+        var passwd = Path.Combine(_root, "passwd");
+        File.WriteAllText(passwd, grant["AWS_ACCESS_KEY_ID"] + ":" + grant["AWS_SECRET_ACCESS_KEY"]);
+        File.SetUnixFileMode(passwd, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var mountPoint = Directory.CreateDirectory(Path.Combine(_root, "mnt")).FullName;
+
+        var info = new ProcessStartInfo("s3fs") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { bucket, mountPoint, "-f", "-o", $"url={gateway.Endpoint},use_path_request_style,passwd_file={passwd},retries=1,stat_cache_expire=1" })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var s3fs = Process.Start(info)!;
+        var s3fsErrors = s3fs.StandardError.ReadToEndAsync(ct);
+        try
+        {
+            // s3fs attaches first and checks the bucket in its init: ready once the root lists through the gateway.
+            var ready = false;
+            for (var attempt = 0; attempt < 150 && !ready && !s3fs.HasExited; attempt++)
+            {
+                ready = (await Shell.RunAsync($"grep -q ' {mountPoint} fuse.s3fs' /proc/mounts && ls '{mountPoint}' >/dev/null")).ExitCode == 0;
+                if (!ready)
+                {
+                    await Task.Delay(200, ct);
+                }
+            }
+
+            Assert.IsTrue(ready, "s3fs did not come up through the gateway:\n" + (s3fs.HasExited ? await s3fsErrors : ""));
+            await Shell.MustAsync($"""
+                set -e
+                head -c 12582912 /dev/urandom > big.bin
+                cd '{mountPoint}'
+                test -z "$(ls -A)"
+                echo hello > a.txt
+                mkdir dir
+                cp ../big.bin dir/big.bin
+                mv a.txt dir/b.txt
+                test "$(cat dir/b.txt)" = hello
+                test "$(ls | tr '\n' ' ')" = "dir "
+                test "$(ls dir | tr '\n' ' ')" = "b.txt big.bin "
+                cmp ../big.bin dir/big.bin
+                rm dir/b.txt
+                test "$(ls dir | tr '\n' ' ')" = "big.bin "
+                """, _root, TimeSpan.FromMinutes(2));
+        }
+        finally
+        {
+            await Shell.RunAsync($"fusermount -u '{mountPoint}'");
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try
+            {
+                await s3fs.WaitForExitAsync(exit.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                s3fs.Kill();
+            }
+        }
+
+        var keys = (await admin.ListObjectsAsync(bucket, ct)).S3Objects.Select(o => o.Key).ToList();
+        CollectionAssert.Contains(keys, "users/123/dir/big.bin");
+        CollectionAssert.DoesNotContain(keys, "users/123/dir/b.txt");
+        CollectionAssert.IsSubsetOf(new[] { "top.txt", "users/456/secret" }, keys);
+        Assert.IsTrue(keys.All(k => k is "top.txt" or "users/456/secret" || k.StartsWith("users/123/", StringComparison.Ordinal)), string.Join(", ", keys));
+
+        // The same keys cannot name anything above their root.
+        using var sandbox = new AmazonS3Client(new BasicAWSCredentials(grant["AWS_ACCESS_KEY_ID"], grant["AWS_SECRET_ACCESS_KEY"]),
+            new AmazonS3Config { ServiceURL = gateway.Endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1", UseHttp = true, MaxErrorRetry = 0 });
+        var above = await Assert.ThrowsExactlyAsync<AmazonS3Exception>(() => sandbox.ListObjectsAsync(new ListObjectsRequest { BucketName = bucket, Prefix = "../" }, ct));
+        Assert.AreEqual("AccessDenied", above.ErrorCode);
+
+        var audit = await gateway.StopAsync();
+        StringAssert.Contains(audit, "op=ListObjects key=\"\" status=200");
+        StringAssert.Contains(audit, "op=CompleteMultipartUpload key=\"users/123/dir/big.bin\" status=200");
+        StringAssert.Contains(audit, "reason=\"the listing prefix has a '.' or '..' segment\"");
+        Assert.AreEqual(1, audit.Split('\n').Count(l => l.Contains("reason=", StringComparison.Ordinal)), "s3fs never needed anything the grant refuses:\n" + audit);
     }
 }

@@ -41,6 +41,12 @@ public static partial class ObjectStoreFactory
         return options;
     }
 
+    /// <summary>
+    /// The credentials an s3://, r2:// or gs:// remote signs with, resolved exactly as its store resolves them (keys from
+    /// the environment or the config file, a profile, the AWS default chain): for the gateway, which signs by itself.
+    /// </summary>
+    public static Amazon.Runtime.AWSCredentials S3Credentials(RemoteUri remote, RemoteCredentials credentials) => S3ClientFactory.CredentialsFor(S3Options(remote, credentials));
+
     /// <summary>The Azure store options an az:// remote and its credentials name (also what `mb` creates a container with).</summary>
     public static AzureBlobStoreOptions AzureOptions(RemoteUri remote, RemoteCredentials credentials)
     {

@@ -21,7 +21,15 @@ internal static class S3ClientFactory
             // CPU for a 256 MiB upload by a fifth (0.58 -> 0.46 s, measured on s3rver).
             BufferSize = 128 * 1024,
         };
-        if (options.Endpoint is { } endpoint)
+        if (options.Endpoint is { } unixEndpoint && UnixSocketHttpClientFactory.SocketPath(unixEndpoint) is { } socketPath)
+        {
+            config.ServiceURL = UnixSocketHttpClientFactory.ServiceUrl;
+            config.AuthenticationRegion = options.Region;
+            config.UseHttp = true;
+            config.ForcePathStyle = true; // the host is only a name here: the bucket goes in the path
+            config.HttpClientFactory = new UnixSocketHttpClientFactory(socketPath);
+        }
+        else if (options.Endpoint is { } endpoint)
         {
             config.ServiceURL = endpoint;
             config.AuthenticationRegion = options.Region;
@@ -59,6 +67,13 @@ internal static class S3ClientFactory
             }
         }
     }
+
+    /// <summary>
+    /// The credentials a store with these options signs with: its explicit keys, else its profile, else the AWS default
+    /// chain (environment, shared config and SSO, container and instance roles). For whoever signs by itself (the gateway).
+    /// </summary>
+    internal static AWSCredentials CredentialsFor(S3StoreOptions options) =>
+        Credentials(options) ?? Amazon.Runtime.Credentials.DefaultAWSCredentialsIdentityResolver.GetCredentials();
 
     private static AWSCredentials? Credentials(S3StoreOptions options)
     {

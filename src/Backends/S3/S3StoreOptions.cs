@@ -91,9 +91,14 @@ public sealed record S3StoreOptions
             throw Invalid("an access key id needs its secret access key and the other way round: set both (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) or neither.");
         }
 
+        if (Endpoint is not null && UnixSocketHttpClientFactory.SocketPath(Endpoint) is { } socket && !socket.StartsWith('/'))
+        {
+            throw Invalid($"the endpoint '{Endpoint}' names a Unix socket by a relative path: give it whole, as in unix:///run/gateway.sock.");
+        }
+
         if (Endpoint is not null && !Uri.TryCreate(Endpoint, UriKind.Absolute, out _))
         {
-            throw Invalid($"the endpoint '{Endpoint}' is not an absolute URL such as https://minio.example.com:9000.");
+            throw Invalid($"the endpoint '{Endpoint}' is not an absolute URL such as https://minio.example.com:9000 (or unix:///run/gateway.sock).");
         }
 
         if (MultipartCopyPartSize < 5L * 1024 * 1024 || MultipartCopyPartSize > FiveGiB)

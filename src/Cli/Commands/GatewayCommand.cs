@@ -21,7 +21,7 @@ internal static class GatewayCommand
 {
     public static Command Create()
     {
-        var remote = RemoteArgument.Create("The store the gateway serves: s3://bucket or r2://account/bucket (with ?endpoint=, region=, path_style= as for mount). Its keys come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.");
+        var remote = RemoteArgument.Create("The store the gateway serves: s3://bucket or r2://account/bucket (with ?endpoint=, region=, path_style= as for mount). Its keys are found as mount finds them (environment, config file, profile, AWS default chain).");
         remote.Arity = ArgumentArity.ZeroOrOne;
         var listen = new Option<string>("--listen") { Description = "Where to listen: ADDRESS:PORT (127.0.0.1:9000, or a bridge address) or unix:/path.sock.", DefaultValueFactory = _ => "127.0.0.1:9000" };
         var secretFile = SecretFileOption();
@@ -77,16 +77,20 @@ internal static class GatewayCommand
     {
         var prefix = new Option<string>("--prefix") { Description = "The key prefix the grant allows, e.g. users/123/ (a '/' is added when missing).", Required = true };
         var readOnly = new Option<bool>("--read-only") { Description = "Allow reads and listings only." };
+        var rooted = new Option<bool>("--rooted")
+        {
+            Description = "The sandbox sees the prefix as the whole bucket (its key a.txt is PREFIX/a.txt): for clients that list the bucket root at start, such as s3fs.",
+        };
         var ttl = new Option<string>("--ttl") { Description = "How long the grant is valid: 90s, 30m, 24h, 7d.", DefaultValueFactory = _ => "24h" };
         var bucket = new Option<string?>("--bucket") { Description = "The bucket the grant is for; default: whichever bucket the gateway serves." };
         var secretFile = SecretFileOption();
         var command = new Command("grant", "Mint a grant: prints BUCKETMOUNT_GRANT_ID, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY lines for one sandbox (usable as docker --env-file).")
         {
-            prefix, readOnly, ttl, bucket, secretFile,
+            prefix, readOnly, rooted, ttl, bucket, secretFile,
         };
         command.SetAction((parse, _) => RunGuardedAsync(() =>
         {
-            Console.Write(GrantCommands.Mint(parse.GetValue(secretFile), parse.GetValue(prefix)!, parse.GetValue(readOnly), parse.GetValue(ttl)!, parse.GetValue(bucket), DateTimeOffset.UtcNow));
+            Console.Write(GrantCommands.Mint(parse.GetValue(secretFile), parse.GetValue(prefix)!, parse.GetValue(readOnly), parse.GetValue(rooted), parse.GetValue(ttl)!, parse.GetValue(bucket), DateTimeOffset.UtcNow));
             return Task.FromResult(0);
         }));
         return command;

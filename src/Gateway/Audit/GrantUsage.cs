@@ -15,6 +15,9 @@ internal sealed class GrantUsage(double requestsPerSecond, double bytesPerSecond
         public long Requests;
         public long Refused;
         public long Throttled;
+
+        /// <summary>How many times a body had to wait for the grant's byte rate.</summary>
+        public long BytePauses;
         public long BytesIn;
         public long BytesOut;
         public long LastSeenUnixSeconds;
@@ -54,6 +57,7 @@ internal sealed class GrantUsage(double requestsPerSecond, double bytesPerSecond
     {
         if (counters.ByteRate is { } rate && rate.Take(bytes) is { } wait && wait > TimeSpan.Zero)
         {
+            Interlocked.Increment(ref counters.BytePauses);
             await Task.Delay(wait, clock, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -34,6 +34,7 @@ internal static class StatusFile
                 json.WriteNumber("throttled", Interlocked.Read(ref counters.Throttled));
                 json.WriteNumber("bytesIn", Interlocked.Read(ref counters.BytesIn));
                 json.WriteNumber("bytesOut", Interlocked.Read(ref counters.BytesOut));
+                json.WriteNumber("bytePauses", Interlocked.Read(ref counters.BytePauses));
                 json.WriteNumber("lastSeenUnix", Interlocked.Read(ref counters.LastSeenUnixSeconds));
                 json.WriteEndObject();
             }

@@ -52,10 +52,11 @@ internal static class StatusReport
         foreach (var grant in grants.EnumerateArray())
         {
             var idle = now.ToUnixTimeSeconds() - grant.GetProperty("lastSeenUnix").GetInt64();
+            var waits = byteLimit > 0 && grant.TryGetProperty("bytePauses", out var pauses) ? $" ({pauses.GetInt64()} waits for the byte rate)" : "";
             text.Append(CultureInfo.InvariantCulture,
                 $"  grant {grant.GetProperty("id").GetString()} {grant.GetProperty("mode").GetString()} {grant.GetProperty("prefix").GetString()}: " +
                 $"{grant.GetProperty("requests").GetInt64()} requests ({grant.GetProperty("refused").GetInt64()} refused, {grant.GetProperty("throttled").GetInt64()} over the rate), " +
-                $"{grant.GetProperty("bytesIn").GetInt64()} bytes in, {grant.GetProperty("bytesOut").GetInt64()} out, last {idle}s ago\n");
+                $"{grant.GetProperty("bytesIn").GetInt64()} bytes in, {grant.GetProperty("bytesOut").GetInt64()} out{waits}, last {idle}s ago\n");
         }
 
         return text.ToString();

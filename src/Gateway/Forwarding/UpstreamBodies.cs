@@ -9,7 +9,7 @@ namespace BucketMount.Gateway.Forwarding;
 /// <summary>
 /// Turns a verified request's body into what goes upstream: decoded from aws-chunked with every chunk checked,
 /// or checked against its signed SHA-256, or passed as sent when UNSIGNED-PAYLOAD; a multi-object delete is read
-/// whole (it is small) so its keys can be checked before anything is deleted.
+/// whole (it is small) so its keys can be checked (for a rooted grant, first put under its prefix) before anything is deleted.
 /// </summary>
 internal static class UpstreamBodies
 {
@@ -20,8 +20,16 @@ internal static class UpstreamBodies
         if (operation.IsMultiDelete)
         {
             var bytes = await ReadSmallAsync(stream, cancellationToken).ConfigureAwait(false);
+            var deleteBody = new ByteArrayContent(bytes);
+            if (operation.Rooted is { } rooted)
+            {
+                (bytes, var md5) = rooted.ToStore(bytes);
+                deleteBody = new ByteArrayContent(bytes);
+                deleteBody.Headers.ContentMD5 = Convert.FromBase64String(md5);
+            }
+
             DeleteRequestKeys.RequireAllUnderPrefix(bytes, grant);
-            return (new ByteArrayContent(bytes), SigV4Crypto.Sha256Hex(bytes));
+            return (deleteBody, SigV4Crypto.Sha256Hex(bytes));
         }
 
         if (length == 0)

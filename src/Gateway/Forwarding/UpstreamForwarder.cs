@@ -35,17 +35,17 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
 
     /// <summary>Forwards; returns the bytes of the answer's body sent to the client.</summary>
     public async Task ForwardAsync(S3Operation operation, HttpRequestHead head, HttpContent? content, string payloadHash,
-        HttpResponseWriter response, Func<int, CancellationToken, ValueTask> throttle, Func<bool> requestBodyComplete, UploadIdSeal uploadIds, CancellationToken cancellationToken)
+        HttpResponseWriter response, Func<int, CancellationToken, ValueTask> throttle, Func<bool> requestBodyComplete, GatewaySeals seals, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(new HttpMethod(head.Method), store.UrlFor(operation.Key, ForwardedQuery(head, operation.QueryOverrides))) { Content = content };
-        CopyHeaders(head, request);
+        CopyHeaders(head, request, bodyReplaced: content?.Headers.ContentMD5 is not null);
         if (operation.CopySource is { } copySource)
         {
             request.Headers.Remove("x-amz-copy-source");
             request.Headers.TryAddWithoutValidation("x-amz-copy-source", copySource);
         }
 
-        signer.Sign(request, payloadHash);
+        await signer.SignAsync(request, payloadHash, cancellationToken).ConfigureAwait(false);
 
         HttpResponseMessage upstream;
         try
@@ -66,9 +66,9 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
             var headers = upstream.Headers.NonValidated.Concat(upstream.Content.Headers.NonValidated)
                 .Select(h => new KeyValuePair<string, string>(h.Key, string.Join(", ", h.Value)));
             var status = (int)upstream.StatusCode;
-            if (operation.UploadIds != UploadIdAnswer.None && status == 200)
+            if (status == 200 && (operation.UploadIds != UploadIdAnswer.None || operation.ListingPrefix is not null || (operation.Rooted is not null && operation.AnswerNamesKeys)))
             {
-                await WriteSealedAsync(operation, head, upstream, headers, uploadIds, response, requestBodyComplete, cancellationToken).ConfigureAwait(false);
+                await WriteSealedAsync(operation, head, upstream, headers, seals, response, throttle, requestBodyComplete, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -91,31 +91,46 @@ internal sealed class UpstreamForwarder(UpstreamStore store, HttpMessageInvoker 
         }
     }
 
-    /// <summary>The client's query without its presigned-URL signature (the gateway signs anew), upload ids unsealed.</summary>
+    /// <summary>The client's query without its presigned-URL signature (the gateway signs anew), upload ids unsealed, a rooted grant's prefix added.</summary>
     private static string ForwardedQuery(HttpRequestHead head, IReadOnlyDictionary<string, string> overrides) => Signing.CanonicalRequest.CanonicalQuery(
         head.Query.Where(p => !p.Key.StartsWith("X-Amz-", StringComparison.Ordinal))
-            .Select(p => overrides.TryGetValue(p.Key, out var value) ? new KeyValuePair<string, string>(p.Key, value) : p).ToList());
+            .Select(p => overrides.TryGetValue(p.Key, out var value) ? new KeyValuePair<string, string>(p.Key, value) : p)
+            .Concat(overrides.Where(o => !head.HasQuery(o.Key))).ToList());
 
-    /// <summary>An answer carrying upload ids: small XML, read whole so each id goes to the client sealed to its key.</summary>
+    /// <summary>
+    /// An answer carrying upload ids, continuation tokens or, for a rooted grant, keys: small XML, read whole so each id
+    /// goes to the client sealed to its key (the store's key), each token to its listing, and then each key without the
+    /// rooted grant's prefix.
+    /// </summary>
     private static async Task WriteSealedAsync(S3Operation operation, HttpRequestHead head, HttpResponseMessage upstream, IEnumerable<KeyValuePair<string, string>> headers,
-        UploadIdSeal uploadIds, HttpResponseWriter response, Func<bool> requestBodyComplete, CancellationToken cancellationToken)
+        GatewaySeals seals, HttpResponseWriter response, Func<int, CancellationToken, ValueTask> throttle, Func<bool> requestBodyComplete, CancellationToken cancellationToken)
     {
         var xml = await upstream.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        var sealedXml = operation.UploadIds == UploadIdAnswer.ForKey
-            ? uploadIds.SealForKey(xml, operation.Bucket, operation.Key)
-            : uploadIds.SealListing(xml, operation.Bucket);
-        var body = System.Text.Encoding.UTF8.GetBytes(sealedXml);
+        var sealedXml = operation.UploadIds switch
+        {
+            UploadIdAnswer.ForKey => seals.UploadIds.SealForKey(xml, operation.Bucket, operation.Key),
+            UploadIdAnswer.Listing => seals.UploadIds.SealListing(xml, operation.Bucket),
+            _ => xml,
+        };
+        if (operation.ListingPrefix is { } listingPrefix)
+        {
+            sealedXml = seals.ContinuationTokens.SealAnswer(sealedXml, operation.Bucket, listingPrefix);
+        }
+
+        var body = System.Text.Encoding.UTF8.GetBytes(operation.Rooted?.ToSandbox(sealedXml) ?? sealedXml);
         var kept = headers.Where(h => !h.Key.Equals("content-md5", StringComparison.OrdinalIgnoreCase) && !h.Key.Equals("content-length", StringComparison.OrdinalIgnoreCase));
         await response.WriteHeadAsync(200, upstream.ReasonPhrase ?? "OK", kept, body.Length, true, head.KeepAlive && requestBodyComplete(), cancellationToken).ConfigureAwait(false);
+        await throttle(body.Length, cancellationToken).ConfigureAwait(false); // listings count against the byte rate too
         await response.WriteBodyAsync(body, cancellationToken).ConfigureAwait(false);
         await response.EndAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static void CopyHeaders(HttpRequestHead head, HttpRequestMessage request)
+    /// <param name="bodyReplaced">The gateway rewrote the body (a rooted grant's multi-object delete) and set its Content-MD5: the client's digests no longer apply.</param>
+    private static void CopyHeaders(HttpRequestHead head, HttpRequestMessage request, bool bodyReplaced)
     {
         foreach (var (name, value) in head.Headers)
         {
-            if (NotForwarded.Contains(name))
+            if (NotForwarded.Contains(name) || (bodyReplaced && (name == "content-md5" || name.StartsWith("x-amz-checksum-", StringComparison.Ordinal))))
             {
                 continue;
             }

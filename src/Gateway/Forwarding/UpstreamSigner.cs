@@ -9,8 +9,9 @@ namespace BucketMount.Gateway.Forwarding;
 /// </summary>
 internal sealed class UpstreamSigner(UpstreamStore store, TimeProvider clock)
 {
-    public void Sign(HttpRequestMessage request, string payloadHash)
+    public async Task SignAsync(HttpRequestMessage request, string payloadHash, CancellationToken cancellationToken)
     {
+        var keys = await store.Credentials.GetCredentialsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetUtcNow().UtcDateTime;
         var timestamp = now.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var date = timestamp[..8];
@@ -18,7 +19,7 @@ internal sealed class UpstreamSigner(UpstreamStore store, TimeProvider clock)
         request.Headers.Host = uri.IsDefaultPort ? uri.Host : uri.Authority;
         request.Headers.TryAddWithoutValidation("x-amz-date", timestamp);
         request.Headers.TryAddWithoutValidation("x-amz-content-sha256", payloadHash);
-        if (store.SessionToken is { } token)
+        if (keys.UseToken && keys.Token is { } token)
         {
             request.Headers.TryAddWithoutValidation("x-amz-security-token", token);
         }
@@ -42,10 +43,10 @@ internal sealed class UpstreamSigner(UpstreamStore store, TimeProvider clock)
         var query = HttpRequestHeadQuery(uri);
         var canonical = CanonicalRequest.Build(request.Method.Method, CanonicalRequest.CanonicalUri(uri.AbsolutePath), query, signed, n => headers.GetValueOrDefault(n), payloadHash);
         var scope = $"{date}/{store.Region}/s3/aws4_request";
-        var key = SigV4Crypto.SigningKey(store.SecretAccessKey, date, store.Region, "s3");
+        var key = SigV4Crypto.SigningKey(keys.SecretKey, date, store.Region, "s3");
         var signature = SigV4Crypto.Sign(key, SigV4Crypto.StringToSign(timestamp, scope, canonical));
         request.Headers.TryAddWithoutValidation("Authorization",
-            $"{SigV4Crypto.Algorithm} Credential={store.AccessKeyId}/{scope}, SignedHeaders={string.Join(';', signed)}, Signature={signature}");
+            $"{SigV4Crypto.Algorithm} Credential={keys.AccessKey}/{scope}, SignedHeaders={string.Join(';', signed)}, Signature={signature}");
     }
 
     private static string HttpRequestHeadQuery(Uri uri) =>

@@ -1,11 +1,11 @@
-
+using Amazon.Runtime;
 using BucketMount.Backends.Remotes;
 
 namespace BucketMount.Gateway.Forwarding;
 
 /// <summary>
 /// The real store behind the gateway, from the REMOTE and credentials exactly as `mount` takes them
-/// (endpoint, region, path_style; AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). <see cref="ToString"/>
+/// (endpoint, region, path_style; keys as the S3 store resolves them). <see cref="ToString"/>
 /// never shows the secret.
 /// </summary>
 internal sealed record UpstreamStore
@@ -19,11 +19,11 @@ internal sealed record UpstreamStore
 
     public required bool PathStyle { get; init; }
 
-    public required string AccessKeyId { get; init; }
+    /// <summary>The store's keys, asked for at each signature (temporary ones from a profile or role renew themselves).</summary>
+    public required AWSCredentials Credentials { get; init; }
 
-    public required string SecretAccessKey { get; init; }
-
-    public string? SessionToken { get; init; }
+    /// <summary>Where the keys come from, for the log: never a secret.</summary>
+    public string CredentialsSource { get; init; } = "explicit keys";
 
     public static UpstreamStore From(RemoteUri remote, RemoteCredentials credentials)
     {
@@ -37,11 +37,25 @@ internal sealed record UpstreamStore
             throw new ArgumentException($"the gateway serves a whole bucket: give s3://{remote.Bucket} and put '{remote.Prefix}/' in each grant's --prefix.");
         }
 
-        if (credentials.S3AccessKeyId is not { } id || credentials.S3SecretAccessKey is not { } secret)
+        if (credentials.S3AccessKeyId is not null && credentials.S3SecretAccessKey is null)
         {
-            throw new ArgumentException("the gateway needs the store's keys in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (profiles and instance roles are not supported yet).");
+            throw new ArgumentException("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: give both, or neither to use a profile or role.");
         }
 
+        AWSCredentials keys;
+        try
+        {
+            keys = ObjectStoreFactory.S3Credentials(remote, credentials);
+            keys.GetCredentials(); // fail now, in the operator's words, rather than at the first request
+        }
+        catch (AmazonClientException e)
+        {
+            throw new ArgumentException("the gateway found no keys for the store: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, give the config file's remote "
+                + "its keys, name a profile (AWS_PROFILE or ?profile=), or run where an AWS role applies. (" + e.Message + ")");
+        }
+
+        var profile = remote.Parameters.GetValueOrDefault("profile") ?? credentials.S3Profile;
+        var source = credentials.S3AccessKeyId is not null ? "key " + credentials.S3AccessKeyId : profile is not null ? "profile " + profile : "the AWS default chain";
         var parameters = remote.Parameters;
         var r2 = remote.Kind == RemoteKind.R2;
         var region = parameters.GetValueOrDefault("region") ?? (r2 ? "auto" : "us-east-1");
@@ -57,7 +71,7 @@ internal sealed record UpstreamStore
         return new UpstreamStore
         {
             Bucket = remote.Bucket!, Endpoint = new Uri(endpoint.GetLeftPart(UriPartial.Authority)), Region = region, PathStyle = pathStyle,
-            AccessKeyId = id, SecretAccessKey = secret, SessionToken = credentials.S3SessionToken,
+            Credentials = keys, CredentialsSource = source,
         };
     }
 
@@ -70,6 +84,6 @@ internal sealed record UpstreamStore
         return new Uri($"{Endpoint.Scheme}://{authority}{path}{(canonicalQuery.Length > 0 ? "?" + canonicalQuery : "")}");
     }
 
-    public override string ToString() => $"s3 bucket {Bucket} at {Endpoint} (region {Region}, {(PathStyle ? "path" : "virtual-host")} style, key {AccessKeyId})";
+    public override string ToString() => $"s3 bucket {Bucket} at {Endpoint} (region {Region}, {(PathStyle ? "path" : "virtual-host")} style, {CredentialsSource})";
 
 }

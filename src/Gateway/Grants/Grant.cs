@@ -18,9 +18,16 @@ internal sealed record Grant
 
     public bool ReadOnly { get; init; }
 
+    /// <summary>
+    /// The sandbox sees <see cref="Prefix"/> as the whole bucket: its key "a.txt" is the store's "users/123/a.txt", its
+    /// listing of the bucket root is the listing of the prefix. For clients that list the bucket root and cannot be told
+    /// not to (s3fs 1.90 does at mount): the answer is honest because that sandbox's bucket IS the prefix.
+    /// </summary>
+    public bool Rooted { get; init; }
+
     public required DateTimeOffset Expires { get; init; }
 
-    public string Mode => ReadOnly ? "read-only" : "read-write";
+    public string Mode => (ReadOnly ? "read-only" : "read-write") + (Rooted ? " rooted" : "");
 
     /// <summary>For the operator: never the secret.</summary>
     public override string ToString() =>

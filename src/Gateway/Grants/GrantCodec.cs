@@ -14,6 +14,8 @@ internal sealed class GrantCodec
     public const string KeyPrefix = "BMG1";
     private const int MacLength = 16;
     private const int MaxAccessKeyLength = 512;
+    private const byte ReadOnlyFlag = 1;
+    private const byte RootedFlag = 2;
     private readonly byte[] _idKey;
     private readonly byte[] _secretKey;
 
@@ -33,7 +35,7 @@ internal sealed class GrantCodec
         }
 
         var payload = new byte[1 + 8 + 8 + 1 + bucket.Length + 2 + prefix.Length];
-        payload[0] = grant.ReadOnly ? (byte)1 : (byte)0;
+        payload[0] = (byte)((grant.ReadOnly ? ReadOnlyFlag : 0) | (grant.Rooted ? RootedFlag : 0));
         Convert.FromHexString(grant.Id).CopyTo(payload, 1);
         BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(9), grant.Expires.ToUnixTimeSeconds());
         payload[17] = (byte)bucket.Length;
@@ -87,7 +89,8 @@ internal sealed class GrantCodec
 
         return new Grant
         {
-            ReadOnly = (payload[0] & 1) != 0,
+            ReadOnly = (payload[0] & ReadOnlyFlag) != 0,
+            Rooted = (payload[0] & RootedFlag) != 0,
             Id = Convert.ToHexStringLower(payload.Slice(1, 8)),
             Expires = DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt64BigEndian(payload[9..])),
             Bucket = Encoding.UTF8.GetString(payload.Slice(18, bucketLength)),

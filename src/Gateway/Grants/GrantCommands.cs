@@ -9,7 +9,7 @@ internal static class GrantCommands
     /// Mints a grant and returns it as environment lines a sandbox (or `docker run --env-file`) takes as they are:
     /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, and the grant id to revoke it by, as a comment.
     /// </summary>
-    public static string Mint(string? secretFile, string prefix, bool readOnly, string ttl, string? bucket, DateTimeOffset now)
+    public static string Mint(string? secretFile, string prefix, bool readOnly, bool rooted, string ttl, string? bucket, DateTimeOffset now)
     {
         if (prefix.Length == 0 || prefix.StartsWith('/') || prefix.Split('/').Any(s => s is "." or ".."))
         {
@@ -23,7 +23,7 @@ internal static class GrantCommands
 
         var grant = new Grant
         {
-            Id = GrantCodec.NewGrantId(), Bucket = bucket ?? "", Prefix = prefix.EndsWith('/') ? prefix : prefix + "/", ReadOnly = readOnly,
+            Id = GrantCodec.NewGrantId(), Bucket = bucket ?? "", Prefix = prefix.EndsWith('/') ? prefix : prefix + "/", ReadOnly = readOnly, Rooted = rooted,
             Expires = now + GrantTtl.Parse(ttl),
         };
         var (accessKeyId, secret) = new GrantCodec(GatewaySecret.Load(secretFile)).Mint(grant);

@@ -23,7 +23,7 @@ internal static class RequestPolicy
         "uploads", "key-marker", "upload-id-marker", "max-uploads",
     };
 
-    public static S3Operation Authorize(HttpRequestHead request, string gatewayBucket, Grant grant, UploadIdSeal seal)
+    public static S3Operation Authorize(HttpRequestHead request, string gatewayBucket, Grant grant, GatewaySeals seals)
     {
         var (bucket, key) = RequestTarget.Parse(request, gatewayBucket);
         if (!string.Equals(bucket, gatewayBucket, StringComparison.Ordinal) || (grant.Bucket.Length > 0 && grant.Bucket != bucket))
@@ -31,7 +31,8 @@ internal static class RequestPolicy
             throw Denied($"this grant is for bucket {(grant.Bucket.Length > 0 ? grant.Bucket : gatewayBucket)}", $"request names bucket '{bucket}'");
         }
 
-        var operation = key.Length == 0 ? Bucket(request, bucket, grant, seal) : Object(request, bucket, key, grant, seal);
+        var rooted = grant.Rooted ? new RootedView(grant.Prefix) : null;
+        var operation = key.Length == 0 ? Bucket(request, bucket, grant, seals, rooted) : Object(request, bucket, rooted?.ToStore(key) ?? key, grant, seals.UploadIds, rooted);
         if (operation.IsWrite && grant.ReadOnly)
         {
             throw Denied("this grant is read-only", $"{operation.Name} under a read-only grant");
@@ -40,7 +41,7 @@ internal static class RequestPolicy
         return operation;
     }
 
-    private static S3Operation Object(HttpRequestHead request, string bucket, string key, Grant grant, UploadIdSeal seal)
+    private static S3Operation Object(HttpRequestHead request, string bucket, string key, Grant grant, UploadIdSeal seal, RootedView? rooted)
     {
         foreach (var pair in request.Query)
         {
@@ -53,7 +54,7 @@ internal static class RequestPolicy
         KeyRules.RequireUnderPrefix(key, grant, "the key");
         var name = ObjectOperationName(request) ?? throw Denied($"the gateway does not pass {request.Method} on objects", $"{request.Method} on an object");
 
-        var copySource = request.Header("x-amz-copy-source") is { } source ? CheckCopySource(source, bucket, grant) : null;
+        var copySource = request.Header("x-amz-copy-source") is { } source ? CheckCopySource(source, bucket, grant, rooted) : null;
         var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
         if (request.QueryValue("uploadId") is { } uploadId)
         {
@@ -62,7 +63,7 @@ internal static class RequestPolicy
 
         return new S3Operation
         {
-            Name = name, Bucket = bucket, Key = key, CopySource = copySource, IsWrite = request.Method is not ("GET" or "HEAD"), QueryOverrides = overrides,
+            Name = name, Bucket = bucket, Key = key, CopySource = copySource, IsWrite = request.Method is not ("GET" or "HEAD"), QueryOverrides = overrides, Rooted = rooted,
             UploadIds = name is "CreateMultipartUpload" or "ListParts" ? UploadIdAnswer.ForKey : UploadIdAnswer.None,
         };
     }
@@ -104,7 +105,7 @@ internal static class RequestPolicy
         };
     }
 
-    private static S3Operation Bucket(HttpRequestHead request, string bucket, Grant grant, UploadIdSeal seal)
+    private static S3Operation Bucket(HttpRequestHead request, string bucket, Grant grant, GatewaySeals seals, RootedView? rooted)
     {
         if (request.Method == "HEAD" && request.Query.All(p => p.Key.StartsWith("X-Amz-", StringComparison.Ordinal)))
         {
@@ -118,7 +119,7 @@ internal static class RequestPolicy
 
         if (request.Method == "POST" && request.HasQuery("delete"))
         {
-            return new S3Operation { Name = "DeleteObjects", Bucket = bucket, IsWrite = true, IsMultiDelete = true };
+            return new S3Operation { Name = "DeleteObjects", Bucket = bucket, IsWrite = true, IsMultiDelete = true, Rooted = rooted };
         }
 
         if (request.Method == "GET")
@@ -132,27 +133,49 @@ internal static class RequestPolicy
             }
 
             var uploads = request.HasQuery("uploads");
-            CheckListing(request, grant, uploads ? ["key-marker"] : ["marker", "start-after"]);
-            var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+            var overrides = rooted is null ? new Dictionary<string, string>(StringComparer.Ordinal) : RootedListing(request, rooted);
+            string? Value(string name) => overrides.TryGetValue(name, out var value) ? value : request.QueryValue(name);
+            CheckListing(Value, grant, uploads ? ["key-marker"] : ["marker", "start-after"]);
             if (uploads && request.QueryValue("upload-id-marker") is { Length: > 0 } marker)
             {
-                overrides["upload-id-marker"] = seal.Open(bucket, request.QueryValue("key-marker") ?? "", marker);
+                overrides["upload-id-marker"] = seals.UploadIds.Open(bucket, Value("key-marker") ?? "", marker);
+            }
+
+            var v2 = !uploads && request.QueryValue("list-type") == "2";
+            if (request.QueryValue("continuation-token") is { Length: > 0 } token)
+            {
+                overrides["continuation-token"] = seals.ContinuationTokens.Open(bucket, Value("prefix") ?? "", token);
             }
 
             return new S3Operation
             {
-                Name = uploads ? "ListMultipartUploads" : request.QueryValue("list-type") == "2" ? "ListObjectsV2" : "ListObjects", Bucket = bucket,
-                QueryOverrides = overrides, UploadIds = uploads ? UploadIdAnswer.Listing : UploadIdAnswer.None,
+                Name = uploads ? "ListMultipartUploads" : v2 ? "ListObjectsV2" : "ListObjects", Bucket = bucket, ListingPrefix = v2 ? Value("prefix") ?? "" : null,
+                QueryOverrides = overrides, UploadIds = uploads ? UploadIdAnswer.Listing : UploadIdAnswer.None, Rooted = rooted,
             };
         }
 
         throw Denied("the gateway allows only listing, HEAD and GetBucketLocation on the bucket", $"bucket-level {request.Method} {request.RawQuery}");
     }
 
-    /// <summary>The listing's prefix must lie under the grant's; its markers too. A continuation token is opaque, but the store lists only the prefix it bounds.</summary>
-    private static void CheckListing(HttpRequestHead request, Grant grant, string[] markers)
+    /// <summary>A rooted grant's listing as the store gets it: the prefix (always, so the root lists the grant's prefix) and the markers under the grant's prefix.</summary>
+    private static Dictionary<string, string> RootedListing(HttpRequestHead request, RootedView rooted)
     {
-        var prefix = request.QueryValue("prefix") ?? "";
+        var overrides = new Dictionary<string, string>(StringComparer.Ordinal) { ["prefix"] = rooted.ToStore(request.QueryValue("prefix") ?? "") };
+        foreach (var name in new[] { "marker", "start-after", "key-marker" })
+        {
+            if (request.QueryValue(name) is { Length: > 0 } marker)
+            {
+                overrides[name] = rooted.ToStore(marker);
+            }
+        }
+
+        return overrides;
+    }
+
+    /// <summary>The listing's prefix must lie under the grant's; its markers too (a continuation token is checked by its seal).</summary>
+    private static void CheckListing(Func<string, string?> query, Grant grant, string[] markers)
+    {
+        var prefix = query("prefix") ?? "";
         if (!prefix.StartsWith(grant.Prefix, StringComparison.Ordinal))
         {
             throw Denied($"a listing must name a prefix under {grant.Prefix}", $"listing of prefix '{prefix}' above the grant's");
@@ -161,7 +184,7 @@ internal static class RequestPolicy
         KeyRules.RequireUnderPrefix(prefix, grant, "the listing prefix");
         foreach (var name in markers)
         {
-            if (request.QueryValue(name) is { Length: > 0 } marker)
+            if (query(name) is { Length: > 0 } marker)
             {
                 KeyRules.RequireUnderPrefix(marker, grant, $"the listing's {name}");
             }
@@ -169,7 +192,7 @@ internal static class RequestPolicy
     }
 
     /// <summary>x-amz-copy-source: [/]bucket/key[?versionId=…], percent-encoded or not; returns it as the store is to get it.</summary>
-    private static string CheckCopySource(string source, string bucket, Grant grant)
+    private static string CheckCopySource(string source, string bucket, Grant grant, RootedView? rooted)
     {
         var question = source.IndexOf('?', StringComparison.Ordinal);
         var path = Uri.UnescapeDataString(question < 0 ? source : source[..question]).TrimStart('/');
@@ -179,7 +202,7 @@ internal static class RequestPolicy
             throw Denied("the copy source must be in the grant's bucket", "copy source in another bucket");
         }
 
-        var key = path[(slash + 1)..];
+        var key = rooted?.ToStore(path[(slash + 1)..]) ?? path[(slash + 1)..];
         KeyRules.RequireUnderPrefix(key, grant, "the copy source");
 
         // Slashes left plain: S3 takes both, and s3rver (decodeURI) only this form.

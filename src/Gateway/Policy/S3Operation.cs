@@ -13,11 +13,20 @@ internal sealed record S3Operation
     /// <summary>x-amz-copy-source as checked: re-encoded one way, so the store copies exactly the key the policy allowed.</summary>
     public string? CopySource { get; init; }
 
-    /// <summary>Query values the store gets instead of the client's (an upload id unsealed).</summary>
+    /// <summary>Query values the store gets instead of the client's, or besides them (an upload id unsealed, a rooted grant's listing prefix).</summary>
     public IReadOnlyDictionary<string, string> QueryOverrides { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Upload ids in the store's answer that the client gets sealed (<see cref="UploadIdSeal"/>).</summary>
     public UploadIdAnswer UploadIds { get; init; }
+
+    /// <summary>A ListObjectsV2's prefix as the store gets it: its answer's continuation tokens are sealed to it.</summary>
+    public string? ListingPrefix { get; init; }
+
+    /// <summary>A rooted grant's view: its XML answers lose the prefix the request was given.</summary>
+    public RootedView? Rooted { get; init; }
+
+    /// <summary>An answer whose XML names keys: a rooted grant's sandbox gets it rewritten.</summary>
+    public bool AnswerNamesKeys => Name is "ListObjects" or "ListObjectsV2" or "ListMultipartUploads" or "CreateMultipartUpload" or "CompleteMultipartUpload" or "ListParts" or "DeleteObjects";
 
     public bool IsWrite { get; init; }
 

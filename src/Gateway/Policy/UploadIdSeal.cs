@@ -1,6 +1,4 @@
 using System.Security;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace BucketMount.Gateway.Policy;
@@ -13,22 +11,13 @@ namespace BucketMount.Gateway.Policy;
 /// </summary>
 internal sealed partial class UploadIdSeal(byte[] gatewaySecret)
 {
-    private const int MacChars = 22;
-    private readonly byte[] _key = HMACSHA256.HashData(gatewaySecret, "bucketmount gateway upload id v1"u8);
+    private readonly HmacSeal _seal = new(gatewaySecret, "bucketmount gateway upload id v1");
 
-    public string Seal(string bucket, string key, string storeId) => storeId + "." + Mac(bucket, key, storeId);
+    public string Seal(string bucket, string key, string storeId) => _seal.Seal(bucket + "\n" + key, storeId);
 
     /// <summary>The store's id inside a sealed one; refuses an id not issued for this key.</summary>
-    public string Open(string bucket, string key, string sealedId)
-    {
-        var dot = sealedId.LastIndexOf('.');
-        if (dot > 0 && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Mac(bucket, key, sealedId[..dot])), Encoding.ASCII.GetBytes(sealedId[(dot + 1)..])))
-        {
-            return sealedId[..dot];
-        }
-
-        throw new GatewayRefusal(S3ErrorCode.NoSuchUpload, "The specified multipart upload does not exist.", "upload id not issued by this gateway for this key");
-    }
+    public string Open(string bucket, string key, string sealedId) => _seal.Open(bucket + "\n" + key, sealedId)
+        ?? throw new GatewayRefusal(S3ErrorCode.NoSuchUpload, "The specified multipart upload does not exist.", "upload id not issued by this gateway for this key");
 
     /// <summary>Seals every UploadId of a CreateMultipartUpload or ListParts answer, all for one key.</summary>
     public string SealForKey(string xml, string bucket, string key) =>
@@ -52,9 +41,6 @@ internal sealed partial class UploadIdSeal(byte[] gatewaySecret)
 
         return xml;
     }
-
-    private string Mac(string bucket, string key, string storeId) =>
-        Convert.ToBase64String(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(bucket + "\n" + key + "\n" + storeId)))[..MacChars].Replace('+', '-').Replace('/', '_');
 
     private static string Element(string name, string value) => $"<{name}>{SecurityElement.Escape(value)}</{name}>";
 

@@ -49,6 +49,17 @@ public sealed class RemoteOptionTests
     }
 
     [TestMethod]
+    public void A_unix_socket_endpoint_must_name_the_socket_by_its_whole_path()
+    {
+        var relative = ObjectStoreFactory.S3Options(RemoteUri.Parse("s3://bucket?endpoint=unix://run/gw.sock"), new RemoteCredentials());
+        var whole = ObjectStoreFactory.S3Options(RemoteUri.Parse("s3://bucket?endpoint=unix:///run/gw.sock"), new RemoteCredentials());
+
+        var error = Assert.ThrowsExactly<ObjectStoreException>(relative.Validate);
+        StringAssert.Contains(error.Message, "names a Unix socket by a relative path: give it whole, as in unix:///run/gateway.sock");
+        whole.Validate();
+    }
+
+    [TestMethod]
     public void A_yes_no_option_with_another_value_is_refused()
     {
         var remote = RemoteUri.Parse("s3://bucket?endpoint=http://127.0.0.1:9&path_style=ture");
