@@ -42,6 +42,40 @@ public sealed class ControlChannelTests
         }
     }
 
+    /// <summary>
+    /// `unmount` returns before the old mount process has exited; a new mount of the same mount point started
+    /// right then binds the same socket path. The old process, exiting, must not delete the new one's socket:
+    /// `status` and `unmount` then said "no running mount" for a live mount.
+    /// </summary>
+    [TestMethod]
+    public async Task A_server_that_goes_leaves_the_socket_of_the_next_mount_at_that_path()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var folder = Directory.CreateTempSubdirectory("bucketmount-control-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, "c.sock");
+            var old = new ControlServer(UnixSocketControlListener.Bind(path), new RecordingTarget());
+            using (new ControlServer(UnixSocketControlListener.Bind(path), new RecordingTarget()))
+            {
+                old.Dispose();
+                Assert.IsTrue(File.Exists(path), "the new mount's socket is still there");
+                var reply = await new ControlEndpoint(path, null).AskAsync(new ControlRequest("list"), null, Token);
+                Assert.IsNotNull(reply, "the new mount still answers");
+            }
+
+            Assert.IsFalse(File.Exists(path), "the socket goes with its own server");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [TestMethod]
     public async Task Every_command_reaches_the_target_over_a_stream_pair()
     {
