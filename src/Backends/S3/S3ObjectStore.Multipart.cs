@@ -81,12 +81,39 @@ public sealed partial class S3ObjectStore
         Counters.CountRequest(RequestKind.Copy);
         try
         {
-            var response = await _client.CopyObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            var response = await CopyObjectAsync(request, cancellationToken).ConfigureAwait(false);
             return new ObjectInfo(destinationKey, source.Size, response.ETag, DateTimeOffset.UtcNow, replace ?? source.Metadata, request.ContentType ?? source.ContentType);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             throw Fail(e, destinationKey);
+        }
+    }
+
+    /// <summary>
+    /// One CopyObject; when the server did not find a source whose key holds a character decodeURI leaves escaped,
+    /// once more with those characters as they are (see <see cref="S3ClientFactory.SendDecodeUriReservedRaw"/>).
+    /// </summary>
+    private async Task<CopyObjectResponse> CopyObjectAsync(CopyObjectRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.CopyObjectAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception notFound) when (notFound.ErrorCode == "NoSuchKey" && S3ClientFactory.HasDecodeUriReserved(request.SourceKey))
+        {
+            S3ClientFactory.SendDecodeUriReservedRaw.Value = true;
+            Counters.CountRequest(RequestKind.Copy);
+            try
+            {
+                return await _client.CopyObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception)
+            {
+                // A server that decodes the escapes (S3) and truly lacks the source: its first answer is the one to report.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(notFound);
+                throw;
+            }
         }
     }
 
