@@ -139,6 +139,44 @@ public sealed class S3StoreTests
         Assert.AreEqual(ObjectStoreErrorKind.NotFound, missing.Kind);
     }
 
+    /// <summary>
+    /// s3rver trims the keys of a DeleteObjects body (and XML turns a CR into LF everywhere): a batch delete of
+    /// "d/ lead" deleted "d/lead" instead, and "d/trail " stayed (a directory's `rm -rf` or `mv` left it behind).
+    /// </summary>
+    [TestMethod]
+    public async Task A_batch_delete_removes_keys_with_whitespace_at_an_end_and_never_their_trimmed_twins()
+    {
+        await using var store = new S3ObjectStore(new S3StoreOptions
+        {
+            Bucket = await S3Buckets.CreateBucketAsync(await Emulators.S3rver, Token),
+            Endpoint = (await Emulators.S3rver).Endpoint,
+            ForcePathStyle = true,
+            AccessKeyId = S3Buckets.AccessKey,
+            SecretAccessKey = S3Buckets.SecretKey,
+            ListVersion = 1,
+            BatchDelete = true,
+        });
+        string[] doomed = [" lead", "d/trail ", "d/tab\t", "d/plain"];
+        string[] kept = ["lead", "d/trail", "d/tab"];
+        foreach (var key in doomed.Concat(kept))
+        {
+            await store.PutAsync(key, new MemoryStream([1]), null, Token);
+        }
+
+        var failures = await store.DeleteManyAsync(doomed, Token);
+
+        Assert.IsEmpty(failures);
+        foreach (var key in doomed)
+        {
+            Assert.IsNull(await store.HeadAsync(key, Token), $"'{key}' is deleted");
+        }
+
+        foreach (var key in kept)
+        {
+            Assert.IsNotNull(await store.HeadAsync(key, Token), $"'{key}' was not asked for and stays");
+        }
+    }
+
     [TestMethod]
     public async Task Objects_over_the_multipart_copy_threshold_are_copied_in_parts_with_their_metadata()
     {
