@@ -42,6 +42,75 @@ public sealed class ControlChannelTests
         }
     }
 
+    /// <summary>
+    /// `unmount` returns before the old mount process has exited; a new mount of the same mount point started
+    /// right then binds the same socket path. The old process, exiting, must not delete the new one's socket:
+    /// `status` and `unmount` then said "no running mount" for a live mount.
+    /// </summary>
+    [TestMethod]
+    public async Task A_server_that_goes_leaves_the_socket_of_the_next_mount_at_that_path()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var folder = Directory.CreateTempSubdirectory("bucketmount-control-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, "c.sock");
+            var old = new ControlServer(UnixSocketControlListener.Bind(path), new RecordingTarget());
+            using (new ControlServer(UnixSocketControlListener.Bind(path), new RecordingTarget()))
+            {
+                old.Dispose();
+                Assert.IsTrue(File.Exists(path), "the new mount's socket is still there");
+                var reply = await new ControlEndpoint(path, null).AskAsync(new ControlRequest("list"), null, Token);
+                Assert.IsNotNull(reply, "the new mount still answers");
+            }
+
+            Assert.IsFalse(File.Exists(path), "the socket goes with its own server");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>A mount exiting resets the connection it accepted: the asking command gets no answer, not an unhandled exception.</summary>
+    [TestMethod]
+    public async Task A_connection_reset_before_the_answer_is_no_answer()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var folder = Directory.CreateTempSubdirectory("bucketmount-control-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, "c.sock");
+            using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            listener.Listen(1);
+            var resetting = Task.Run(async () =>
+            {
+                using var accepted = await listener.AcceptAsync(Token);
+                var buffer = new byte[1];
+                _ = await accepted.ReceiveAsync(buffer, Token);
+                accepted.LingerState = new System.Net.Sockets.LingerOption(true, 0); // close with RST
+            }, Token);
+
+            var reply = await new ControlEndpoint(path, null).AskAsync(new ControlRequest("status"), null, Token);
+
+            await resetting;
+            Assert.IsNull(reply);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [TestMethod]
     public async Task Every_command_reaches_the_target_over_a_stream_pair()
     {

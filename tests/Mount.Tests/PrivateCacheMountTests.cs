@@ -69,6 +69,55 @@ public sealed class PrivateCacheMountTests
         Assert.AreEqual(1, logText.Split('\n').Count(l => l.Contains("was open to other users", StringComparison.Ordinal)), logText);
     }
 
+    /// <summary>
+    /// A --daemon mount runs in a process its starter made with umask 077: the local store's data must still get
+    /// the user's umask (it was 0600/0700 in the store whatever the shell's umask). Then, mounted again at once,
+    /// the new mount answers `status` and `unmount` (the old process, exiting, deleted the new one's socket).
+    /// </summary>
+    [TestMethod]
+    public async Task A_background_mount_gives_the_local_stores_data_the_users_umask_and_a_quick_remount_stays_reachable()
+    {
+        var store = Directory.CreateDirectory(Path.Combine(_root, "store")).FullName;
+        var mountPoint = Directory.CreateDirectory(Path.Combine(_root, "mnt")).FullName;
+        var runtime = Directory.CreateDirectory(Path.Combine(_root, "run")).FullName;
+        void OwnRuntimeFolder(System.Diagnostics.ProcessStartInfo info) => info.Environment["XDG_RUNTIME_DIR"] = runtime;
+        string[] mountArguments = ["mount", "file://" + store, mountPoint, "--daemon", "--cache-dir", Path.Combine(_root, "cache")];
+
+        var previous = Umask(0x12);
+        (int Code, string Output) started;
+        try
+        {
+            started = await Cli.RunAsync(mountArguments, OwnRuntimeFolder);
+        }
+        finally
+        {
+            Umask(previous);
+        }
+
+        Assert.AreEqual(0, started.Code, started.Output);
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(mountPoint, "dir"));
+            await File.WriteAllTextAsync(Path.Combine(mountPoint, "dir", "shared.txt"), "for the folder's other readers", TestContext.CancellationToken);
+        }
+        finally
+        {
+            var unmount = await Cli.RunAsync(["unmount", mountPoint], OwnRuntimeFolder);
+            Assert.AreEqual(0, unmount.Code, unmount.Output);
+        }
+
+        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+            File.GetUnixFileMode(Path.Combine(store, "dir", "shared.txt")), "a data file of the local store, written by a background mount");
+        Assert.AreEqual(Wide, File.GetUnixFileMode(Path.Combine(store, "dir")), "a data folder of the local store, written by a background mount");
+
+        var again = await Cli.RunAsync(mountArguments, OwnRuntimeFolder);
+        Assert.AreEqual(0, again.Code, again.Output);
+        var status = await Cli.RunAsync(["status", mountPoint], OwnRuntimeFolder);
+        var last = await Cli.RunAsync(["unmount", mountPoint], OwnRuntimeFolder);
+        Assert.AreEqual(0, status.Code, "the new mount answers status: " + status.Output);
+        Assert.AreEqual(0, last.Code, "the new mount answers unmount: " + last.Output);
+    }
+
     private static IEnumerable<string> OpenToOthers(string folder)
     {
         var walk = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 };

@@ -6,7 +6,7 @@ using Amazon.S3;
 namespace BucketMount.Backends.S3;
 
 /// <summary>Builds the SDK client: no SDK retries (the retry decorator owns them), checksums only where required.</summary>
-internal static class S3ClientFactory
+internal static partial class S3ClientFactory
 {
     public static AmazonS3Client Create(S3StoreOptions options)
     {
@@ -58,7 +58,10 @@ internal static class S3ClientFactory
     {
         if (e is WebServiceRequestEventArgs request && request.Headers.TryGetValue("x-amz-copy-source", out var source))
         {
-            request.Headers["x-amz-copy-source"] = source.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+            var plain = source.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+            request.Headers["x-amz-copy-source"] = SendDecodeUriReservedRaw.Value
+                ? EscapedDecodeUriReserved().Replace(plain, escape => ((char)Convert.ToByte(escape.Groups[1].Value, 16)).ToString())
+                : plain;
 
             // A copy has no body; the SDK labels it as AWS JSON, which some S3-compatible servers then try to parse.
             if (request.Headers.TryGetValue("Content-Type", out var type) && type.Contains("json", StringComparison.OrdinalIgnoreCase))
@@ -74,6 +77,20 @@ internal static class S3ClientFactory
     /// </summary>
     internal static AWSCredentials CredentialsFor(S3StoreOptions options) =>
         Credentials(options) ?? Amazon.Runtime.Credentials.DefaultAWSCredentialsIdentityResolver.GetCredentials();
+
+    /// <summary>
+    /// Set for a copy retried after the server did not find its source: s3rver decodes x-amz-copy-source with
+    /// decodeURI, which leaves the escapes of <c>; , ? : @ &amp; = + $ #</c> as they are, so it looked for a key
+    /// spelled with "%2B" (`chmod` and `mv` of "GMT+0" failed with ENOENT). S3 decodes them; sent as they are to S3,
+    /// a '?' would start a versionId, so they go raw only on that retry.
+    /// </summary>
+    internal static readonly AsyncLocal<bool> SendDecodeUriReservedRaw = new();
+
+    /// <summary>Whether a key has a character that decodeURI leaves escaped (see <see cref="SendDecodeUriReservedRaw"/>).</summary>
+    internal static bool HasDecodeUriReserved(string key) => key.AsSpan().IndexOfAny(";,?:@&=+$#") >= 0;
+
+    [System.Text.RegularExpressions.GeneratedRegex("%(3[BbFfAaDd]|2[CcBb346]|40)")]
+    private static partial System.Text.RegularExpressions.Regex EscapedDecodeUriReserved();
 
     private static AWSCredentials? Credentials(S3StoreOptions options)
     {

@@ -81,12 +81,50 @@ public sealed partial class S3ObjectStore
         Counters.CountRequest(RequestKind.Copy);
         try
         {
-            var response = await _client.CopyObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            var response = await CopyObjectAsync(request, source.ETag, cancellationToken).ConfigureAwait(false);
             return new ObjectInfo(destinationKey, source.Size, response.ETag, DateTimeOffset.UtcNow, replace ?? source.Metadata, request.ContentType ?? source.ContentType);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             throw Fail(e, destinationKey);
+        }
+    }
+
+    /// <summary>
+    /// One CopyObject; when the server did not find a source whose key holds a character decodeURI leaves escaped,
+    /// once more with those characters as they are (see <see cref="S3ClientFactory.SendDecodeUriReservedRaw"/>). That
+    /// retry is bound to the ETag the source had a moment ago: on a server that does decode them (S3) and lost the
+    /// source in between, the raw spelling could name another object ("a?b" read as "a" with a query), and copying
+    /// that one under this name would be silent damage; with the ETag bound it is refused and the NoSuchKey stands.
+    /// </summary>
+    private async Task<CopyObjectResponse> CopyObjectAsync(CopyObjectRequest request, string sourceETag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.CopyObjectAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception notFound) when (notFound.ErrorCode == "NoSuchKey" && S3ClientFactory.HasDecodeUriReserved(request.SourceKey))
+        {
+            // A caller that knew the size sent no HEAD: ask now, escaped as S3 wants (a missing source ends here).
+            var boundETag = request.ETagToMatch ?? (sourceETag.Length > 0 ? sourceETag : (await HeadAsync(request.SourceKey, cancellationToken).ConfigureAwait(false))?.ETag);
+            if (boundETag is null)
+            {
+                throw;
+            }
+
+            S3ClientFactory.SendDecodeUriReservedRaw.Value = true;
+            request.ETagToMatch = boundETag;
+            Counters.CountRequest(RequestKind.Copy);
+            try
+            {
+                return await _client.CopyObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception)
+            {
+                // A server that decodes the escapes (S3) and truly lacks the source: its first answer is the one to report.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(notFound);
+                throw;
+            }
         }
     }
 

@@ -218,11 +218,13 @@ public sealed partial class S3ObjectStore : IObjectStore
         }
 
         // The DeleteObjects body is XML 1.0, which cannot carry a key with U+0001 and the like (S3 answers
-        // MalformedXML for the whole batch): such keys go one by one, their key in the URL.
-        var xmlSafe = keys.Where(IsXmlSafe).ToList();
+        // MalformedXML for the whole batch), turns a CR into LF, and whose text some servers trim (s3rver deleted
+        // "dir/lead" for "dir/ lead"... and kept "dir/trail " for "dir/trail", so `rm -rf` and `mv` of a directory
+        // left such files behind): those keys go one by one, their key in the URL.
+        var xmlSafe = keys.Where(SurvivesXmlBody).ToList();
         if (xmlSafe.Count < keys.Count)
         {
-            failures.AddRange(await Transfers.DeleteEachAsync(this, keys.Where(k => !IsXmlSafe(k)).ToList(), SingleDeleteParallelism, cancellationToken).ConfigureAwait(false));
+            failures.AddRange(await Transfers.DeleteEachAsync(this, keys.Where(k => !SurvivesXmlBody(k)).ToList(), SingleDeleteParallelism, cancellationToken).ConfigureAwait(false));
         }
 
         foreach (var batch in xmlSafe.Chunk(Capabilities.MaxBatchDelete))
@@ -247,6 +249,12 @@ public sealed partial class S3ObjectStore : IObjectStore
 
         return failures;
     }
+
+    /// <summary>Whether a key reaches the server unchanged inside an XML body's text: XML characters, no CR, no whitespace at either end.</summary>
+    private static bool SurvivesXmlBody(string key) =>
+        IsXmlSafe(key) && !key.Contains('\r', StringComparison.Ordinal) && (key.Length == 0 || !IsXmlWhitespace(key[0]) && !IsXmlWhitespace(key[^1]));
+
+    private static bool IsXmlWhitespace(char c) => c is ' ' or '\t' or '\n' or '\r';
 
     private static bool IsXmlSafe(string key)
     {

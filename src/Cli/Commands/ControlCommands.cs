@@ -74,7 +74,7 @@ internal static class ControlCommands
 
             if (reply is null)
             {
-                await Console.Error.WriteLineAsync($"bucketmount: no running mount at {parse.GetValue(mountPoint)}.");
+                await Console.Error.WriteLineAsync(DetachIfDead(parse.GetValue(mountPoint)!) ?? $"bucketmount: no running mount at {parse.GetValue(mountPoint)}.");
                 return 1;
             }
 
@@ -82,6 +82,25 @@ internal static class ControlCommands
             return reply.Ok ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A mount point whose bucketmount process died (kill -9, the OOM killer) answers nobody: `unmount` detaches it
+    /// as the user asked, rather than saying "no running mount" and leaving a directory where every call fails.
+    /// Null when <paramref name="mountPoint"/> is not such a mount.
+    /// </summary>
+    private static string? DetachIfDead(string mountPoint)
+    {
+        if (!OperatingSystem.IsLinux() || !Fuse.MountTable.IsStale(mountPoint))
+        {
+            return null;
+        }
+
+        return Fuse.MountTable.DetachStale(mountPoint)
+            ? $"bucketmount: the mount at {mountPoint} had no process any more (it died: kill -9, out of memory); detached it. " +
+              "Files it had not uploaded yet are NOT in the store: they wait in its cache directory's journal, and the next mount of the same remote with that cache directory uploads them."
+            : $"bucketmount: the mount at {mountPoint} had no process any more (it died), and detaching it failed: run `fusermount3 -u -z {mountPoint}`. " +
+              "Files it had not uploaded yet wait in its cache directory's journal for the next mount with that cache directory.";
     }
 
     /// <summary>

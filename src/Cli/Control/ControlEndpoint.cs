@@ -92,11 +92,25 @@ internal sealed record ControlEndpoint(string? SocketPath, string? PipeName)
         }
     }
 
-    /// <summary>Asks one request here; null when nothing listens.</summary>
+    /// <summary>Asks one request here; null when nothing listens, or the process went away before it answered.</summary>
     public async Task<ControlReply?> AskAsync(ControlRequest request, Action<string>? progress, CancellationToken cancellationToken)
     {
         await using var stream = await ConnectAsync(cancellationToken);
-        return stream is null ? null : await ControlProtocol.AskAsync(stream, request, progress, cancellationToken);
+        if (stream is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await ControlProtocol.AskAsync(stream, request, progress, cancellationToken);
+        }
+        catch (IOException)
+        {
+            // A mount exiting resets the connections it took (`mount --daemon` right after `unmount` asked the old
+            // one): as when it closes them, no answer, not a crash of the command with a stack trace.
+            return null;
+        }
     }
 
     /// <summary>Whether a pipe of that name exists; null where pipes cannot be listed (Wine).</summary>

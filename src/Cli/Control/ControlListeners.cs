@@ -19,6 +19,9 @@ internal sealed class UnixSocketControlListener : IControlListener
     private readonly Socket _socket;
     private readonly string _path;
 
+    // The socket file this listener bound: Dispose removes the path only while it still names this file.
+    private readonly (ulong Device, ulong Inode)? _boundFile;
+
     // A descriptor held in reserve: when the process has none left (EMFILE), accept() would fail for every client,
     // and `status` and `unmount` would hang; this one is given up so the connection can be taken and answered.
     private SafeFileHandle? _spare = OpenSpare();
@@ -27,26 +30,28 @@ internal sealed class UnixSocketControlListener : IControlListener
     {
         _socket = socket;
         _path = path;
+        _boundFile = SocketFileIdentity.Of(path);
     }
 
     public static UnixSocketControlListener Bind(string path)
     {
-        if (File.Exists(path))
-        {
-            // A socket left by a mount that died; a live one would hold the mount point busy and fail earlier.
-            File.Delete(path);
-        }
-
+        // Bound under a name of its own, then renamed into place (replacing a socket left by a mount that died; a
+        // live one would hold the mount point busy and fail earlier): the runtime unlinks the path a socket was
+        // bound to when it is disposed, and that must not be the shared name, which by then may be a new mount's.
+        // (As short as the path itself: a socket's path has at most 107 bytes.)
+        var bound = Path.ChangeExtension(path, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.Delete(bound);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            socket.Bind(new UnixDomainSocketEndPoint(path));
+            socket.Bind(new UnixDomainSocketEndPoint(bound));
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                File.SetUnixFileMode(bound, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
 
             socket.Listen(8);
+            File.Move(bound, path, overwrite: true);
             return new UnixSocketControlListener(socket, path);
         }
         catch
@@ -75,6 +80,22 @@ internal sealed class UnixSocketControlListener : IControlListener
         return new NetworkStream(client, ownsSocket: true);
     }
 
+    /// <summary>Whether a process accepts connections at <paramref name="path"/> (ours is closed by now).</summary>
+    private static bool SomeoneListensAt(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException e)
+        {
+            // A full backlog (EAGAIN) is a listener too; refused or missing is nobody.
+            return e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.TryAgain;
+        }
+    }
+
     private static SafeFileHandle? OpenSpare()
     {
         try
@@ -91,6 +112,14 @@ internal sealed class UnixSocketControlListener : IControlListener
     {
         _socket.Dispose();
         _spare?.Dispose();
+        if (SocketFileIdentity.Of(_path) != _boundFile || SomeoneListensAt(_path))
+        {
+            // A new mount of the same mount point has bound its own socket here since (`unmount` returns before
+            // this process exits): deleting it would leave that live mount unreachable by `status` and `unmount`.
+            // The inode alone cannot tell: a file system reuses the number of the file the new mount deleted.
+            return;
+        }
+
         try
         {
             File.Delete(_path);

@@ -15,13 +15,24 @@ internal static partial class PrivateFiles
     private const UnixFileMode OthersAccess = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
         | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
+    /// <summary>The umask of the shell that started the first bucketmount process (decimal), for the processes it starts.</summary>
+    internal const string UserUmaskVariable = "BUCKETMOUNT_USER_UMASK";
+
     /// <summary>Makes everything this process creates private to its user (no-op on Windows, where ACLs apply).</summary>
     public static void RestrictUmask()
     {
         if (!OperatingSystem.IsWindows())
         {
-            // The local-folder store's data keeps the user's own umask (see SharedFileModes).
-            BucketMount.Backends.Local.SharedFileModes.UserUmask = Umask(0x3F); // 077
+            // The local-folder store's data keeps the user's own umask (see SharedFileModes). A process this one
+            // starts (a --daemon mount, the mount helper's) inherits 077, so the user's own travels in the
+            // environment; without it a background mount wrote the store's files 0600 whatever the user's umask.
+            var inherited = Umask(0x3F); // 077
+            var user = Environment.GetEnvironmentVariable(UserUmaskVariable) is { } text
+                && uint.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var passed) && passed <= 0x1FF
+                ? passed
+                : inherited;
+            BucketMount.Backends.Local.SharedFileModes.UserUmask = user;
+            Environment.SetEnvironmentVariable(UserUmaskVariable, user.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 

@@ -110,6 +110,73 @@ public sealed class S3StoreTests
         StringAssert.Contains(error.Message, "endpoint");
     }
 
+    /// <summary>
+    /// s3rver decodes x-amz-copy-source with decodeURI, which leaves %2B, %3F, %23... escaped: a copy of "GMT+0"
+    /// (a rename, a chmod, a touch through the mount) failed as "no such key" although the key was there.
+    /// </summary>
+    [TestMethod]
+    public async Task Keys_with_characters_decodeURI_keeps_escaped_copy_on_s3rver_and_a_missing_one_is_still_not_found()
+    {
+        await using var store = new S3ObjectStore(S3Buckets.ForS3rver(new S3StoreOptions
+        {
+            Bucket = await S3Buckets.CreateBucketAsync(await Emulators.S3rver, Token),
+            Endpoint = (await Emulators.S3rver).Endpoint,
+            ForcePathStyle = true,
+            AccessKeyId = S3Buckets.AccessKey,
+            SecretAccessKey = S3Buckets.SecretKey,
+        }));
+        const string source = "zone:info/GMT+0 a?b#c;d,e@f&g=h$i %2B";
+        await store.PutAsync(source, new MemoryStream([7, 8, 9]), new PutOptions { Metadata = new Dictionary<string, string> { ["mode"] = "33188" } }, Token);
+
+        await store.CopyAsync(source, "renamed+1", null, Token);
+        await store.CopyAsync(source, source, new CopyOptions { ReplaceMetadata = new Dictionary<string, string> { ["mode"] = "33152" } }, Token);
+
+        using var back = new MemoryStream();
+        await store.ReadToAsync("renamed+1", 0, null, back, null, Token);
+        CollectionAssert.AreEqual(new byte[] { 7, 8, 9 }, back.ToArray());
+        Assert.AreEqual("33152", (await store.HeadAsync(source, Token))!.Metadata!["mode"], "the copy in place (chmod) stored its metadata");
+        var missing = await Assert.ThrowsExactlyAsync<ObjectStoreException>(() => store.CopyAsync("no+such?key", "x", new CopyOptions { SourceSize = 1 }, Token));
+        Assert.AreEqual(ObjectStoreErrorKind.NotFound, missing.Kind);
+    }
+
+    /// <summary>
+    /// s3rver trims the keys of a DeleteObjects body (and XML turns a CR into LF everywhere): a batch delete of
+    /// "d/ lead" deleted "d/lead" instead, and "d/trail " stayed (a directory's `rm -rf` or `mv` left it behind).
+    /// </summary>
+    [TestMethod]
+    public async Task A_batch_delete_removes_keys_with_whitespace_at_an_end_and_never_their_trimmed_twins()
+    {
+        await using var store = new S3ObjectStore(new S3StoreOptions
+        {
+            Bucket = await S3Buckets.CreateBucketAsync(await Emulators.S3rver, Token),
+            Endpoint = (await Emulators.S3rver).Endpoint,
+            ForcePathStyle = true,
+            AccessKeyId = S3Buckets.AccessKey,
+            SecretAccessKey = S3Buckets.SecretKey,
+            ListVersion = 1,
+            BatchDelete = true,
+        });
+        string[] doomed = [" lead", "d/trail ", "d/tab\t", "d/plain"];
+        string[] kept = ["lead", "d/trail", "d/tab"];
+        foreach (var key in doomed.Concat(kept))
+        {
+            await store.PutAsync(key, new MemoryStream([1]), null, Token);
+        }
+
+        var failures = await store.DeleteManyAsync(doomed, Token);
+
+        Assert.IsEmpty(failures);
+        foreach (var key in doomed)
+        {
+            Assert.IsNull(await store.HeadAsync(key, Token), $"'{key}' is deleted");
+        }
+
+        foreach (var key in kept)
+        {
+            Assert.IsNotNull(await store.HeadAsync(key, Token), $"'{key}' was not asked for and stays");
+        }
+    }
+
     [TestMethod]
     public async Task Objects_over_the_multipart_copy_threshold_are_copied_in_parts_with_their_metadata()
     {
