@@ -10,6 +10,11 @@ internal sealed class LoopbackResponder : IDisposable
     private readonly Task _loop;
 
     private LoopbackResponder(Func<HttpListenerRequest, string> handler)
+        : this(request => (200, handler(request), new Dictionary<string, string>()))
+    {
+    }
+
+    private LoopbackResponder(Func<HttpListenerRequest, (int Status, string Body, IReadOnlyDictionary<string, string> Headers)> handler)
     {
         var port = FreePort();
         Endpoint = $"http://127.0.0.1:{port}";
@@ -29,7 +34,14 @@ internal sealed class LoopbackResponder : IDisposable
                     return;
                 }
 
-                var body = Encoding.UTF8.GetBytes(handler(context.Request));
+                var (status, text, headers) = handler(context.Request);
+                var body = Encoding.UTF8.GetBytes(text);
+                context.Response.StatusCode = status;
+                foreach (var (name, value) in headers)
+                {
+                    context.Response.AddHeader(name, value);
+                }
+
                 context.Response.ContentType = "application/xml";
                 context.Response.ContentLength64 = body.Length;
                 await context.Response.OutputStream.WriteAsync(body);
@@ -41,6 +53,9 @@ internal sealed class LoopbackResponder : IDisposable
     public string Endpoint { get; }
 
     public static LoopbackResponder Start(Func<HttpListenerRequest, string> handler) => new(handler);
+
+    /// <summary>A responder that also chooses each answer's status and headers.</summary>
+    public static LoopbackResponder Start(Func<HttpListenerRequest, (int Status, string Body, IReadOnlyDictionary<string, string> Headers)> handler) => new(handler);
 
     public void Dispose()
     {

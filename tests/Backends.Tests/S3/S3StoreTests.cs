@@ -140,6 +140,58 @@ public sealed class S3StoreTests
     }
 
     /// <summary>
+    /// The raw copy-source retry (for s3rver) must never copy another object on a server that decodes escapes as S3
+    /// does: there "a?b" sent raw reads as key "a" with a query. A responder plays S3 whose source "a?b" vanished
+    /// between the HEAD and the copy while "a" exists: the retry carries the vanished source's ETag, so S3 refuses it
+    /// (412) instead of copying "a" under the new name; the caller sees NotFound.
+    /// </summary>
+    [TestMethod]
+    public async Task The_raw_copy_source_retry_is_bound_to_the_source_etag_so_it_never_copies_another_object()
+    {
+        var copies = new System.Collections.Concurrent.ConcurrentQueue<(string Source, string? IfMatch)>();
+        var noHeaders = new Dictionary<string, string>();
+        using var responder = LoopbackResponder.Start(request =>
+        {
+            if (request.HttpMethod == "HEAD")
+            {
+                return (200, "", new Dictionary<string, string> { ["ETag"] = "\"vanished-etag\"", ["Content-Length"] = "3" });
+            }
+
+            var source = request.Headers["x-amz-copy-source"];
+            if (request.HttpMethod != "PUT" || source is null)
+            {
+                return (400, "<Error><Code>InvalidRequest</Code></Error>", noHeaders);
+            }
+
+            var ifMatch = request.Headers["x-amz-copy-source-if-match"];
+            copies.Enqueue((source, ifMatch));
+            if (source.Contains("%3F", StringComparison.OrdinalIgnoreCase))
+            {
+                return (404, "<Error><Code>NoSuchKey</Code><Message>gone</Message></Error>", noHeaders);
+            }
+
+            // S3 reads the raw '?' as the end of the key: the object "a" exists, with another ETag.
+            return ifMatch is null || ifMatch.Trim('"') == "other-etag"
+                ? (200, "<CopyObjectResult><ETag>\"copied-the-wrong-object\"</ETag></CopyObjectResult>", noHeaders)
+                : (412, "<Error><Code>PreconditionFailed</Code><Message>if-match</Message></Error>", noHeaders);
+        });
+        await using var store = new S3ObjectStore(new S3StoreOptions
+        {
+            Bucket = "copy-bucket",
+            Endpoint = responder.Endpoint,
+            ForcePathStyle = true,
+            AccessKeyId = "AKIDCOPY",
+            SecretAccessKey = "copy-secret",
+        });
+
+        var failure = await Assert.ThrowsExactlyAsync<ObjectStoreException>(() => store.CopyAsync("a?b", "renamed", new CopyOptions { SourceSize = 3 }, Token));
+
+        Assert.AreEqual(ObjectStoreErrorKind.NotFound, failure.Kind, "the first answer (the source is gone) is what the caller sees");
+        var sent = copies.ToArray();
+        Assert.IsTrue(sent.Skip(1).All(copy => copy.IfMatch?.Trim('"') == "vanished-etag"), $"every raw retry is bound to the source's ETag: {string.Join(" | ", sent)}");
+    }
+
+    /// <summary>
     /// s3rver trims the keys of a DeleteObjects body (and XML turns a CR into LF everywhere): a batch delete of
     /// "d/ lead" deleted "d/lead" instead, and "d/trail " stayed (a directory's `rm -rf` or `mv` left it behind).
     /// </summary>
