@@ -211,7 +211,7 @@ public sealed class WineTests
     /// Asks the service over its pipe until its one mount is mounted (it mounts in the background: a store not
     /// reachable at boot is retried), bounded; returns that mount's status.
     /// </summary>
-    private static async Task<JsonNode> WaitForServiceMountAsync(string exe, Dictionary<string, string> run)
+    internal static async Task<JsonNode> WaitForServiceMountAsync(string exe, Dictionary<string, string> run)
     {
         JsonNode? mount = null;
         var output = "";
