@@ -57,7 +57,7 @@ internal sealed class TrayWindow : IDisposable
             };
             if (Native.RegisterClassExW(&windowClass) == 0)
             {
-                return Marshal.GetLastPInvokeError();
+                return Failed();
             }
         }
 
@@ -65,7 +65,8 @@ internal sealed class TrayWindow : IDisposable
         _hwnd = Native.CreateWindowExW(0, ClassName, "bucketmount tray", 0, 0, 0, 0, 0, 0, 0, instance, 0);
         if (_hwnd == 0)
         {
-            return Marshal.GetLastPInvokeError();
+            // No window station or display (a service account, a broken session): there is nothing to show.
+            return Failed();
         }
 
         Show(TrayView.Of(_shown), null);
@@ -81,6 +82,9 @@ internal sealed class TrayWindow : IDisposable
         polling.Wait(TimeSpan.FromSeconds(2));
         return 0;
     }
+
+    /// <summary>The Windows error as the exit code, never 0: a tray that could not show itself did not succeed.</summary>
+    private static int Failed() => Marshal.GetLastPInvokeError() is var error and not 0 ? error : 1;
 
     [UnmanagedCallersOnly]
     private static nint WindowProcedure(nint hwnd, uint message, nint wParam, nint lParam) =>
