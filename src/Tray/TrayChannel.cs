@@ -8,12 +8,12 @@ namespace BucketMount.Tray;
 /// service's pipe, which every user's tray shares (`\\.\pipe\bucketmount`, open to the interactive user), and the
 /// pipes of this user's own `bucketmount mount` processes (`bucketmount-&lt;hash&gt;`, where Windows can list them).
 /// </summary>
-internal sealed class TrayChannel(ControlEndpoint service, Func<IReadOnlyList<ControlEndpoint>> ownMounts)
+internal sealed class TrayChannel(ControlEndpoint service, Func<IReadOnlyList<ControlEndpoint>> ownMounts, Func<string, ControlEndpoint> ownMount)
 {
     /// <summary>A service that accepted the connection but does not answer counts as not running.</summary>
     private static readonly TimeSpan AnswerLimit = TimeSpan.FromSeconds(10);
 
-    public static TrayChannel Default { get; } = new(ControlEndpoint.Service, ControlEndpoint.AllMounts);
+    public static TrayChannel Default { get; } = new(ControlEndpoint.Service, ControlEndpoint.AllMounts, ControlEndpoint.ForMount);
 
     /// <summary>Asks every process for its mounts. An unreachable or broken service gives ServiceReachable false, never an exception.</summary>
     public async Task<TraySnapshot> PollAsync(CancellationToken cancellationToken)
@@ -53,7 +53,7 @@ internal sealed class TrayChannel(ControlEndpoint service, Func<IReadOnlyList<Co
             case TrayCommand.Unmount { ByService: true } unmount:
                 return await AskAsync(service, new ControlRequest("unmount", Mount: unmount.MountPoint), cancellationToken) ?? NotRunning;
             case TrayCommand.Unmount unmount:
-                return await AskAsync(ControlEndpoint.ForMount(unmount.MountPoint), new ControlRequest("unmount"), cancellationToken)
+                return await AskAsync(ownMount(unmount.MountPoint), new ControlRequest("unmount"), cancellationToken)
                     ?? new ControlReply(false, $"no running mount at {unmount.MountPoint}.");
             default:
                 throw new ArgumentException("not a command for the control channel: " + command, nameof(command));

@@ -32,7 +32,7 @@ public sealed class TrayChannelTests
         var supervisor = new MountSupervisor(runner, () => [Photos], NullLogger.Instance, new FakeDelays().DelayAsync);
         using var server = new ControlServer(UnixSocketControlListener.Bind(socket), supervisor);
         supervisor.Start();
-        var channel = new TrayChannel(new ControlEndpoint(socket, null), () => []);
+        var channel = new TrayChannel(new ControlEndpoint(socket, null), () => [], NoOwnMount);
 
         var snapshot = await PollUntilAsync(channel, s => s.Mounts.Any(m => m.IsMounted), "the service's mount");
         Assert.AreEqual(TrayIconKind.Idle, TrayView.Of(snapshot).Icon);
@@ -64,7 +64,7 @@ public sealed class TrayChannelTests
     {
         using var folder = new TempFolder();
         var socket = Path.Combine(folder.Path, "service.sock");
-        var channel = new TrayChannel(new ControlEndpoint(socket, null), () => []);
+        var channel = new TrayChannel(new ControlEndpoint(socket, null), () => [], NoOwnMount);
         var published = new List<TraySnapshot>();
         var poller = new TrayPoller(channel.PollAsync, s =>
         {
@@ -108,6 +108,65 @@ public sealed class TrayChannelTests
             await stop.CancelAsync();
             await polling.WaitAsync(TimeSpan.FromSeconds(10));
         }
+    }
+
+    [TestMethod]
+    public async Task The_tray_shows_the_users_own_mounts_beside_the_services_and_unmounts_them_over_their_own_channel()
+    {
+        using var folder = new TempFolder();
+        var serviceSocket = Path.Combine(folder.Path, "service.sock");
+        var ownSocket = Path.Combine(folder.Path, "own.sock");
+        var runner = new FakeRunner();
+        var supervisor = new MountSupervisor(runner, () => [Photos], NullLogger.Instance, new FakeDelays().DelayAsync);
+        var own = new OwnMount(@"X:\");
+        using var service = new ControlServer(UnixSocketControlListener.Bind(serviceSocket), supervisor);
+        using var ownServer = new ControlServer(UnixSocketControlListener.Bind(ownSocket), own);
+        supervisor.Start();
+        var ownEndpoint = new ControlEndpoint(ownSocket, null);
+        var channel = new TrayChannel(new ControlEndpoint(serviceSocket, null), () => [ownEndpoint], mountPoint => ControlProtocol.SameMount(mountPoint, @"X:\") ? ownEndpoint : NoOwnMount(mountPoint));
+
+        var snapshot = await PollUntilAsync(channel, s => s.Mounts.Count(m => m.IsMounted) == 2, "the service's mount and the user's own");
+        CollectionAssert.AreEqual(new[] { true, false }, snapshot.Mounts.Select(m => m.ByService).ToArray());
+        var menu = TrayMenu.For(snapshot, "logs");
+        CollectionAssert.Contains(menu.Select(i => i.Text).ToArray(), @"Open X:\");
+
+        Assert.IsTrue((await channel.RunAsync(menu.Single(i => i.Text == TrayMenu.PauseText).Command!, Token)).Ok);
+        Assert.IsTrue(runner.Mounts["photos"].Paused && own.Paused, "pause reaches every process");
+
+        var reply = await channel.RunAsync(menu.Single(i => i.Text == @"Unmount X:\").Command!, Token);
+        Assert.IsTrue(reply.Ok, reply.Message);
+        Assert.IsTrue(own.Unmounted, "the user's mount was asked on its own channel");
+        Assert.AreEqual(MountState.Mounted, supervisor.StateOf("photos"), "the service's mount stays");
+    }
+
+    /// <summary>No `bucketmount mount` of this user is there: an endpoint nothing listens on.</summary>
+    private static ControlEndpoint NoOwnMount(string mountPoint) => new(Path.Combine(Path.GetTempPath(), "bucketmount-none-" + Guid.NewGuid().ToString("N") + ".sock"), null);
+
+    /// <summary>What a `bucketmount mount` process answers on its channel: its one mount, without a name or state.</summary>
+    private sealed class OwnMount(string mountPoint) : IControlTarget
+    {
+        public bool Paused { get; private set; }
+
+        public bool Unmounted { get; private set; }
+
+        public IReadOnlyList<MountStatus> List() =>
+            [new("file:///D:/data", mountPoint, 9, 1, "cache", 0, 0, new BucketMount.Engine.Diagnostics.EngineStatistics { Store = new BucketMount.Backends.StoreCounters().Snapshot() }, Paused)];
+
+        public Task<ControlReply> MountAsync(string mount, CancellationToken cancellationToken) => Task.FromResult(new ControlReply(false, "not here"));
+
+        public Task<ControlReply> UnmountAsync(string? mount, bool force, Action<string> progress, CancellationToken cancellationToken)
+        {
+            Unmounted = mount is null;
+            return Task.FromResult(new ControlReply(Unmounted, "Unmounted " + mountPoint));
+        }
+
+        public ControlReply SetUploadsPaused(string? mount, bool paused)
+        {
+            Paused = paused;
+            return new ControlReply(true);
+        }
+
+        public Task<ControlReply> FlushAsync(string? mount, Action<string> progress, CancellationToken cancellationToken) => Task.FromResult(new ControlReply(true));
     }
 
     private async Task<TraySnapshot> PollUntilAsync(TrayChannel channel, Func<TraySnapshot, bool> condition, string what)
