@@ -7,6 +7,8 @@ internal static unsafe partial class Native
 {
     public const uint WM_DESTROY = 0x0002;
     public const uint WM_CLOSE = 0x0010;
+    public const uint WM_QUERYENDSESSION = 0x0011;
+    public const uint WM_ENDSESSION = 0x0016;
     public const uint WM_NULL = 0x0000;
     public const uint WM_CONTEXTMENU = 0x007B;
     public const uint WM_LBUTTONUP = 0x0202;
@@ -22,6 +24,9 @@ internal static unsafe partial class Native
 
     public const int SM_CXSMICON = 49;
     public const int SW_SHOWNORMAL = 1;
+
+    /// <summary>RegisterApplicationRestart: not after a crash, a hang or a reboot (the logon entry starts it then).</summary>
+    public const uint RESTART_NO_CRASH = 1, RESTART_NO_HANG = 2, RESTART_NO_REBOOT = 8;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct NotifyIconData
@@ -182,6 +187,9 @@ internal static unsafe partial class Native
 
     [LibraryImport("kernel32.dll", StringMarshalling = StringMarshalling.Utf16)]
     public static partial nint GetModuleHandleW(string? name);
+
+    [LibraryImport("kernel32.dll", StringMarshalling = StringMarshalling.Utf16)]
+    public static partial int RegisterApplicationRestart(string? commandLine, uint flags);
 
     [StructLayout(LayoutKind.Sequential)]
     public struct Point

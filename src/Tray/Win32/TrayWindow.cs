@@ -69,6 +69,9 @@ internal sealed class TrayWindow : IDisposable
             return Failed();
         }
 
+        // An upgrade or uninstall replaces files this process holds: Windows' Restart Manager closes it (WM_ENDSESSION
+        // with ENDSESSION_CLOSEAPP, below) and, registered here, starts it again afterwards.
+        Native.RegisterApplicationRestart(null, Native.RESTART_NO_CRASH | Native.RESTART_NO_HANG | Native.RESTART_NO_REBOOT);
         Show(TrayView.Of(_shown), null);
         var polling = Task.Run(() => _poller.RunAsync(_stop.Token));
         Native.Msg message;
@@ -113,6 +116,13 @@ internal sealed class TrayWindow : IDisposable
                     Show(TrayView.Of(_shown), notice);
                 }
 
+                return 0;
+            case Native.WM_QUERYENDSESSION:
+                // Nothing to save here (uploads are the service's): logoff, shutdown or an installer may close the tray.
+                return 1;
+            case Native.WM_ENDSESSION when wParam != 0:
+                // The session ends, or the Restart Manager closes the tray for an upgrade: quit, so its files can go.
+                Native.DestroyWindow(hwnd);
                 return 0;
             case Native.WM_DESTROY:
                 RemoveIcon();
