@@ -135,7 +135,7 @@ public sealed class ServiceSupervisorTests
     }
 
     /// <summary>Delays that record what was asked and return at once: backoff is asserted by value, not by waiting.</summary>
-    private sealed class FakeDelays
+    internal sealed class FakeDelays
     {
         public List<TimeSpan> Requested { get; } = [];
 
@@ -150,7 +150,7 @@ public sealed class ServiceSupervisorTests
         }
     }
 
-    private sealed class FakeRunner : IMountRunner
+    internal sealed class FakeRunner : IMountRunner
     {
         public Dictionary<string, Queue<Exception>> FailNext { get; } = [];
 
@@ -175,7 +175,7 @@ public sealed class ServiceSupervisorTests
         }
     }
 
-    private sealed class FakeMount(ConfiguredMount mount) : IRunningMount
+    internal sealed class FakeMount(ConfiguredMount mount) : IRunningMount
     {
         private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

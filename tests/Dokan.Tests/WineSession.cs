@@ -30,6 +30,9 @@ internal sealed class WineSession : IAsyncDisposable
     /// <summary>The CLI as Windows names it (Z: is the Linux root).</summary>
     public string Exe => WindowsPath(Path.Combine(Publish, "bucketmount.exe"));
 
+    /// <summary>The tray app, published beside the CLI.</summary>
+    public string TrayExe => WindowsPath(Path.Combine(Publish, "bucketmount-tray.exe"));
+
     public string Prefix => Environment["WINEPREFIX"];
 
     public static string WindowsPath(string linuxPath) => "Z:" + linuxPath.Replace('/', '\\');
@@ -66,23 +69,35 @@ internal sealed class WineSession : IAsyncDisposable
     /// <summary>The win-x64 self-contained CLI: scripts/test publishes it once and says where; otherwise it is published here.</summary>
     private static async Task<string> WindowsPublishAsync()
     {
-        if (System.Environment.GetEnvironmentVariable("BUCKETMOUNT_WIN_PUBLISH") is { Length: > 0 } given && File.Exists(Path.Combine(given, "bucketmount.exe")))
+        if (System.Environment.GetEnvironmentVariable("BUCKETMOUNT_WIN_PUBLISH") is { Length: > 0 } given && File.Exists(Path.Combine(given, "bucketmount.exe")) && File.Exists(Path.Combine(given, "bucketmount-tray.exe")))
         {
             return given;
         }
 
+        // The CLI, then the tray into the same folder (as the installer ships them: one runtime, both programs).
         var output = Path.Combine(RepoRoot, "tests", "Dokan.Tests", "bin", "win-x64-publish");
-        var (code, log) = await RunAsync("dotnet", ["publish", Path.Combine(RepoRoot, "src", "Cli"), "-c", "Release", "-r", "win-x64", "--self-contained", "-o", output,
-            "-p:DisableTransitiveFrameworkReferenceDownloads=true", "-nologo", "-v", "q"], [], TimeSpan.FromMinutes(10));
-        Assert.AreEqual(0, code, "dotnet publish -r win-x64 failed:\n" + log);
+        foreach (var project in new[] { "Cli", "Tray" })
+        {
+            var (code, log) = await RunAsync("dotnet", ["publish", Path.Combine(RepoRoot, "src", project), "-c", "Release", "-r", "win-x64", "--self-contained", "-o", output,
+                "-p:DisableTransitiveFrameworkReferenceDownloads=true", "-nologo", "-v", "q"], [], TimeSpan.FromMinutes(10));
+            Assert.AreEqual(0, code, $"dotnet publish src/{project} -r win-x64 failed:\n" + log);
+        }
+
         return output;
     }
 
     /// <summary>Wine 8 kills CoreCLR on EventSource plus a full GC (windows-on-linux.md); only the test copy is changed.</summary>
     private static void DisableEventSourceForWine(string publish)
     {
-        var path = Path.Combine(publish, "bucketmount.runtimeconfig.json");
-        var config = JsonNode.Parse(File.ReadAllText(path))!;
+        foreach (var program in new[] { "bucketmount", "bucketmount-tray" })
+        {
+            DisableEventSourceIn(Path.Combine(publish, program + ".runtimeconfig.json"));
+        }
+    }
+
+    private static void DisableEventSourceIn(string runtimeConfig)
+    {
+        var config = JsonNode.Parse(File.ReadAllText(runtimeConfig))!;
         var options = config["runtimeOptions"]!.AsObject();
         if (options["configProperties"] is not JsonObject properties)
         {
@@ -90,6 +105,6 @@ internal sealed class WineSession : IAsyncDisposable
         }
 
         properties["System.Diagnostics.Tracing.EventSource.IsSupported"] = false;
-        File.WriteAllText(path, config.ToJsonString());
+        File.WriteAllText(runtimeConfig, config.ToJsonString());
     }
 }

@@ -61,7 +61,9 @@ internal sealed record ControlEndpoint(string? SocketPath, string? PipeName)
                 return null;
             }
 
-            var client = new NamedPipeClientStream(".", pipe, PipeDirection.InOut, PipeOptions.Asynchronous);
+            var client = OperatingSystem.IsWindows()
+                ? new NamedPipeClientStream(".", pipe, ClientRights, PipeOptions.Asynchronous, System.Security.Principal.TokenImpersonationLevel.None, HandleInheritability.None)
+                : new NamedPipeClientStream(".", pipe, PipeDirection.InOut, PipeOptions.Asynchronous);
             try
             {
                 await client.ConnectAsync(ConnectLimit, cancellationToken);
@@ -91,6 +93,13 @@ internal sealed record ControlEndpoint(string? SocketPath, string? PipeName)
             return null;
         }
     }
+
+    /// <summary>
+    /// What a client asks for: read and write data, no more. PipeDirection.InOut would ask GENERIC_WRITE, which for a
+    /// pipe includes FILE_CREATE_PIPE_INSTANCE (the same bit as FILE_APPEND_DATA), a right the pipes' ACLs rightly give
+    /// only administrators and SYSTEM: a user's tray or `status` reaching the service's pipe would be refused.
+    /// </summary>
+    private const PipeAccessRights ClientRights = PipeAccessRights.ReadData | PipeAccessRights.WriteData | PipeAccessRights.ReadAttributes | PipeAccessRights.Synchronize;
 
     /// <summary>Asks one request here; null when nothing listens, or the process went away before it answered.</summary>
     public async Task<ControlReply?> AskAsync(ControlRequest request, Action<string>? progress, CancellationToken cancellationToken)
