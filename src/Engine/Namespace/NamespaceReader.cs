@@ -309,8 +309,9 @@ internal sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys
             // No caller's token: later lookups may be waiting on it (see InFlight).
             await ListNowForLookupsAsync(directory, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception error) when (error is ObjectStoreException or FileSystemException or OperationCanceledException)
+        catch (Exception error) when (error is ObjectStoreException or FileSystemException or OperationCanceledException or ObjectDisposedException)
         {
+            // Nobody waits on it but the next lookup there, which lists again; the mount may also be stopping.
         }
     }
 
