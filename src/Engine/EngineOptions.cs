@@ -56,7 +56,7 @@ public sealed record EngineOptions
 
     /// <summary>
     /// Feed a sequential reader from one open-ended GET paced by its read-ahead window (rclone's way: a whole file
-    /// in one or two requests); false (the default) sends ranged GETs of <see cref="ReadAheadRequestBytes"/>, one
+    /// in one or two requests); false (the default) sends ranged GETs of <see cref="ReadAheadRequestBytes"/>, two
     /// at a time at first and more in parallel while that raises the reader's throughput (s3fs sends its ranges
     /// in parallel from the start), which gets more from a store that limits one connection or answers slowly.
     /// </summary>

@@ -195,6 +195,7 @@ public sealed partial class MountEngine : IAsyncDisposable
             GcHeapBytes = gc.HeapSizeBytes,
             GcCommittedBytes = gc.TotalCommittedBytes,
             GcFragmentedBytes = gc.FragmentedBytes,
+            GcGenerationBytes = [.. gc.GenerationInfo.ToArray().Select(g => g.SizeAfterBytes)],
             Store = _store.Counters.Snapshot(),
             MemoryCacheBytes = _memoryBlocks.Bytes,
             MemoryCacheBudget = _memoryBlocks.BudgetBytes,

@@ -59,5 +59,13 @@ public sealed record EngineStatistics
     /// <summary>Free space inside the managed heap after the last collection, not returned to the system.</summary>
     public long GcFragmentedBytes { get; init; }
 
+    /// <summary>
+    /// Bytes in each part of the managed heap after the last collection: generations 0, 1 and 2, the large-object heap
+    /// (arrays of 85,000 bytes and more: the 1 MiB cache blocks, pooled copy buffers) and the pinned-object heap; what
+    /// a breakdown of the mount's memory needs (garbage waiting in generation 2 or the large-object heap for a full
+    /// collection shows there, not in the live cache).
+    /// </summary>
+    public IReadOnlyList<long> GcGenerationBytes { get; init; } = [];
+
     public IReadOnlyList<string> LastErrors { get; init; } = [];
 }

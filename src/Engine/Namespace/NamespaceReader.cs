@@ -10,8 +10,8 @@ namespace BucketMount.Engine.Namespace;
 /// the directory wins and the file is hidden (as mountpoint-s3 does). A lookup the cache cannot answer costs
 /// one HEAD and one LIST sent together; a directory listing costs its LIST pages and no HEADs. Once a directory
 /// has had <see cref="ListAfterLookupMisses"/> such lookups within the cache's TTL (tar, rsync, make and
-/// `git status` stat every file of a directory one by one), the next miss lists the directory instead, when it
-/// holds at most <see cref="LookupListingLimit"/> entries, and every later lookup there is answered from it.
+/// `git status` stat every file of a directory one by one), the last of them also starts listing the directory,
+/// when it holds at most <see cref="LookupListingLimit"/> entries, and every later lookup there is answered from it.
 /// While the store is unreachable (<see cref="StoreHealth"/>), or when it fails for a passing reason, a listing or
 /// lookup the mount ever answered is answered again from what it last knew (kept up to date with its own changes):
 /// `ls`, `stat` and creating a new name in a known directory keep working through an outage.
@@ -278,14 +278,45 @@ internal sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys
         return node;
     }
 
-    /// <summary>The parent's listing when enough lookups missed there to make one LIST cheaper than more HEADs.</summary>
+    /// <summary>
+    /// The parent's listing when enough lookups missed there to make one LIST cheaper than more HEADs. The miss that
+    /// reaches <see cref="ListAfterLookupMisses"/> still asks for its own name, and starts that listing beside it
+    /// (null): the next miss joins it instead of waiting for a LIST of its own. SQLite looks up "NAME-journal" and
+    /// then "NAME-wal" right after opening a new database: the same requests, one round trip fewer.
+    /// </summary>
     private async Task<DirectoryListing?> ListForLookupsAsync(string directory, CancellationToken cancellationToken)
     {
-        if (cache.CountLookupMiss(directory) <= ListAfterLookupMisses || cache.IsTooLargeForLookupListing(directory))
+        var misses = cache.CountLookupMiss(directory);
+        if (misses < ListAfterLookupMisses || cache.IsTooLargeForLookupListing(directory))
         {
             return null;
         }
 
+        if (misses == ListAfterLookupMisses)
+        {
+            _ = Task.Run(() => ListBesideLookupAsync(directory), CancellationToken.None);
+            return null;
+        }
+
+        return await ListNowForLookupsAsync(directory, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A listing started by a lookup that does not wait for it: a failure leaves the next miss to list again.</summary>
+    private async Task ListBesideLookupAsync(string directory)
+    {
+        try
+        {
+            // No caller's token: later lookups may be waiting on it (see InFlight).
+            await ListNowForLookupsAsync(directory, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is ObjectStoreException or FileSystemException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Nobody waits on it but the next lookup there, which lists again; the mount may also be stopping.
+        }
+    }
+
+    private async Task<DirectoryListing?> ListNowForLookupsAsync(string directory, CancellationToken cancellationToken)
+    {
         try
         {
             var listing = await _listings.RunAsync(directory, () => ListFromStoreAsync(directory, LookupListingLimit, exact: false, cancellationToken)).ConfigureAwait(false);

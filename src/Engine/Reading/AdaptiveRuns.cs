@@ -3,20 +3,29 @@ using System.Diagnostics;
 namespace BucketMount.Engine.Reading;
 
 /// <summary>
-/// How many read-ahead GETs one sequential reader keeps in flight: one at first, twice as many each time a full
-/// round at the current number delivered clearly more bytes per second than the round before (as TCP's slow start
-/// grows its window: a 256 MiB file is only 16 GETs long, adding one at a time came too late), never more than
-/// <c>maxRuns</c> (and the read-ahead window bounds the bytes). A store that serves one connection at full speed
+/// How many read-ahead GETs one sequential reader keeps in flight: <see cref="StartingRuns"/> at first, twice as many
+/// each time a full round at the current number delivered clearly more bytes per second than the round before (as
+/// TCP's slow start grows its window: a 256 MiB file is only 16 GETs long, adding one at a time came too late), never
+/// more than <c>maxRuns</c> (and the read-ahead window bounds the bytes). The reader's own first block still comes
+/// alone in a small GET (the window starts small), so a program that reads a header and stops costs little. A store that serves one connection at full speed
 /// (a local emulator, a fast link) keeps one or two GETs; one that limits each connection, or answers after a long
 /// wait, gets several at once, as s3fs's fixed parallel ranges do, without paying for them where they buy nothing.
 /// </summary>
 internal sealed class AdaptiveRuns(int maxRuns)
 {
+    /// <summary>
+    /// GETs a reader may have in flight before any round was measured. With one, each GET's wait for its first byte
+    /// left the reader idle between GETs until the second round: at 20 ms per request, full speed came only after 5
+    /// of a 256 MiB file's 16 ranges (1.88 s against rclone's 1.60 s). With two, the next range is already on its way
+    /// while one streams in.
+    /// </summary>
+    public const int StartingRuns = 2;
+
     /// <summary>A round must beat the last by this factor for another GET to be added.</summary>
     private const double GrowthFactor = 1.15;
 
     private readonly object _gate = new();
-    private int _allowed = 1;
+    private int _allowed = Math.Min(StartingRuns, maxRuns);
     private int _inFlight;
     private long _roundBytes;
     private int _roundRuns;

@@ -6,7 +6,7 @@ namespace BucketMount.Engine.Reading;
 /// Reads byte ranges of an object version through the block caches, and prefetches ahead of sequential readers
 /// with parallel ranged GETs so one reader approaches the store's throughput. Read-ahead asks for runs of blocks
 /// in one GET each, the runs growing with the window up to <paramref name="maxRunBlocks"/>: few requests for a
-/// long sequential read, one block per request for random reads. A sequential reader starts with one such GET in
+/// long sequential read, one block per request for random reads. A sequential reader starts with two such GETs in
 /// flight and gets more while that raises its throughput (<see cref="AdaptiveRuns"/>), up to
 /// <paramref name="readAheadParallelism"/> and its window. With <paramref name="streamSequentialReads"/> a
 /// sequential reader is fed instead by one open-ended GET paced by its window (<see cref="SequentialStream"/>).
