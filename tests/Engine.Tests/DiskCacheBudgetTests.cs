@@ -1,5 +1,6 @@
 using BucketMount.Backends;
 using BucketMount.Backends.Memory;
+using BucketMount.Engine.Caching;
 
 namespace BucketMount.Engine.Tests;
 
@@ -60,6 +61,53 @@ public sealed class DiskCacheBudgetTests
 
         Assert.IsLessThanOrEqualTo(3L * MiB, BytesOnDisk(blocksFolder));
         Assert.IsLessThanOrEqualTo(3L * MiB, fx.Engine.GetStatistics().DiskCacheBytes);
+    }
+
+    /// <summary>
+    /// A small file's block counts what it takes on disk, not a whole block: counted as 1 MiB each, 100 files of
+    /// 2 KiB overflowed a 4 MiB budget after 4 files, and a 10 GiB cache held ~10k files of a tree.
+    /// </summary>
+    [TestMethod]
+    public async Task Small_files_count_their_own_size_so_a_budget_holds_many_of_them()
+    {
+        var store = new MemoryObjectStore();
+        const int files = 100;
+        for (var i = 0; i < files; i++)
+        {
+            await store.UploadAsync($"tree/f{i:D3}", new MemoryUploadSource(new byte[2048]), null, Token);
+        }
+
+        const long budget = 4L * MiB;
+        await using var fx = new EngineFixture(store, o => o with { DiskCacheBytes = budget });
+        for (var i = 0; i < files; i++)
+        {
+            await fx.ReadFileAsync($"/tree/f{i:D3}", Token);
+        }
+
+        Assert.AreEqual(files * 4096L, fx.Engine.GetStatistics().DiskCacheBytes, "each 2 KiB block counts one 4 KiB allocation unit");
+    }
+
+    [TestMethod]
+    public void Small_blocks_found_at_the_next_start_count_their_own_size_and_all_stay()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "bm-small-blocks-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var versions = Enumerable.Range(0, 100).Select(i => new ObjectVersion($"tree/f{i:D3}", $"etag{i}", 2048)).ToList();
+            using (var cache = new DiskBlockCache(folder, MiB, 4L * MiB))
+            {
+                versions.ForEach(version => cache.Write(new BlockKey(version, 0), new byte[2048]));
+                Assert.AreEqual(100 * 4096L, cache.Bytes);
+            }
+
+            using var restarted = new DiskBlockCache(folder, MiB, 4L * MiB);
+            Assert.AreEqual(100 * 4096L, restarted.Bytes, "the next start counts what it finds the same way");
+            Assert.IsTrue(versions.All(version => restarted.Contains(new BlockKey(version, 0))), "all 100 small blocks fit a 4 MiB budget");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     /// <summary>What the folder's files hold, measured on disk rather than taken from the cache's own counter.</summary>

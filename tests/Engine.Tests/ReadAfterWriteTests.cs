@@ -87,7 +87,8 @@ public sealed class ReadAfterWriteTests
     public async Task Kept_copies_stay_within_the_disk_cache_budget_the_oldest_going_first()
     {
         var store = new ContentReadRecorder(new MemoryObjectStore());
-        const long budget = 4L * 1024 * 1024;
+        // Room for four of these one-block files: each counts its 300,000 bytes in whole 4 KiB units.
+        const long budget = 4L * 303_104;
         await using var fx = new EngineFixture(store, o => o with { DiskCacheBytes = budget });
         var data = new byte[300_000];
         for (var i = 0; i < 12; i++)
@@ -100,7 +101,7 @@ public sealed class ReadAfterWriteTests
         var blocks = Directory.GetFiles(Path.Combine(fx.CacheDirectory, "blocks"));
         Assert.IsLessThanOrEqualTo(budget, fx.Engine.GetStatistics().DiskCacheBytes);
         Assert.IsLessThanOrEqualTo(budget, blocks.Sum(f => new FileInfo(f).Length), "the folder holds no more than the budget");
-        Assert.HasCount(4, blocks, "four one-block files fit a 4-block budget");
+        Assert.HasCount(4, blocks, "four of these files fit the budget");
 
         // The newest are kept: reading the last four sends nothing, the first one needs its GET again.
         var before = store.Count;

@@ -8,13 +8,16 @@ namespace BucketMount.Engine.Caching;
 /// Clean blocks on local disk, surviving restarts: one file per cached block, named by a hash of the object version
 /// (key, ETag, size) and the block's index. The budget is a hard cap on those files: room for a block is made
 /// (least recently used blocks first, of any version, the one being read included) before its bytes are written,
-/// so reading an object far larger than the budget keeps the folder within it. Dirty data never lives here (it is
-/// in staging files), so eviction can only ever drop clean, re-fetchable bytes.
+/// so reading an object far larger than the budget keeps the folder within it. Each block counts its own length
+/// rounded up to the file system's 4 KiB allocation unit, what it really takes on disk: counted as a whole block, a
+/// tree of small files (node_modules, a git checkout) filled a 10 GiB budget with ~10k files. Dirty data never
+/// lives here (it is in staging files), so eviction can only ever drop clean, re-fetchable bytes.
 /// </summary>
 internal sealed class DiskBlockCache : IDisposable
 {
     private const string BlockSuffix = ".block";
     private const string PartialSuffix = ".partial";
+    private const int AllocationUnit = 4096;
 
     private readonly string _folder;
     private readonly int _blockSize;
@@ -115,7 +118,7 @@ internal sealed class DiskBlockCache : IDisposable
                 return;
             }
 
-            if (!TryReserveLocked())
+            if (!TryReserveLocked(Charge(data.Length)))
             {
                 // Every byte of the budget is being written by other readers right now: this block goes uncached.
                 return;
@@ -138,13 +141,13 @@ internal sealed class DiskBlockCache : IDisposable
                 if (FindLocked(name, block.Index) is not null)
                 {
                     // Another reader cached the same block meanwhile.
-                    _bytes -= _blockSize;
+                    _bytes -= Charge(data.Length);
                     TryDelete(partial);
                     return;
                 }
 
                 File.Move(partial, path, overwrite: true);
-                AddLocked(name, block.Index);
+                AddLocked(name, block.Index, Charge(data.Length));
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -153,7 +156,7 @@ internal sealed class DiskBlockCache : IDisposable
             // reserved room is given back.
             lock (_gate)
             {
-                _bytes -= _blockSize;
+                _bytes -= Charge(data.Length);
             }
 
             TryDelete(partial);
@@ -174,9 +177,10 @@ internal sealed class DiskBlockCache : IDisposable
         }
 
         var name = FileName(block.Version);
+        var charge = Charge(BlockLength(block));
         lock (_gate)
         {
-            if (FindLocked(name, block.Index) is not null || !TryReserveLocked())
+            if (FindLocked(name, block.Index) is not null || !TryReserveLocked(charge))
             {
                 return false;
             }
@@ -189,11 +193,11 @@ internal sealed class DiskBlockCache : IDisposable
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                _bytes -= _blockSize;
+                _bytes -= charge;
                 return false;
             }
 
-            AddLocked(name, block.Index);
+            AddLocked(name, block.Index, charge);
             return true;
         }
     }
@@ -217,22 +221,25 @@ internal sealed class DiskBlockCache : IDisposable
     {
     }
 
-    /// <summary>Makes room for one block, evicting from the least recently used end; false when it cannot.</summary>
-    private bool TryReserveLocked()
+    /// <summary>Makes room for a block of this charge, evicting from the least recently used end; false when it cannot.</summary>
+    private bool TryReserveLocked(long charge)
     {
-        while (_bytes + _blockSize > _budgetBytes && _lru.First is { } oldest)
+        while (_bytes + charge > _budgetBytes && _lru.First is { } oldest)
         {
             EvictLocked(oldest);
         }
 
-        if (_bytes + _blockSize > _budgetBytes)
+        if (_bytes + charge > _budgetBytes)
         {
             return false;
         }
 
-        _bytes += _blockSize;
+        _bytes += charge;
         return true;
     }
+
+    /// <summary>What a block of this length takes on disk: whole allocation units (an empty file still has its inode).</summary>
+    private static long Charge(long length) => Math.Max(AllocationUnit, (length + AllocationUnit - 1) / AllocationUnit * AllocationUnit);
 
     private LinkedListNode<CachedBlock>? FindLocked(string name, long index) =>
         _versions.TryGetValue(name, out var blocks) && blocks.TryGetValue(index, out var node) ? node : null;
@@ -244,7 +251,7 @@ internal sealed class DiskBlockCache : IDisposable
     }
 
     /// <summary>Records a block whose room is already counted in <see cref="_bytes"/>.</summary>
-    private void AddLocked(string name, long index)
+    private void AddLocked(string name, long index, long charge)
     {
         if (!_versions.TryGetValue(name, out var blocks))
         {
@@ -252,7 +259,7 @@ internal sealed class DiskBlockCache : IDisposable
             _versions[name] = blocks;
         }
 
-        blocks[index] = _lru.AddLast(new CachedBlock(name, index));
+        blocks[index] = _lru.AddLast(new CachedBlock(name, index, charge));
     }
 
     private void EvictLocked(LinkedListNode<CachedBlock> node)
@@ -266,7 +273,7 @@ internal sealed class DiskBlockCache : IDisposable
             _versions.Remove(block.Version);
         }
 
-        _bytes -= _blockSize;
+        _bytes -= block.Charge;
         TryDelete(BlockPath(block.Version, block.Index));
     }
 
@@ -294,8 +301,8 @@ internal sealed class DiskBlockCache : IDisposable
                     continue;
                 }
 
-                _bytes += _blockSize;
-                AddLocked(parts[0], index);
+                _bytes += Charge(file.Length);
+                AddLocked(parts[0], index, Charge(file.Length));
             }
 
             // The budget may have shrunk since the last run.
@@ -338,5 +345,5 @@ internal sealed class DiskBlockCache : IDisposable
         }
     }
 
-    private sealed record CachedBlock(string Version, long Index);
+    private sealed record CachedBlock(string Version, long Index, long Charge);
 }
