@@ -233,7 +233,7 @@ internal sealed partial class WriteBack(
 
                 if (file.LastError is { } error)
                 {
-                    throw new FileSystemException(FsError.IoError, file.Path, "the upload failed: " + error);
+                    throw new FileSystemException(file.LastFailureError, file.Path, "the upload failed: " + error);
                 }
             }
         }
