@@ -11,8 +11,8 @@ public sealed partial class S3ObjectStore
     // bucket); a chmod or rename through the mount must not reset them.
     private static readonly string[] KeptContentHeaders = ["Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"];
 
-    /// <summary>A copy source's HEAD: what <see cref="HeadAsync"/> tells, plus the content headers a REPLACE copy must repeat.</summary>
-    private async Task<(ObjectInfo Info, Dictionary<string, string> Headers)?> HeadCopySourceAsync(string key, CancellationToken cancellationToken)
+    /// <summary>One HEAD: the object as <see cref="HeadAsync"/> tells it, plus the content headers a REPLACE copy must repeat.</summary>
+    private async Task<(ObjectInfo Info, Dictionary<string, string> Headers)?> HeadWithContentHeadersAsync(string key, CancellationToken cancellationToken)
     {
         Counters.CountRequest(RequestKind.Head);
         try

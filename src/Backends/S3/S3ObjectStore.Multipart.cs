@@ -50,7 +50,7 @@ public sealed partial class S3ObjectStore
         // The HEAD also tells the content headers (Cache-Control...) that a copy with new metadata must repeat.
         var (source, headers) = options is { SourceSize: { } knownSize, SourceIfMatch: null } && replace is null && knownSize <= _options.MultipartCopyThreshold
             ? (new ObjectInfo(sourceKey, knownSize, "", DateTimeOffset.MinValue), new Dictionary<string, string>())
-            : await HeadCopySourceAsync(sourceKey, cancellationToken).ConfigureAwait(false)
+            : await HeadWithContentHeadersAsync(sourceKey, cancellationToken).ConfigureAwait(false)
                 ?? throw new ObjectStoreException(ObjectStoreErrorKind.NotFound, "no object has this key (copy source).", Description, sourceKey);
 
         // Checked here too, not only by x-amz-copy-source-if-match: some S3-compatible servers (fauxqs) ignore that header.
