@@ -263,9 +263,24 @@ public sealed partial class MountEngine : IAsyncDisposable
 
         try
         {
-            await _writeBack.FlushAllAsync(progress, cancellationToken).ConfigureAwait(false);
+            FileSystemException? refused = null;
+            try
+            {
+                await _writeBack.FlushAllAsync(progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch (FileSystemException e)
+            {
+                // Files the store refused stay in the journal; what the other files' uploads owe (directory times,
+                // indexes) is still written before the unmount reports them.
+                refused = e;
+            }
+
             await FlushDirectoryTimesAsync(cancellationToken).ConfigureAwait(false);
             await FlushIndexesAsync(cancellationToken).ConfigureAwait(false);
+            if (refused is not null)
+            {
+                throw refused;
+            }
         }
         finally
         {

@@ -47,9 +47,10 @@ public sealed partial class S3ObjectStore
         // The source's size decides between one CopyObject and a multipart copy, and is the copy's size. A size the
         // caller knows saves the HEAD (a directory rename copies every object it listed), unless the ETag must be
         // checked here or a replaced metadata set needs the source's content type.
-        var source = options is { SourceSize: { } knownSize, SourceIfMatch: null } && replace is null && knownSize <= _options.MultipartCopyThreshold
-            ? new ObjectInfo(sourceKey, knownSize, "", DateTimeOffset.MinValue)
-            : await HeadAsync(sourceKey, cancellationToken).ConfigureAwait(false)
+        // The HEAD also tells the content headers (Cache-Control...) that a copy with new metadata must repeat.
+        var (source, headers) = options is { SourceSize: { } knownSize, SourceIfMatch: null } && replace is null && knownSize <= _options.MultipartCopyThreshold
+            ? (new ObjectInfo(sourceKey, knownSize, "", DateTimeOffset.MinValue), new Dictionary<string, string>())
+            : await HeadWithContentHeadersAsync(sourceKey, cancellationToken).ConfigureAwait(false)
                 ?? throw new ObjectStoreException(ObjectStoreErrorKind.NotFound, "no object has this key (copy source).", Description, sourceKey);
 
         // Checked here too, not only by x-amz-copy-source-if-match: some S3-compatible servers (fauxqs) ignore that header.
@@ -60,7 +61,7 @@ public sealed partial class S3ObjectStore
 
         if (source.Size > _options.MultipartCopyThreshold)
         {
-            return await MultipartCopyAsync(source, destinationKey, replace, options, cancellationToken).ConfigureAwait(false);
+            return await MultipartCopyAsync(source, headers, destinationKey, replace, options, cancellationToken).ConfigureAwait(false);
         }
 
         var request = new CopyObjectRequest
@@ -76,6 +77,7 @@ public sealed partial class S3ObjectStore
         {
             AddMetadata(request.Metadata, replace);
             request.ContentType = options?.ContentType ?? source.ContentType ?? "application/octet-stream";
+            RepeatContentHeaders(request.Headers, headers);
         }
 
         Counters.CountRequest(RequestKind.Copy);
@@ -129,10 +131,11 @@ public sealed partial class S3ObjectStore
     }
 
     /// <summary>Copies an object over 5 GiB (or over the configured threshold) with UploadPartCopy, parts in parallel.</summary>
-    private async Task<ObjectInfo> MultipartCopyAsync(ObjectInfo source, string destinationKey, IReadOnlyDictionary<string, string>? replace, CopyOptions? options, CancellationToken cancellationToken)
+    private async Task<ObjectInfo> MultipartCopyAsync(ObjectInfo source, IReadOnlyDictionary<string, string> headers, string destinationKey,
+        IReadOnlyDictionary<string, string>? replace, CopyOptions? options, CancellationToken cancellationToken)
     {
-        var uploadId = await InitiateAsync(destinationKey, replace ?? source.Metadata, options?.ContentType ?? source.ContentType ?? "application/octet-stream", cancellationToken)
-            .ConfigureAwait(false);
+        var uploadId = await InitiateAsync(destinationKey, replace ?? source.Metadata, options?.ContentType ?? source.ContentType ?? "application/octet-stream", cancellationToken,
+            headers).ConfigureAwait(false);
 
         try
         {
@@ -186,9 +189,11 @@ public sealed partial class S3ObjectStore
     }
 
     /// <summary>Begins a multipart upload; returns its id.</summary>
-    private async Task<string> InitiateAsync(string key, IReadOnlyDictionary<string, string>? metadata, string contentType, CancellationToken cancellationToken)
+    private async Task<string> InitiateAsync(string key, IReadOnlyDictionary<string, string>? metadata, string contentType, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? contentHeaders = null)
     {
         var initiate = new InitiateMultipartUploadRequest { BucketName = Bucket, Key = key, ContentType = contentType };
+        RepeatContentHeaders(initiate.Headers, contentHeaders ?? new Dictionary<string, string>());
         AddMetadata(initiate.Metadata, metadata);
         Counters.CountRequest(RequestKind.Multipart);
         try

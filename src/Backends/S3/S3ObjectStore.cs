@@ -48,20 +48,7 @@ public sealed partial class S3ObjectStore : IObjectStore
     public async Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken)
     {
         Validate(key);
-        Counters.CountRequest(RequestKind.Head);
-        try
-        {
-            var response = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
-            return new ObjectInfo(key, response.ContentLength, response.ETag, ToTime(response.LastModified), ReadMetadata(response.Metadata), response.Headers.ContentType);
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
-        {
-            return null;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            throw Fail(e, key);
-        }
+        return (await HeadWithContentHeadersAsync(key, cancellationToken).ConfigureAwait(false))?.Info;
     }
 
     /// <summary>One GET: its response carries the metadata a HEAD would, and a small body costs nothing more.</summary>

@@ -33,6 +33,7 @@ internal sealed partial class StoreHealth : IDisposable
     private bool _unreachable;
     private string? _lastError;
     private DateTimeOffset _since;
+    private long _answers;
 
     public StoreHealth(IObjectStore store, ILogger? logger = null, TimeSpan? firstProbeInterval = null)
     {
@@ -52,6 +53,12 @@ internal sealed partial class StoreHealth : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// How many times the store has answered so far (each successful upload or probe, each refusal): an upload that keeps
+    /// failing for a passing reason while this grows is failing on its own key, not because the store is away.
+    /// </summary>
+    public long Answers => Interlocked.Read(ref _answers);
 
     /// <summary>The last failure that made or kept the store unreachable (null while it answers).</summary>
     public string? LastError
@@ -110,6 +117,7 @@ internal sealed partial class StoreHealth : IDisposable
     /// <summary>Records that the store answered.</summary>
     public void OnSuccess()
     {
+        Interlocked.Increment(ref _answers);
         TaskCompletionSource recovered;
         TimeSpan away;
         lock (_gate)

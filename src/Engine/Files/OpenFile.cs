@@ -136,6 +136,18 @@ internal sealed class OpenFile(long id, string path)
     /// <summary>The last failure was one retrying cannot fix by itself (access denied, invalid argument), not an outage.</summary>
     public bool LastFailurePermanent { get; set; }
 
+    /// <summary>What an fsync waiting for the failed upload reports (ENAMETOOLONG for a name the store refused as too long, else EIO).</summary>
+    public FsError LastFailureError { get; set; } = FsError.IoError;
+
+    /// <summary>
+    /// Passing failures of this file in a row, each after the store had answered other requests since the one before:
+    /// a store that fails one key forever (s3rver drops the connection on a 255-byte name) while it serves the rest.
+    /// </summary>
+    public int FailuresWhileStoreAnswers { get; set; }
+
+    /// <summary><see cref="StoreHealth.Answers"/> when this file's upload last failed.</summary>
+    public long StoreAnswersAtLastFailure { get; set; }
+
     /// <summary>Orders failures: the drain at unmount counts only those that happened after it started.</summary>
     public long LastFailureSequence { get; set; }
 

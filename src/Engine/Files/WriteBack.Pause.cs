@@ -45,6 +45,30 @@ internal sealed partial class WriteBack
         gate?.TrySetResult();
     }
 
+    /// <summary>
+    /// Takes the file's content lock for an upload. An fsync's deadline upload keeps that lock until it has started
+    /// (see RunAsync), so it waits out a pause before taking it, and lets it go again if a pause began meanwhile:
+    /// while uploads are paused the file's writers go on, and the upload later sends the file as it is then.
+    /// </summary>
+    private async Task LockContentOutsidePauseAsync(OpenFile file, UploadTicket ticket, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (ticket.ForDeadline)
+            {
+                await WaitWhilePausedAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await file.ContentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!ticket.ForDeadline || !UploadsPaused)
+            {
+                return;
+            }
+
+            file.ContentLock.Release();
+        }
+    }
+
     private async Task WaitWhilePausedAsync(CancellationToken cancellationToken)
     {
         Task gate;

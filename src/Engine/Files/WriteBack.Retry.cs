@@ -20,6 +20,12 @@ internal sealed partial class WriteBack
     /// <summary>Longest pause before retrying an upload the store refused.</summary>
     public static readonly TimeSpan MaxPermanentPause = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Passing failures of one file in a row, each after the store answered other requests, that make it count as
+    /// refused: retried slowly from then on, and named by the drain instead of holding an unmount forever.
+    /// </summary>
+    internal const int FailuresWhileStoreAnswersLimit = 5;
+
     private static readonly TimeSpan FirstTransientPause = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan FirstPermanentPause = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DrainPollInterval = TimeSpan.FromMilliseconds(500);
@@ -131,7 +137,7 @@ internal sealed partial class WriteBack
     }
 
     /// <summary>Says truthfully where files that were not uploaded stay: in the journal only if their close reached it.</summary>
-    private static string WhereTheyStay(IReadOnlyList<OpenFile> files)
+    private string WhereTheyStay(IReadOnlyList<OpenFile> files)
     {
         var journaled = files.Count(f =>
         {
@@ -140,7 +146,7 @@ internal sealed partial class WriteBack
                 return f.JournaledGeneration == f.Generation;
             }
         });
-        return journaled == files.Count ? "they stay queued in the cache's journal"
+        return journaled == files.Count ? $"they stay queued in the cache's journal in {options.CacheDirectory} and upload when a mount on that cache can send them"
             : journaled == 0 ? "they are not in the cache's journal either: they live only in this mount's staging files until it ends"
             : $"{journaled} of them stay queued in the cache's journal; the rest live only in this mount's staging files until it ends";
     }
@@ -159,10 +165,24 @@ internal sealed partial class WriteBack
         }
 
         int failures;
+        var answers = health.Answers;
         lock (file.State)
         {
+            // A store that answers everything else but fails this one key every time (s3rver drops the connection on
+            // a 255-byte name) would be retried forever as an outage: after a few such failures it is a refusal.
+            file.FailuresWhileStoreAnswers = permanent ? 0
+                : answers != file.StoreAnswersAtLastFailure && file.ConsecutiveFailures > 0 ? file.FailuresWhileStoreAnswers + 1 : file.FailuresWhileStoreAnswers;
+            file.StoreAnswersAtLastFailure = answers;
+            if (!permanent && file.FailuresWhileStoreAnswers >= FailuresWhileStoreAnswersLimit)
+            {
+                permanent = true;
+                message = $"the store failed this file's upload {file.ConsecutiveFailures + 1} times in a row while answering other requests, so it may never take this name: {message}";
+            }
+
             file.LastError = message;
             file.LastFailurePermanent = permanent;
+            file.LastFailureError = error is ObjectStoreException { Kind: ObjectStoreErrorKind.KeyTooLong }
+                or FileSystemException { InnerException: ObjectStoreException { Kind: ObjectStoreErrorKind.KeyTooLong } } ? FsError.NameTooLong : FsError.IoError;
             file.LastFailureSequence = Interlocked.Increment(ref _failureSequence);
             failures = ++file.ConsecutiveFailures;
             file.RetryPending = true;

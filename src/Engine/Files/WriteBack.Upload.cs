@@ -83,7 +83,9 @@ internal sealed partial class WriteBack
             file.LastError = null;
             file.UnconfirmedUploadIds.Clear();
             file.ConsecutiveFailures = 0;
+            file.FailuresWhileStoreAnswers = 0;
             file.LastFailurePermanent = false;
+            file.LastFailureError = FsError.IoError;
             if (file.Deleted || file.Path != path)
             {
                 return;

@@ -233,7 +233,7 @@ internal sealed partial class WriteBack(
 
                 if (file.LastError is { } error)
                 {
-                    throw new FileSystemException(FsError.IoError, file.Path, "the upload failed: " + error);
+                    throw new FileSystemException(file.LastFailureError, file.Path, "the upload failed: " + error);
                 }
             }
         }
@@ -310,7 +310,7 @@ internal sealed partial class WriteBack(
             // content lock with the ticket's token keeps the cancel protocol deadlock-free. An upload for an fsync's
             // deadline keeps the lock until it has started: writers do not cancel it (a program writing without pause
             // would cancel it forever), they wait for the lock, then for the upload once it started.
-            await file.ContentLock.WaitAsync(token).ConfigureAwait(false);
+            await LockContentOutsidePauseAsync(file, ticket, token).ConfigureAwait(false);
             var holdingContent = true;
             try
             {
@@ -330,7 +330,12 @@ internal sealed partial class WriteBack(
 
                 var multipart = size > options.UploadPartSize;
                 var slots = multipart ? _uploadSlots : _smallUploadSlots;
-                await WaitWhilePausedAsync(token).ConfigureAwait(false);
+                if (!ticket.ForDeadline)
+                {
+                    // (A deadline upload waited out the pause before taking the lock it holds here.)
+                    await WaitWhilePausedAsync(token).ConfigureAwait(false);
+                }
+
                 await slots.WaitAsync(token).ConfigureAwait(false);
                 slot = slots;
                 lock (file.State)

@@ -16,7 +16,8 @@ internal sealed partial class NamespaceReader
     /// (a HEAD per file, or a GET of a small one; a HEAD per subdirectory marker) and learnt for the next index write.
     /// </summary>
     private async Task ApplyIndexAsync(Dictionary<string, NodeInfo> children, List<(string Name, ObjectInfo Info)> files,
-        List<(string Name, string Segment)> directories, string prefix, StoredIndex? stored, bool exact, CancellationToken cancellationToken)
+        List<(string Name, string Segment)> directories, string prefix, StoredIndex? stored, bool exact, HashSet<string> describedDirectories,
+        CancellationToken cancellationToken)
     {
         var unknownFiles = new List<(string Name, ObjectInfo Info)>();
         foreach (var (name, info) in files)
@@ -58,6 +59,7 @@ internal sealed partial class NamespaceReader
             if (entry is not null)
             {
                 children[name] = DirectoryNodeFromIndex(name, markerKey, entry);
+                describedDirectories.Add(name);
             }
             else
             {
@@ -95,6 +97,7 @@ internal sealed partial class NamespaceReader
             lock (children)
             {
                 children[directory.Name] = DirectoryNodeFromIndex(directory.Name, prefix + directory.Segment + "/", entry);
+                describedDirectories.Add(directory.Name);
             }
         }).ConfigureAwait(false);
     }

@@ -132,15 +132,19 @@ internal sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys
             throw StoreErrors.NotFound(directory);
         }
 
+        // Subdirectories whose markers this listing already described (from the index, or its HEAD): not asked again
+        // below, also when the metadata cache keeps nothing (TTL 0) to tell so.
+        var describedDirectories = new HashSet<string>(StringComparer.Ordinal);
+
         // Directories shadow same-named files (see above): a file listed before its directory is not shown.
         files.RemoveAll(f => children[f.Name].IsDirectory);
         if (indexes is not null)
         {
             var stored = await indexes.ReadAsync(prefix, indexObject, cancellationToken).ConfigureAwait(false);
-            await ApplyIndexAsync(children, files, directories, prefix, stored, exact, cancellationToken).ConfigureAwait(false);
+            await ApplyIndexAsync(children, files, directories, prefix, stored, exact, describedDirectories, cancellationToken).ConfigureAwait(false);
         }
 
-        await FillDirectoryAttributesAsync(children, prefix, cancellationToken).ConfigureAwait(false);
+        await FillDirectoryAttributesAsync(children, prefix, describedDirectories, cancellationToken).ConfigureAwait(false);
 
         var listing = new DirectoryListing(children.Values) { Stamp = stamp };
         cache.SetListingFromStore(directory, listing);
@@ -458,10 +462,10 @@ internal sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys
     /// parallel: `ls -l` and the kernel's permission checks (which take a listing's attributes with readdirplus) must
     /// not show a private directory as 0755. A per-directory index that knows them (see MetadataCache) makes this free.
     /// </summary>
-    private async Task FillDirectoryAttributesAsync(Dictionary<string, NodeInfo> children, string prefix, CancellationToken cancellationToken)
+    private async Task FillDirectoryAttributesAsync(Dictionary<string, NodeInfo> children, string prefix, HashSet<string> described, CancellationToken cancellationToken)
     {
         var unknown = children.Values
-            .Where(c => c.IsDirectory && !cache.TryGetDirectoryAttributes(MarkerOf(prefix, c.Name), out _))
+            .Where(c => c.IsDirectory && !described.Contains(c.Name) && !cache.TryGetDirectoryAttributes(MarkerOf(prefix, c.Name), out _))
             .Select(c => c.Name).ToList();
         await Parallel.ForEachAsync(unknown, new ParallelOptions { MaxDegreeOfParallelism = MarkerHeadParallelism, CancellationToken = cancellationToken }, async (name, ct) =>
         {

@@ -47,6 +47,25 @@ public abstract partial class ObjectStoreContractTests
     }
 
     [TestMethod]
+    public async Task A_copy_with_replaced_metadata_keeps_the_sources_content_type()
+    {
+        // What a chmod or rename through a mount sends: the object's type, set by another tool, must stay.
+        await using var store = await CreateStoreAsync(Token);
+        await PutBytesAsync(store, "page.html", Utf8("<p>"), new PutOptions { ContentType = "text/html", Metadata = new Dictionary<string, string> { ["mode"] = "1" } }, Token);
+        var replaced = new CopyOptions { ReplaceMetadata = new Dictionary<string, string> { ["mode"] = "2" } };
+
+        await store.CopyAsync("page.html", "moved.html", replaced, Token);
+        await store.CopyAsync("page.html", "page.html", replaced, Token);
+
+        foreach (var key in new[] { "moved.html", "page.html" })
+        {
+            var head = await store.HeadAsync(key, Token);
+            Assert.AreEqual("2", head!.Metadata!.GetValueOrDefault("mode"), key);
+            StringAssert.StartsWith(head.ContentType, "text/html", key);
+        }
+    }
+
+    [TestMethod]
     public async Task Copy_onto_itself_with_new_metadata_updates_metadata_in_place()
     {
         await using var store = await CreateStoreAsync(Token);

@@ -34,18 +34,28 @@ internal sealed class IndexWriter(IObjectStore store, DirectoryIndexes indexes, 
     /// <summary>Writes every directory with changes, waiting for recent changes to settle first (drain, unmount).</summary>
     public async Task FlushAllAsync(CancellationToken cancellationToken)
     {
-        // Bounded: a few rounds (changes made meanwhile, an index another mount replaced), and waits no longer than
-        // the settle time each; what is still pending after that only costs the next mount HEADs.
-        for (var round = 0; round < 5 && !indexes.ReadOnly && indexes.AnyDirty(); round++)
+        // Taken before looking for changes: a background write under way has already taken its directories off the
+        // changed list, and unmount stops the background writer right after this, which would cut that write off.
+        await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            var ready = indexes.DirtyDirectories(settle);
-            for (var wait = 0; ready.Count == 0 && wait < (settle.TotalMilliseconds / 100) + 1; wait++)
+            // Bounded: a few rounds (changes made meanwhile, an index another mount replaced), and waits no longer than
+            // the settle time each; what is still pending after that only costs the next mount HEADs.
+            for (var round = 0; round < 5 && !indexes.ReadOnly && indexes.AnyDirty(); round++)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
-                ready = indexes.DirtyDirectories(settle);
-            }
+                var ready = indexes.DirtyDirectories(settle);
+                for (var wait = 0; ready.Count == 0 && wait < (settle.TotalMilliseconds / 100) + 1; wait++)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+                    ready = indexes.DirtyDirectories(settle);
+                }
 
-            await FlushAsync(ready, cancellationToken).ConfigureAwait(false);
+                await FlushHoldingAsync(ready, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _flushing.Release();
         }
     }
 
@@ -101,25 +111,31 @@ internal sealed class IndexWriter(IObjectStore store, DirectoryIndexes indexes, 
         await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await Parallel.ForEachAsync(prefixes, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
-                async (prefix, ct) =>
-                {
-                    try
-                    {
-                        await FlushDirectoryAsync(prefix, ct).ConfigureAwait(false);
-                    }
-                    catch (ObjectStoreException e)
-                    {
-                        indexes.FlushFailed(prefix);
-                        logger.LogWarning("Could not write the metadata index of '{Directory}' ({Reason}); it will be tried again. Until then a new mount asks the store for those files' attributes.",
-                            prefix.Length == 0 ? "/" : prefix, e.Message);
-                    }
-                }).ConfigureAwait(false);
+            await FlushHoldingAsync(prefixes, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _flushing.Release();
         }
+    }
+
+    /// <summary>Writes the indexes of <paramref name="prefixes"/>; the caller holds <see cref="_flushing"/>.</summary>
+    private async Task FlushHoldingAsync(List<string> prefixes, CancellationToken cancellationToken)
+    {
+        await Parallel.ForEachAsync(prefixes, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+            async (prefix, ct) =>
+            {
+                try
+                {
+                    await FlushDirectoryAsync(prefix, ct).ConfigureAwait(false);
+                }
+                catch (ObjectStoreException e)
+                {
+                    indexes.FlushFailed(prefix);
+                    logger.LogWarning("Could not write the metadata index of '{Directory}' ({Reason}); it will be tried again. Until then a new mount asks the store for those files' attributes.",
+                        prefix.Length == 0 ? "/" : prefix, e.Message);
+                }
+            }).ConfigureAwait(false);
     }
 
     /// <summary>Lists the directory and writes its index if that changes what is stored; true when written or nothing to write.</summary>
