@@ -65,13 +65,13 @@ internal static class ServiceCommand
             var runner = new ServiceRunner(loggers);
             if (!inConsole && OperatingSystem.IsWindows())
             {
-                if (!WindowsServiceHost.Run(ServiceName, runner))
+                if (!WindowsServiceHost.Run(ServiceName, runner, out var exitCode))
                 {
-                    await Console.Error.WriteLineAsync("bucketmount: not started by the Windows service manager (error " + Marshal.GetLastPInvokeError() + "); to debug in a console, run `bucketmount service --console`.");
+                    await Console.Error.WriteLineAsync("bucketmount: not started by the Windows service manager; to debug in a console, run `bucketmount service --console`.");
                     return 2;
                 }
 
-                return WindowsServiceHost.ExitCode;
+                return exitCode;
             }
 
             return await RunInConsoleAsync(runner, logFile);

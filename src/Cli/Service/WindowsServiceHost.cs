@@ -1,147 +1,138 @@
-using System.Runtime.InteropServices;
+using System.Reflection;
 using System.Runtime.Versioning;
+using System.ServiceProcess;
 
 namespace BucketMount.Cli.Service;
 
 /// <summary>
-/// Runs <see cref="ServiceRunner"/> under the Windows service manager with advapi32 by hand (no hosting framework in
-/// the CLI, which is also the AOT-compiled Linux build). Stop, shutdown and pre-shutdown all drain: the service
-/// reports STOP_PENDING and, for every progress line of the drain (and every few seconds without one), a new
-/// checkpoint with a wait hint, which is how a service asks Windows for more time.
+/// Runs <see cref="ServiceRunner"/> under the Windows service manager with .NET's <see cref="ServiceBase"/> (the part
+/// of Microsoft.Extensions.Hosting.WindowsServices that talks to the service manager, without the generic host the
+/// rest of that package needs). Stop, shutdown and pre-shutdown all drain: the service reports STOP_PENDING and, for
+/// every progress line of the drain (and every few seconds without one), asks for more time with a wait hint.
+/// Only the Windows build reaches this class; the Linux native build never compiles it in.
 /// </summary>
 [SupportedOSPlatform("windows")]
-internal static unsafe partial class WindowsServiceHost
+internal sealed class WindowsServiceHost : ServiceBase
 {
-    private const uint ServiceWin32OwnProcess = 0x10;
-    internal const uint StateStopped = 1;
-    private const uint StateStartPending = 2;
-    internal const uint StateStopPending = 3;
-    private const uint StateRunning = 4;
-    internal const uint ControlStop = 1;
-    private const uint ControlInterrogate = 4;
-    private const uint ControlShutdown = 5;
-    private const uint ControlPreshutdown = 0xF;
-    private const uint AcceptStop = 0x1;
-    private const uint AcceptShutdown = 0x4;
-    private const uint AcceptPreshutdown = 0x100;
-    private const uint ErrorCallNotImplemented = 120;
-    private const uint WaitHintMs = 30_000;
+    /// <summary>SERVICE_ACCEPT_PRESHUTDOWN and SERVICE_CONTROL_PRESHUTDOWN: ServiceBase has no property for them.</summary>
+    private const int AcceptPreshutdown = 0x100;
+    private const int ControlPreshutdown = 0xF;
+    private const int WaitHintMs = 30_000;
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(5);
 
-    private static readonly ManualResetEventSlim s_stopRequested = new();
-    private static readonly object s_statusLock = new();
-    private static ServiceRunner? s_runner;
-    private static nint s_handle;
-    private static uint s_checkpoint;
-    private static int s_exitCode;
+    private readonly ServiceRunner _runner;
+    private readonly Lock _statusLock = new();
+    private readonly Lock _drainLock = new();
+    private Task<int>? _drain;
+    private bool _started;
+    private bool _startFailed;
 
-    /// <summary>Connects to the service manager and blocks until the service has stopped; false when not started by it.</summary>
-    public static bool Run(string name, ServiceRunner runner)
+    private WindowsServiceHost(string name, ServiceRunner runner)
     {
-        s_runner = runner;
-        var serviceName = Marshal.StringToHGlobalUni(name);
-        try
-        {
-            var table = stackalloc ServiceTableEntry[2];
-            table[0] = new ServiceTableEntry { Name = (char*)serviceName, Main = &ServiceMain };
-            table[1] = default;
-            return StartServiceCtrlDispatcherW(table) != 0;
-        }
-        finally
-        {
-            Marshal.FreeHGlobal(serviceName);
-        }
+        _runner = runner;
+        ServiceName = name;
+        CanStop = true;
+        CanShutdown = true;
+        // Our own logger writes to the event log (warnings and errors) and to the file; ServiceBase's "started
+        // successfully" entries would need the source registered by name from inside the service.
+        AutoLog = false;
+        AcceptPreshutdownIfPossible();
     }
 
-    public static int ExitCode => s_exitCode;
-
-    [UnmanagedCallersOnly]
-    private static void ServiceMain(uint argc, char** argv)
+    /// <summary>Connects to the service manager and blocks until the service has stopped; false when not started by it.</summary>
+    public static bool Run(string name, ServiceRunner runner, out int exitCode)
     {
-        s_handle = RegisterServiceCtrlHandlerExW(argv is null ? null : argv[0], &Handler, 0);
-        Report(StateStartPending, WaitHintMs);
+        using var service = new WindowsServiceHost(name, runner);
         try
         {
-            s_runner!.Start();
+            Run(service);
+        }
+        catch (Exception) when (service._startFailed)
+        {
+            // ServiceBase.Run throws again what OnStart threw (already reported, and the exit code set).
+        }
+
+        exitCode = service.ExitCode;
+        return service._started;
+    }
+
+    protected override void OnStart(string[] args)
+    {
+        _started = true;
+        RequestAdditionalTime(WaitHintMs);
+        try
+        {
+            _runner.Start();
         }
         catch (Exception e)
         {
+            // ServiceBase reports the service stopped with this exit code when OnStart throws.
             Console.Error.WriteLine("bucketmount service: " + e.Message);
-            s_exitCode = 1;
-            Report(StateStopped, 0, exitCode: 1);
-            return;
+            ExitCode = 1;
+            _startFailed = true;
+            throw;
+        }
+    }
+
+    /// <summary>The drain: ServiceBase has reported STOP_PENDING and reports STOPPED once this returns.</summary>
+    protected override void OnStop()
+    {
+        AskForMoreTime();
+        using var heartbeat = new Timer(_ => AskForMoreTime(), null, Heartbeat, Heartbeat);
+        Task<int> drain;
+        lock (_drainLock)
+        {
+            // A stop and a pre-shutdown that cross (both queued before either reported STOP_PENDING) share one drain.
+            drain = _drain ??= _runner.StopAsync(_ => AskForMoreTime(), CancellationToken.None);
         }
 
-        Report(StateRunning, 0);
-        s_stopRequested.Wait();
-
-        // The drain runs here, on the service's own thread: ServiceMain returning ends the service.
-        Report(StateStopPending, WaitHintMs);
-        using var heartbeat = new Timer(_ => Report(StateStopPending, WaitHintMs), null, Heartbeat, Heartbeat);
-        s_exitCode = s_runner.StopAsync(_ => Report(StateStopPending, WaitHintMs), CancellationToken.None).GetAwaiter().GetResult();
+        ExitCode = drain.GetAwaiter().GetResult();
         heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
-
-        Report(StateStopped, 0, exitCode: (uint)s_exitCode);
     }
 
-    [UnmanagedCallersOnly]
-    private static uint Handler(uint control, uint eventType, nint eventData, nint context)
+    /// <summary>
+    /// ServiceBase calls this with the service still RUNNING, where a wait hint is refused: Stop() first reports
+    /// STOP_PENDING and then drains in <see cref="OnStop"/>, as `net stop` does.
+    /// </summary>
+    protected override void OnShutdown() => Stop();
+
+    /// <summary>ServiceBase hands controls it does not know, pre-shutdown among them, to this method.</summary>
+    protected override void OnCustomCommand(int command)
     {
-        switch (control)
+        if (command == ControlPreshutdown)
         {
-            case ControlStop or ControlShutdown or ControlPreshutdown:
-                s_stopRequested.Set();
-                return 0;
-            case ControlInterrogate:
-                return 0;
-            default:
-                return ErrorCallNotImplemented;
+            Stop();
         }
     }
 
-    private static void Report(uint state, uint waitHint, uint exitCode = 0)
+    /// <summary>From the drain's progress and from the heartbeat timer at once: each report takes the next checkpoint.</summary>
+    private void AskForMoreTime()
     {
-        lock (s_statusLock)
+        try
         {
-            var status = new ServiceStatus
+            lock (_statusLock)
             {
-                ServiceType = ServiceWin32OwnProcess,
-                CurrentState = state,
-                ControlsAccepted = state == StateRunning ? AcceptStop | AcceptShutdown | AcceptPreshutdown : 0,
-                Win32ExitCode = exitCode,
-                CheckPoint = state is StateStartPending or StateStopPending ? ++s_checkpoint : 0,
-                WaitHint = waitHint,
-            };
-            SetServiceStatus(s_handle, &status);
+                RequestAdditionalTime(WaitHintMs);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // The drain finished between the tick and this call: the service is no longer pending.
         }
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct ServiceTableEntry
+    /// <summary>
+    /// Pre-shutdown is why a service that flushes data can finish: at SHUTDOWN Windows gives services a few seconds
+    /// and ignores wait hints, while a pre-shutdown handler gets them honoured (up to the pre-shutdown timeout,
+    /// three minutes by default). ServiceBase has no public switch for it, only the mask of accepted controls it
+    /// reports: add the bit there. If a later ServiceBase renames that field, the service still drains at SHUTDOWN.
+    /// </summary>
+    private void AcceptPreshutdownIfPossible()
     {
-        public char* Name;
-        public delegate* unmanaged<uint, char**, void> Main;
+        var accepted = typeof(ServiceBase).GetField("_acceptedCommands", BindingFlags.Instance | BindingFlags.NonPublic);
+        if (accepted?.GetValue(this) is int mask)
+        {
+            accepted.SetValue(this, mask | AcceptPreshutdown);
+        }
     }
-
-    /// <summary>SERVICE_STATUS (also the head of SERVICE_STATUS_PROCESS, which <see cref="WindowsServiceStopper"/> reads).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct ServiceStatus
-    {
-        public uint ServiceType;
-        public uint CurrentState;
-        public uint ControlsAccepted;
-        public uint Win32ExitCode;
-        public uint ServiceSpecificExitCode;
-        public uint CheckPoint;
-        public uint WaitHint;
-    }
-
-    [LibraryImport("advapi32.dll", SetLastError = true)]
-    private static partial int StartServiceCtrlDispatcherW(ServiceTableEntry* table);
-
-    [LibraryImport("advapi32.dll", SetLastError = true)]
-    private static partial nint RegisterServiceCtrlHandlerExW(char* name, delegate* unmanaged<uint, uint, nint, nint, uint> handler, nint context);
-
-    [LibraryImport("advapi32.dll", SetLastError = true)]
-    private static partial int SetServiceStatus(nint handle, ServiceStatus* status);
 }

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
-using static BucketMount.Cli.Service.WindowsServiceHost;
 
 namespace BucketMount.Cli.Service;
 
@@ -23,6 +22,9 @@ internal static unsafe partial class WindowsServiceStopper
     private const int ErrorServiceNotActive = 1062;
     private const uint ErrorServiceNeverStarted = 1077;
     private const uint WaitObject0 = 0;
+    private const uint StateStopped = 1;
+    private const uint StateStopPending = 3;
+    private const uint ControlStop = 1;
 
     /// <summary>
     /// 0 when the service is not installed, not running, or has exited after uploading everything; 1 when it could not
@@ -140,9 +142,22 @@ internal static unsafe partial class WindowsServiceStopper
     [StructLayout(LayoutKind.Sequential)]
     private struct ServiceStatusProcess
     {
-        public WindowsServiceHost.ServiceStatus Status;
+        public ServiceStatus Status;
         public uint ProcessId;
         public uint ServiceFlags;
+    }
+
+    /// <summary>SERVICE_STATUS, the head of SERVICE_STATUS_PROCESS.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct ServiceStatus
+    {
+        public uint ServiceType;
+        public uint CurrentState;
+        public uint ControlsAccepted;
+        public uint Win32ExitCode;
+        public uint ServiceSpecificExitCode;
+        public uint CheckPoint;
+        public uint WaitHint;
     }
 
     [LibraryImport("advapi32.dll", SetLastError = true, StringMarshalling = StringMarshalling.Utf16)]
