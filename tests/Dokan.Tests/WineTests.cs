@@ -137,6 +137,13 @@ public sealed class WineTests
         Assert.AreEqual("data", mount!["name"]!.GetValue<string>());
         Assert.AreEqual(@"M:\", mount["mountPoint"]!.GetValue<string>());
 
+        // Running, and telling the service manager it takes stop, shutdown AND pre-shutdown (0x1 | 0x4 | 0x100):
+        // pre-shutdown is what gives the drain time when Windows shuts down (ServiceBase has no switch for it).
+        var statusTool = Path.Combine(work.Path, "service_status.exe");
+        await CompileAsync("x86_64-w64-mingw32-gcc", ["-std=c11", "-Wall", "-Werror", "-O1", "-municode", "-o", statusTool, Path.Combine(RepoRoot, "tests", "DokanStandIn", "service_status.c")]);
+        (code, output) = await RunAsync("wine", [WineSession.WindowsPath(statusTool), "bucketmount"], run);
+        StringAssert.Contains(output, "state=4 accepted=0x105 exit=0", "the running service's status as the service manager has it");
+
         (code, output) = await RunAsync("wine", ["net", "stop", "bucketmount"], run);
         Assert.AreEqual(0, code, "net stop: " + output);
         await WaitForShutdownAsync(report);
