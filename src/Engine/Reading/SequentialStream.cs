@@ -165,21 +165,27 @@ internal sealed class SequentialStream : Stream
             buffer = buffer[take..];
             if (_filled == block.Length)
             {
-                // No claim: a whole-range stream passing over a block someone else has; its bytes are dropped.
-                if (_claim is { } claim)
+                // Move on before delivering: the reader woken by this block reads the next one at once, and must
+                // find the stream already past this one (or it takes the stream for one that fell behind, ends
+                // it and sends GETs of its own).
+                TaskCompletionSource<BlockView>? claim;
+                long index;
+                lock (_claimedAhead)
                 {
-                    _fetcher.Deliver(new BlockKey(Version, _next), block, claim);
+                    claim = _claim;
+                    index = Interlocked.Increment(ref _next) - 1;
+                    _claim = null;
+                    _buffer = null;
+                }
+
+                // No claim: a whole-range stream passing over a block someone else has; its bytes are dropped.
+                if (claim is not null)
+                {
+                    _fetcher.Deliver(new BlockKey(Version, index), block, claim);
                 }
                 else
                 {
                     _fetcher.Discard(block);
-                }
-
-                lock (_claimedAhead)
-                {
-                    _claim = null;
-                    _buffer = null;
-                    Interlocked.Increment(ref _next);
                 }
             }
         }
@@ -229,21 +235,19 @@ internal sealed class SequentialStream : Stream
         {
             _claim = _claimedAhead.TryPeek(out var ahead) && ahead.Index == _next ? _claimedAhead.Dequeue().Claim
                 : _next > _lastBlock ? null : _fetcher.TryClaim(key);
+            if ((_claim is not null || _wholeRange) && _next <= _lastBlock)
+            {
+                // In the same lock as the claim: a reader claiming ahead meanwhile must see this block as taken,
+                // or it stops at it and fetches the block after it with a GET of its own.
+                _filled = 0;
+                _buffer = _fetcher.NewBlock(key);
+                return;
+            }
         }
 
-        if ((_claim is null && !_wholeRange) || _next > _lastBlock)
-        {
-            // Past the end (the object changed) or someone else has this block: stop rather than download it twice.
-            Stop();
-            token.ThrowIfCancellationRequested();
-            return;
-        }
-
-        _filled = 0;
-        lock (_claimedAhead)
-        {
-            _buffer = _fetcher.NewBlock(key);
-        }
+        // Past the end (the object changed) or someone else has this block: stop rather than download it twice.
+        Stop();
+        token.ThrowIfCancellationRequested();
     }
 
     private async Task RunAsync()
