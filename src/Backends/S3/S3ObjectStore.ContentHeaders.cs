@@ -14,21 +14,33 @@ public sealed partial class S3ObjectStore
     /// <summary>One HEAD: the object as <see cref="HeadAsync"/> tells it, plus the content headers a REPLACE copy must repeat.</summary>
     private async Task<(ObjectInfo Info, Dictionary<string, string> Headers)?> HeadWithContentHeadersAsync(string key, CancellationToken cancellationToken)
     {
+        if (await HeadResponseAsync(key, cancellationToken).ConfigureAwait(false) is not { } response)
+        {
+            return null;
+        }
+
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in KeptContentHeaders)
+        {
+            if (response.Headers.Keys.Contains(name, StringComparer.OrdinalIgnoreCase) && response.Headers[name] is { Length: > 0 } value)
+            {
+                headers[name] = value;
+            }
+        }
+
+        return (ToObjectInfo(key, response), headers);
+    }
+
+    private static ObjectInfo ToObjectInfo(string key, GetObjectMetadataResponse response) =>
+        new(key, response.ContentLength, response.ETag, ToTime(response.LastModified), ReadMetadata(response.Metadata), response.Headers.ContentType);
+
+    /// <summary>One HEAD; null when the object does not exist.</summary>
+    private async Task<GetObjectMetadataResponse?> HeadResponseAsync(string key, CancellationToken cancellationToken)
+    {
         Counters.CountRequest(RequestKind.Head);
         try
         {
-            var response = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
-            var info = new ObjectInfo(key, response.ContentLength, response.ETag, ToTime(response.LastModified), ReadMetadata(response.Metadata), response.Headers.ContentType);
-            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            foreach (var name in KeptContentHeaders)
-            {
-                if (response.Headers.Keys.Contains(name, StringComparer.OrdinalIgnoreCase) && response.Headers[name] is { Length: > 0 } value)
-                {
-                    headers[name] = value;
-                }
-            }
-
-            return (info, headers);
+            return await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
         {

@@ -48,7 +48,8 @@ public sealed partial class S3ObjectStore : IObjectStore
     public async Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken)
     {
         Validate(key);
-        return (await HeadWithContentHeadersAsync(key, cancellationToken).ConfigureAwait(false))?.Info;
+        // Every lookup and stat miss is a HEAD: only copies need the content headers, so they are not gathered here.
+        return await HeadResponseAsync(key, cancellationToken).ConfigureAwait(false) is { } response ? ToObjectInfo(key, response) : null;
     }
 
     /// <summary>One GET: its response carries the metadata a HEAD would, and a small body costs nothing more.</summary>
