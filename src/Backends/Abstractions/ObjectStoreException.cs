@@ -26,15 +26,34 @@ public sealed class ObjectStoreException : Exception
 
     private static string Compose(ObjectStoreErrorKind kind, string message, string? location, string? key)
     {
+        // The user reads this (an error line, a log, the event log): what happened in their words, never the enum's name.
+        var what = kind switch
+        {
+            ObjectStoreErrorKind.NotFound => "not found",
+            ObjectStoreErrorKind.AccessDenied => "access denied",
+            ObjectStoreErrorKind.PreconditionFailed => "changed by someone else",
+            ObjectStoreErrorKind.Throttled => "the store asked to slow down",
+            ObjectStoreErrorKind.Transient => "the store did not answer",
+            ObjectStoreErrorKind.KeyTooLong => "name too long",
+            ObjectStoreErrorKind.NotSupported => "not supported",
+            _ => null,
+        };
         var where = (location, key) switch
         {
+            (null, null) => null,
+            (null, _) => $"key '{PrintableNames.Escape(key)}'",
+            (_, null) => location,
+            _ => $"{location}, key '{PrintableNames.Escape(key)}'",
+        };
+        var prefix = (what, where) switch
+        {
             (null, null) => "",
-            (null, _) => $" (key '{PrintableNames.Escape(key)}')",
-            (_, null) => $" ({location})",
-            _ => $" ({location}, key '{PrintableNames.Escape(key)}')",
+            (null, _) => $"{where}: ",
+            (_, null) => $"{what}: ",
+            _ => $"{what} ({where}): ",
         };
 
         // Messages may quote parts of a key (a segment too long, a clash): no control character reaches a terminal.
-        return PrintableNames.EscapeControls($"{kind}{where}: {message}");
+        return PrintableNames.EscapeControls(prefix + message);
     }
 }

@@ -246,15 +246,15 @@ public sealed partial class RetryingObjectStore(IObjectStore inner, RetryPolicy?
         var delay = _policy.DelayAfter(attempt, error.Kind, Random.Shared);
         if (_retryLog.ShouldLog(operation + " " + error.Kind, out var suppressed))
         {
-            LogRetry(_logger, operation, key ?? "", attempt, _policy.MaxAttempts, (long)delay.TotalMilliseconds, error.Kind, error.Message,
+            LogRetry(_logger, operation, key ?? "", attempt, _policy.MaxAttempts, (long)delay.TotalMilliseconds, error.Message,
                 suppressed == 0 ? "" : $" ({suppressed} similar retries in the last {LogRateLimiter.DefaultInterval.TotalSeconds:0} s not shown)");
         }
 
         await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Operation} '{Key}' failed on try {Attempt} of {MaxAttempts}; retrying in {DelayMs} ms ({Kind}: {Reason}){Suppressed}")]
-    private static partial void LogRetry(ILogger logger, string operation, string key, int attempt, int maxAttempts, long delayMs, ObjectStoreErrorKind kind, string reason, string suppressed);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Operation} '{Key}' failed on try {Attempt} of {MaxAttempts}; retrying in {DelayMs} ms ({Reason}){Suppressed}")]
+    private static partial void LogRetry(ILogger logger, string operation, string key, int attempt, int maxAttempts, long delayMs, string reason, string suppressed);
 
     /// <summary>
     /// Each part is retried on its own (sending a part again replaces it); so is the completion, which S3 answers
