@@ -159,6 +159,17 @@ public sealed class WineTests
         var log = await File.ReadAllTextAsync(logFile);
         StringAssert.Contains(log, "Service stopping");
         StringAssert.Contains(log, @"'data': Unmounted M:\: every change is in the store");
+
+        // A service that cannot start has no console: its reason must reach the log file (and the event log).
+        await File.WriteAllTextAsync(Path.Combine(machine, "remotes.json"), """{ "mounts": [ 42 ] }""");
+        // (Wine's `net start` may return 0 while the service is still starting: only the log decides.)
+        await RunAsync("wine", ["net", "start", "bucketmount"], run);
+        for (var i = 0; i < 100 && !File.ReadAllText(logFile).Contains("Service could not start", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        StringAssert.Contains(await File.ReadAllTextAsync(logFile), "Service could not start: an entry of \"mounts\" in ");
         (code, output) = await RunAsync("wine", ["sc", "delete", "bucketmount"], run);
         Assert.AreEqual(0, code, "sc delete: " + output);
     }

@@ -27,6 +27,12 @@ internal sealed partial class ServiceRunner(ILoggerFactory loggers)
     }
 
     /// <summary>
+    /// A service that could not start has no console: its reason goes to the log file and (as an error) to the event
+    /// log, where an administrator looking at a service that stopped at once will look.
+    /// </summary>
+    public void ReportStartFailure(Exception error) => LogStartFailed(_logger, error.Message);
+
+    /// <summary>
     /// Uploads what every mount has pending and unmounts them, passing progress on (the Windows host turns each line
     /// into a wait hint) and logging it, so that if Windows cuts the service off, the log says what was still pending.
     /// </summary>
@@ -61,6 +67,9 @@ internal sealed partial class ServiceRunner(ILoggerFactory loggers)
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Service starting: {Count} configured mount(s) in {File}")]
     private static partial void LogStarting(ILogger logger, int count, string file);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Service could not start: {Reason}")]
+    private static partial void LogStartFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Service stopping: uploading what is pending, then unmounting")]
     private static partial void LogStopping(ILogger logger);

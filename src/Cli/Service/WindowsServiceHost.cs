@@ -66,8 +66,9 @@ internal sealed class WindowsServiceHost : ServiceBase
         }
         catch (Exception e)
         {
-            // ServiceBase reports the service stopped with this exit code when OnStart throws.
-            Console.Error.WriteLine("bucketmount service: " + e.Message);
+            // ServiceBase reports the service stopped with this exit code when OnStart throws; a service has no
+            // console, so the reason goes where an administrator looks: the log file and the event log.
+            _runner.ReportStartFailure(e);
             ExitCode = 1;
             _startFailed = true;
             throw;
