@@ -109,11 +109,24 @@ public sealed partial class MountEngine : IAsyncDisposable
         Action<Microsoft.Win32.SafeHandles.SafeFileHandle>? journalFlush)
     {
         options.Validate();
-        Directory.CreateDirectory(options.CacheDirectory);
+        try
+        {
+            Directory.CreateDirectory(options.CacheDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A mistyped or unwritable cache folder is the user's input: say so, not with a stack trace.
+            throw CacheDirectoryUnusable(options.CacheDirectory, e);
+        }
+
         FileStream cacheLock;
         try
         {
             cacheLock = new FileStream(Path.Combine(options.CacheDirectory, "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw CacheDirectoryUnusable(options.CacheDirectory, e);
         }
         catch (IOException e)
         {
@@ -362,6 +375,9 @@ public sealed partial class MountEngine : IAsyncDisposable
             throw e.ToFileSystem(path);
         }
     }
+
+    private static FileSystemException CacheDirectoryUnusable(string directory, Exception reason) =>
+        new(FsError.AccessDenied, directory, $"the cache directory cannot be created or written here ({reason.Message.TrimEnd('.')}): choose a folder this user can write.", reason);
 }
 
 /// <summary>statfs figures.</summary>

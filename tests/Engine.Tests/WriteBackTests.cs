@@ -165,6 +165,25 @@ public sealed class WriteBackTests
     }
 
     [TestMethod]
+    public async Task A_cache_directory_that_cannot_be_created_is_refused_in_words()
+    {
+        await using var fx = new EngineFixture();
+        var aFile = Path.Combine(fx.CacheDirectory, "..", Path.GetRandomFileName());
+        await File.WriteAllTextAsync(aFile, "not a folder", Token);
+        try
+        {
+            var error = Assert.ThrowsExactly<FileSystemException>(() => MountEngine.Start(fx.Store, fx.Options(Path.Combine(aFile, "cache"))));
+
+            Assert.AreEqual(FsError.AccessDenied, error.Error);
+            StringAssert.Contains(error.Message, "the cache directory cannot be created or written here");
+        }
+        finally
+        {
+            File.Delete(aFile);
+        }
+    }
+
+    [TestMethod]
     public async Task A_second_engine_on_the_same_cache_directory_is_refused()
     {
         await using var fx = new EngineFixture();
