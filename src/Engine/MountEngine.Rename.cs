@@ -123,7 +123,9 @@ public sealed partial class MountEngine
 
             await StoreCallAsync(from, () => _store.DeleteAsync(fromKey, cancellationToken)).ConfigureAwait(false);
             _cache.OnRemoved(from);
-            _cache.OnChanged(to, source with { Name = FsPath.Name(to), ChangeTime = changed ?? source.ChangeTime });
+            // The copy's own ETag: on Azure (and S3 for a multipart source) a copy is a new version, and reads of the
+            // new name ask for exactly the version the mount knows (If-Match).
+            _cache.OnChanged(to, source with { Name = FsPath.Name(to), ETag = copied.ETag, ChangeTime = changed ?? source.ChangeTime });
             return;
         }
 

@@ -120,6 +120,13 @@ public abstract class LifecycleTests
         var (code, output, error) = await unmount;
         Assert.AreEqual(0, code, error + output);
         StringAssert.Contains(output, "every change is in the store");
+
+        // Into a pipe or a file the relayed progress is whole lines, each written only when it changed: it was
+        // rewritten in place with '\r' several times a second, which a log keeps as a run of identical copies.
+        StringAssert.Contains(error, "still being written to be closed: /big.bin", "the unmount command shows what it waits for");
+        Assert.IsFalse(error.Contains('\r', StringComparison.Ordinal), "no carriage returns when the output is not a terminal:\n" + error);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.IsFalse(lines.Zip(lines.Skip(1)).Any(pair => pair.First == pair.Second), "no line repeats the one before it:\n" + error);
         var second = await again;
         Assert.AreEqual(0, second.ExitCode, second.Error + second.Output);
         Assert.AreEqual(ExpectedSha(8, 24), await StoredShaAsync(remote, "big.bin"), "the whole file is stored");

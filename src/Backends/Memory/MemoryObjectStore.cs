@@ -19,6 +19,7 @@ public sealed class MemoryObjectStore : IObjectStore
     // nobody ends stay here.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, UnfinishedPartUpload> _openUploads = new();
     private long _lastUploadId;
+    private long _lastCopy;
 
     public MemoryObjectStore(string name = "memory")
     {
@@ -38,6 +39,12 @@ public sealed class MemoryObjectStore : IObjectStore
     };
 
     public StoreCounters Counters { get; } = new();
+
+    /// <summary>
+    /// As Azure does (and S3 for a multipart source): a copy is a new version with an ETag of its own. Off, a copy
+    /// keeps its source's ETag as S3 does for an object of one part.
+    /// </summary>
+    public bool CopiesGetNewETags { get; init; }
 
     public string Description { get; }
 
@@ -231,7 +238,8 @@ public sealed class MemoryObjectStore : IObjectStore
         var source = Get(sourceKey, options?.SourceIfMatch is { } etag ? new ReadOptions { IfMatch = etag } : null);
         Counters.CountRequest(RequestKind.Copy);
         var put = new PutOptions { ContentType = options?.ContentType ?? source.Info.ContentType };
-        return Task.FromResult(Commit(destinationKey, source.Data, source.Info.ETag, replace ?? source.Info.Metadata, put));
+        var copyETag = CopiesGetNewETags ? $"\"copy-{Interlocked.Increment(ref _lastCopy)}\"" : source.Info.ETag;
+        return Task.FromResult(Commit(destinationKey, source.Data, copyETag, replace ?? source.Info.Metadata, put));
     }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)

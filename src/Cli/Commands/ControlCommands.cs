@@ -60,17 +60,10 @@ internal static class ControlCommands
         var command = new Command("unmount", "Upload what is pending and wait for files being written, then unmount. Exit code 0 means every change is in the store.") { mountPoint, force };
         command.SetAction(async (parse, ct) =>
         {
-            var printedProgress = false;
-            var reply = await AskMountAsync(parse.GetValue(mountPoint)!, new ControlRequest("unmount", parse.GetValue(force)),
-                progress =>
-                {
-                    Console.Error.Write($"\r  {progress}   ");
-                    printedProgress = true;
-                }, ct);
-            if (printedProgress)
-            {
-                await Console.Error.WriteLineAsync();
-            }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var progressOutput = new RelayedProgressOutput(Console.Error, terminal: !Console.IsErrorRedirected, () => clock.Elapsed);
+            var reply = await AskMountAsync(parse.GetValue(mountPoint)!, new ControlRequest("unmount", parse.GetValue(force)), progressOutput.Report, ct);
+            progressOutput.Finish();
 
             if (reply is null)
             {
