@@ -211,6 +211,7 @@ public sealed partial class MountEngine : IAsyncDisposable
             GcGenerationBytes = [.. gc.GenerationInfo.ToArray().Select(g => g.SizeAfterBytes)],
             Store = _store.Counters.Snapshot(),
             MemoryCacheBytes = _memoryBlocks.Bytes,
+            MemoryCacheHeldBytes = _memoryBlocks.HeldBytes,
             MemoryCacheBudget = _memoryBlocks.BudgetBytes,
             MemoryCacheHits = _memoryBlocks.Hits,
             MemoryCacheMisses = _memoryBlocks.Misses,

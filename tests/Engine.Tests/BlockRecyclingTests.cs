@@ -22,14 +22,15 @@ public sealed class BlockRecyclingTests
         var first = Fill(cache.NewBlock(BlockSize), 1);
         var firstView = first.View();
         cache.Put(new BlockKey(version, 0), firstView);
-        for (var i = 1; i <= 4; i++)
+        for (var i = 1; i <= 3; i++)
         {
             cache.Put(new BlockKey(version, i), Fill(cache.NewBlock(BlockSize), (byte)(i + 1)).View());
         }
 
-        Assert.IsNull(cache.Get(new BlockKey(version, 0)), "the oldest block was evicted");
+        // The cache is full: the next block to fill is the least recently used one's array, not a new one.
         var reused = cache.NewBlock(BlockSize);
 
+        Assert.IsNull(cache.Get(new BlockKey(version, 0)), "the oldest block was evicted");
         Assert.AreSame(first, reused);
         Assert.AreEqual(1, cache.Recycled);
         Assert.IsFalse(firstView.TryCopy(0, new byte[16]), "a view from before the eviction must not copy from a recycled block");
@@ -67,12 +68,13 @@ public sealed class BlockRecyclingTests
         var fetcher = new BlockFetcher(store, memory, disk, BlockSize);
 
         var stale = await fetcher.GetAsync(new BlockKey(version, 2), Token);
-        for (var i = 3; i <= 6; i++)
+        for (var i = 3; i <= 5; i++)
         {
             await fetcher.GetAsync(new BlockKey(version, i), Token);
         }
 
-        // The evicted block now holds another block's bytes, as it would once a reader's copy raced the cache.
+        // The cache is full: block 2's array (the least recently used) is handed out to hold another block's bytes,
+        // as it would be once a reader's copy raced the cache.
         var reused = memory.NewBlock(BlockSize);
         Assert.AreSame(stale.Block, reused);
         Array.Fill(reused.Data, (byte)0xEE);

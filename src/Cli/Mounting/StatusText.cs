@@ -11,7 +11,7 @@ internal static class StatusText
         var s = status.Statistics;
         var text = new StringBuilder();
         text.AppendLine($"{status.MountPoint}  <-  {status.Remote}   (pid {status.Pid}, up {TimeSpan.FromSeconds(status.UptimeSeconds):d\\.hh\\:mm\\:ss})");
-        text.AppendLine($"  cache: {status.CacheDirectory}; memory {Mb(s.MemoryCacheBytes)}/{Mb(s.MemoryCacheBudget)} MB, disk {Mb(s.DiskCacheBytes)}/{Mb(s.DiskCacheBudget)} MB, hits {s.MemoryCacheHits}, misses {s.MemoryCacheMisses}, {s.FilesFetchedAhead} small files fetched ahead of readers");
+        text.AppendLine($"  cache: {status.CacheDirectory}; memory {Mb(s.MemoryCacheHeldBytes)}/{Mb(s.MemoryCacheBudget)} MB ({Mb(s.MemoryCacheBytes)} MB cached, the rest being fetched or spare), disk {Mb(s.DiskCacheBytes)}/{Mb(s.DiskCacheBudget)} MB, hits {s.MemoryCacheHits}, misses {s.MemoryCacheMisses}, {s.FilesFetchedAhead} small files fetched ahead of readers");
         text.AppendLine($"  files: {s.OpenFiles} open, {s.DirtyFiles} dirty ({Mb(s.DirtyBytes)} MB); uploads: {s.PendingUploads} pending, {s.FailingUploads} failing, {s.UploadsDone} done ({s.StreamedUploads} sent while written), {s.Conflicts} conflicts");
         if (status.UploadsPaused)
         {

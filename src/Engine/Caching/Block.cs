@@ -11,10 +11,14 @@ internal sealed class Block
 {
     private int _generation;
 
-    internal Block(byte[] data, bool pooled)
+    // True from the cache's NewBlock until the block is cached or handed back: counted against the budget meanwhile.
+    private bool _lent;
+
+    internal Block(byte[] data, bool pooled, bool lent = false)
     {
         Data = data;
         Pooled = pooled;
+        _lent = lent;
     }
 
     /// <summary>The block's bytes; only whoever filled a block before publishing it writes here.</summary>
@@ -32,6 +36,17 @@ internal sealed class Block
     internal void Invalidate() => Interlocked.Increment(ref _generation);
 
     internal int Generation => Volatile.Read(ref _generation);
+
+    /// <summary>Marks the block as handed out to be filled; only the cache calls this, under its lock.</summary>
+    internal void Lend() => _lent = true;
+
+    /// <summary>Ends the loan once (cached or handed back); false when the block was not on loan. Under the cache's lock.</summary>
+    internal bool EndLoan()
+    {
+        var wasLent = _lent;
+        _lent = false;
+        return wasLent;
+    }
 }
 
 /// <summary>A block as it was when published; copies out of it fail once the block was recycled.</summary>

@@ -1,10 +1,14 @@
 namespace BucketMount.Engine.Caching;
 
 /// <summary>
-/// Clean blocks in memory, least recently used evicted first, never more than its byte budget. Full-size blocks
-/// come from here (<see cref="NewBlock"/>) and go back to a small free list when evicted, so a churning cache
-/// reuses its arrays instead of leaving the garbage collector hundreds of MiB of dead ones. A reader still copying
-/// from an evicted block learns it from its <see cref="BlockView"/> and reads the block again.
+/// Clean blocks in memory, least recently used evicted first. The byte budget covers every block array the cache
+/// answers for, not only the cached ones: blocks handed out to be filled (a GET or read-ahead in flight) and spare
+/// blocks kept for reuse count too, so the arrays alive because of the cache never add up to more than the budget.
+/// Counting only the cached blocks let a 64 MiB cache keep ~10 MiB more: every block in flight was a new 1 MiB
+/// array while the cache was full, and the block it pushed out on arrival became garbage on the large object heap
+/// until a full collection. Now a full cache hands out its least recently used block's array instead (see
+/// <see cref="NewBlock"/>). A reader still copying from an evicted block learns it from its <see cref="BlockView"/>
+/// and reads the block again. Small blocks (a small file's only block) are arrays of their own length.
 /// </summary>
 internal sealed class MemoryBlockCache
 {
@@ -16,22 +20,39 @@ internal sealed class MemoryBlockCache
     private readonly int _blockSize;
     private readonly int _maxFree;
     private long _bytes;
+    private long _lentBytes;
     private long _hits;
     private long _misses;
     private long _recycled;
+    private long _allocated;
 
     public MemoryBlockCache(long budgetBytes, int blockSize)
     {
         _budgetBytes = budgetBytes;
         _blockSize = blockSize;
 
-        // Steady churn needs only a few spare blocks (one evicted per one filled); more would be memory kept
-        // outside the budget after a large file's blocks are dropped at once, or replaced by small files' blocks
-        // (a 64 MiB cache kept 8 MiB of spare blocks beside its budget after a tree of small files was read).
+        // Steady churn needs only a few spare blocks (one evicted per one filled); more would sit idle after a large
+        // file's blocks are dropped at once. Spare blocks count against the budget like cached ones.
         _maxFree = (int)Math.Clamp(budgetBytes / blockSize / 32, 2, 8);
     }
 
+    /// <summary>Bytes of the blocks cached now.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>
+    /// Bytes of every block array the cache answers for: cached, handed out to be filled and not back yet, and spare;
+    /// what the budget bounds.
+    /// </summary>
+    public long HeldBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return HeldLocked;
+            }
+        }
+    }
 
     public long BudgetBytes => _budgetBytes;
 
@@ -42,34 +63,42 @@ internal sealed class MemoryBlockCache
     /// <summary>Blocks handed out again after eviction instead of allocated.</summary>
     public long Recycled => Interlocked.Read(ref _recycled);
 
+    /// <summary>Full-size block arrays allocated since the start (tests: a cache churning at its budget allocates none).</summary>
+    public long Allocated => Interlocked.Read(ref _allocated);
+
+    private long HeldLocked => _bytes + _lentBytes + ((long)_free.Count * _blockSize);
+
     /// <summary>
-    /// A block to fill with <paramref name="length"/> bytes: a recycled one when full-size and one is free. Give it
-    /// back with <see cref="Discard"/> if it is never published.
+    /// A block to fill with <paramref name="length"/> bytes, counted against the budget until it is cached
+    /// (<see cref="Put"/>) or handed back (<see cref="Discard"/>): a spare one when full-size and one is free, else
+    /// room is made first, and a full-size block evicted for it is handed out again rather than a new array.
     /// </summary>
     public Block NewBlock(int length)
     {
-        if (length != _blockSize)
-        {
-            return new Block(new byte[length], pooled: false);
-        }
-
+        var pooled = length == _blockSize;
         lock (_gate)
         {
-            if (_free.TryPop(out var block))
+            if ((TakeSpareLocked(pooled) ?? MakeRoomLocked(length, reuse: pooled)) is { } reused)
             {
-                _recycled++;
-                return block;
+                reused.Lend();
+                _lentBytes += length;
+                return reused;
             }
+
+            // Counted before the array exists, so concurrent callers see the room as taken.
+            _lentBytes += length;
+            _allocated += pooled ? 1 : 0;
         }
 
-        return new Block(new byte[length], pooled: true);
+        return new Block(new byte[length], pooled, lent: true);
     }
 
-    /// <summary>Takes back a block from <see cref="NewBlock"/> that nobody else has seen (a failed fetch).</summary>
+    /// <summary>Takes back a block from <see cref="NewBlock"/> that was never cached (a failed or abandoned fetch).</summary>
     public void Discard(Block block)
     {
         lock (_gate)
         {
+            EndLoanLocked(block);
             Recycle(block);
         }
     }
@@ -104,13 +133,14 @@ internal sealed class MemoryBlockCache
     /// <summary>Caches a filled block, evicting the least recently used beyond the budget.</summary>
     public void Put(BlockKey key, BlockView block)
     {
-        if (block.Length > _budgetBytes)
-        {
-            return;
-        }
-
         lock (_gate)
         {
+            EndLoanLocked(block.Block);
+            if (block.Length > _budgetBytes)
+            {
+                return;
+            }
+
             if (_index.Remove(key, out var existing))
             {
                 // The same block put again under its key is still in use.
@@ -119,11 +149,7 @@ internal sealed class MemoryBlockCache
 
             _index[key] = _recency.AddFirst((key, block));
             _bytes += block.Length;
-            while (_bytes > _budgetBytes && _recency.Last is { } oldest)
-            {
-                _index.Remove(oldest.Value.Key);
-                Evict(oldest, recycle: true);
-            }
+            MakeRoomLocked(0, reuse: false);
         }
     }
 
@@ -157,6 +183,56 @@ internal sealed class MemoryBlockCache
         }
     }
 
+    private Block? TakeSpareLocked(bool pooled)
+    {
+        if (!pooled || !_free.TryPop(out var spare))
+        {
+            return null;
+        }
+
+        _recycled++;
+        return spare;
+    }
+
+    /// <summary>
+    /// Drops spare blocks, then evicts the least recently used, until <paramref name="needed"/> more bytes fit in the
+    /// budget; with <paramref name="reuse"/>, returns the first full-size block evicted on the way (to fill again
+    /// instead of allocating). Blocks on loan cannot be evicted: with all of the budget lent, nothing is left to do.
+    /// </summary>
+    private Block? MakeRoomLocked(long needed, bool reuse)
+    {
+        while (HeldLocked + needed > _budgetBytes)
+        {
+            if (_free.TryPop(out _))
+            {
+                // Beyond the budget a spare block is left to the garbage collector.
+                continue;
+            }
+
+            if (_recency.Last is not { } oldest)
+            {
+                return null;
+            }
+
+            _index.Remove(oldest.Value.Key);
+            Evict(oldest, recycle: true);
+            if (reuse && TakeSpareLocked(pooled: true) is { } evicted)
+            {
+                return evicted;
+            }
+        }
+
+        return null;
+    }
+
+    private void EndLoanLocked(Block block)
+    {
+        if (block.EndLoan())
+        {
+            _lentBytes -= block.Length;
+        }
+    }
+
     private void Recycle(Block block)
     {
         if (!block.Pooled)
@@ -166,7 +242,9 @@ internal sealed class MemoryBlockCache
 
         // Before anyone can write into it again: views taken so far now fail their copies.
         block.Invalidate();
-        if (_free.Count < _maxFree)
+
+        // Kept only within the budget: a spare block counts as held.
+        if (_free.Count < _maxFree && HeldLocked + _blockSize <= _budgetBytes)
         {
             _free.Push(block);
         }

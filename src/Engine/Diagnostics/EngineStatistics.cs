@@ -9,6 +9,12 @@ public sealed record EngineStatistics
 
     public long MemoryCacheBytes { get; init; }
 
+    /// <summary>
+    /// What the memory cache's budget bounds: cached blocks, blocks being fetched into it, and spare blocks it keeps
+    /// for reuse.
+    /// </summary>
+    public long MemoryCacheHeldBytes { get; init; }
+
     public long MemoryCacheBudget { get; init; }
 
     public long MemoryCacheHits { get; init; }

@@ -13,15 +13,18 @@ internal sealed class BlockRun : Stream
     private readonly IReadOnlyList<(BlockKey Key, TaskCompletionSource<BlockView> Done)> _blocks;
     private readonly Func<BlockKey, Block> _newBlock;
     private readonly Action<BlockKey, BlockView> _store;
+    private readonly Action<Block> _discard;
     private int _current;
     private int _filled;
     private Block? _buffer;
 
-    public BlockRun(IReadOnlyList<(BlockKey Key, TaskCompletionSource<BlockView> Done)> blocks, Func<BlockKey, Block> newBlock, Action<BlockKey, BlockView> store)
+    public BlockRun(IReadOnlyList<(BlockKey Key, TaskCompletionSource<BlockView> Done)> blocks, Func<BlockKey, Block> newBlock,
+        Action<BlockKey, BlockView> store, Action<Block> discard)
     {
         _blocks = blocks;
         _newBlock = newBlock;
         _store = store;
+        _discard = discard;
     }
 
     public override bool CanRead => false;
@@ -81,6 +84,13 @@ internal sealed class BlockRun : Stream
     /// <summary>Fails every block not yet delivered (a short or failed response), so no waiter hangs.</summary>
     public void FailRest(Exception error)
     {
+        // The block being received when the GET broke goes back to the memory cache, whose budget counts it.
+        if (_buffer is { } unfinished)
+        {
+            _buffer = null;
+            _discard(unfinished);
+        }
+
         for (var i = _current; i < _blocks.Count; i++)
         {
             _blocks[i].Done.TrySetException(error);

@@ -265,6 +265,13 @@ internal sealed class SequentialStream : Stream
         {
             lock (_claimedAhead)
             {
+                // A block the GET ended in the middle of goes back to the memory cache, whose budget counts it.
+                if (_buffer is { } unfinished)
+                {
+                    _buffer = null;
+                    _fetcher.Discard(unfinished);
+                }
+
                 if (_claim is { } claim)
                 {
                     _ = _fetcher.FetchClaimedAsync(new BlockKey(Version, _next), claim);
