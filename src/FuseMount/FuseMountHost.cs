@@ -175,7 +175,13 @@ public sealed unsafe class FuseMountHost : IMountHost, IDisposable
 
     private static string MountOptionsText(FuseMountOptions options)
     {
-        var list = new List<string> { $"fsname={options.FsName}", $"subtype={options.Subtype}" };
+        var list = new List<string>
+        {
+            $"fsname={options.FsName}",
+            $"subtype={options.Subtype}",
+            // libfuse's own option (not the kernel's): it prunes remembered numbers from a thread of its own.
+            $"remember={(int)options.InodeNumberMemory.TotalSeconds}",
+        };
         if (options.AllowOther)
         {
             list.Add("allow_other");

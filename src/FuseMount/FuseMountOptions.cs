@@ -29,6 +29,13 @@ public sealed record FuseMountOptions
     /// <summary>Kernel cache of attributes and names.</summary>
     public TimeSpan AttributeTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long libfuse keeps a file's inode number after the kernel dropped the file from its inode cache (memory
+    /// pressure, drop_caches); without it the next lookup numbers the same file anew, which find, git and
+    /// pjdfstest take for another file. Bounded, so a mount that walks millions of files does not keep them all.
+    /// </summary>
+    public TimeSpan InodeNumberMemory { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>FUSE worker threads.</summary>
     public uint MaxThreads { get; init; } = 16;
 
