@@ -1,11 +1,12 @@
 using BucketMount.Backends;
 using BucketMount.Backends.Decorators;
 using BucketMount.Backends.Memory;
+using BucketMount.Engine.Reading;
 
 namespace BucketMount.Engine.Tests;
 
 /// <summary>
-/// The default read-ahead: bounded ranged GETs of up to 16 MiB, one in flight at first and more while throughput
+/// The default read-ahead: bounded ranged GETs of up to 16 MiB, four in flight at first and more while throughput
 /// grows (s3fs sends its ranges in parallel; one open-ended stream was slower from a slow store).
 /// </summary>
 [TestClass]
@@ -58,6 +59,51 @@ public sealed class ParallelReadAheadTests
 
         CollectionAssert.AreEqual(data, back);
         Assert.IsGreaterThanOrEqualTo(2, store.FullRangesAskedWhileFirstHeld, "a second 16 MiB range is asked for while the first is still on its way");
+    }
+
+    [TestMethod]
+    public async Task A_cold_read_has_three_16_MiB_ranges_in_flight_before_the_first_is_answered()
+    {
+        // Two at first (and the small GETs of the growing window holding both places) left the 64 MiB window half
+        // fetched while the first range waited for its first byte; the window's worth goes out at once now.
+        var inner = new MemoryObjectStore();
+        var data = new byte[96 * MiB];
+        new Random(23).NextBytes(data);
+        await inner.UploadAsync("big.bin", new MemoryUploadSource(data), null, Token);
+        var store = new FullRangesHeldStore(inner, RangeBytes, heldAtOnce: 3);
+        var defaults = new EngineOptions { CacheDirectory = "/unused" };
+        await using var fx = new EngineFixture(store, o => o with { MemoryCacheBytes = defaults.MemoryCacheBytes, DiskCacheBytes = 256L * MiB });
+
+        var back = await fx.ReadFileAsync("/big.bin", Token);
+
+        CollectionAssert.AreEqual(data, back);
+        Assert.IsGreaterThanOrEqualTo(3, store.MostHeldAtOnce, "three 16 MiB ranges are asked for before the store answers any of them");
+    }
+
+    [TestMethod]
+    public void The_small_GETs_of_a_growing_window_take_only_their_share_of_the_allowance()
+    {
+        var runs = new AdaptiveRuns(maxRuns: 8, runBlocks: 16);
+
+        // A cold read's first GETs while its window doubles: the block read, then 1, 2, 4 and 8 blocks ahead.
+        foreach (var blocks in new[] { 1, 1, 2, 4, 8 })
+        {
+            Assert.IsTrue(runs.TryStart(blocks, force: false), $"a GET of {blocks} block(s) while the window grows");
+        }
+
+        var full = 0;
+        while (full < 10 && runs.TryStart(16, force: false))
+        {
+            full++;
+        }
+
+        // 16 blocks in small GETs are one full GET's worth of the four allowed.
+        Assert.AreEqual(AdaptiveRuns.StartingRuns - 1, full, "full 16-block GETs that start beside the small ones");
+        runs.Finished(8, 8L * MiB, fullSize: false);
+        Assert.IsFalse(runs.TryStart(16, force: false), "8 blocks given back are not room for 16");
+        runs.Finished(4, 4L * MiB, fullSize: false);
+        runs.Finished(4, 0, fullSize: false);
+        Assert.IsTrue(runs.TryStart(16, force: false), "16 blocks given back are room for one more full GET");
     }
 
     /// <summary>Records each GET's range (an open-ended one as its length to the end) and how many ran at once.</summary>
@@ -136,6 +182,41 @@ public sealed class ParallelReadAheadTests
             while ((seen = Volatile.Read(ref _mostInFlight)) < now && Interlocked.CompareExchange(ref _mostInFlight, now, seen) != seen)
             {
             }
+        }
+    }
+
+    /// <summary>
+    /// Holds every GET of a full range until <paramref name="heldAtOnce"/> are held together (bounded: 10 s), and
+    /// records the most held at once.
+    /// </summary>
+    private sealed class FullRangesHeldStore(IObjectStore inner, long rangeBytes, int heldAtOnce) : ObjectStoreDecorator(inner)
+    {
+        private readonly TaskCompletionSource _enough = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _held;
+        private int _mostHeld;
+
+        public int MostHeldAtOnce => Volatile.Read(ref _mostHeld);
+
+        public override async Task<long> ReadToAsync(string key, long offset, long? length, Stream destination, ReadOptions? options, CancellationToken cancellationToken)
+        {
+            if (length == rangeBytes && !_enough.Task.IsCompleted)
+            {
+                var now = Interlocked.Increment(ref _held);
+                int seen;
+                while ((seen = Volatile.Read(ref _mostHeld)) < now && Interlocked.CompareExchange(ref _mostHeld, now, seen) != seen)
+                {
+                }
+
+                if (now >= heldAtOnce)
+                {
+                    _enough.TrySetResult();
+                }
+
+                await Task.WhenAny(_enough.Task, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken));
+                Interlocked.Decrement(ref _held);
+            }
+
+            return await Inner.ReadToAsync(key, offset, length, destination, options, cancellationToken);
         }
     }
 

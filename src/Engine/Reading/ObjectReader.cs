@@ -6,8 +6,8 @@ namespace BucketMount.Engine.Reading;
 /// Reads byte ranges of an object version through the block caches, and prefetches ahead of sequential readers
 /// with parallel ranged GETs so one reader approaches the store's throughput. Read-ahead asks for runs of blocks
 /// in one GET each, the runs growing with the window up to <paramref name="maxRunBlocks"/>: few requests for a
-/// long sequential read, one block per request for random reads. A sequential reader starts with two such GETs in
-/// flight and gets more while that raises its throughput (<see cref="AdaptiveRuns"/>), up to
+/// long sequential read, one block per request for random reads. A sequential reader starts with four such GETs in
+/// flight (the small ones while its window grows count for their share) and gets more while that raises its throughput (<see cref="AdaptiveRuns"/>), up to
 /// <paramref name="readAheadParallelism"/> and its window. With <paramref name="streamSequentialReads"/> a
 /// sequential reader is fed instead by one open-ended GET paced by its window (<see cref="SequentialStream"/>).
 /// </summary>
@@ -136,7 +136,7 @@ internal sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelis
     /// <summary>
     /// Starts runs of up to <paramref name="runBlocks"/> missing blocks in [first, last]. A run that covers a block
     /// of the read itself (up to <paramref name="readLast"/>) always starts; one ahead of it only while the reader
-    /// has fewer GETs in flight than <see cref="AdaptiveRuns"/> allows. A shorter run at the window's edge waits
+    /// has fewer blocks in flight than <see cref="AdaptiveRuns"/> allows. A shorter run at the window's edge waits
     /// for the window to move on, so steady reading keeps issuing whole runs; at the end of the object, or against
     /// cached blocks, short runs go out as they are.
     /// </summary>
@@ -145,7 +145,7 @@ internal sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelis
         AdaptiveRuns runs;
         lock (readAhead)
         {
-            runs = readAhead.Runs ??= new AdaptiveRuns(readAheadParallelism);
+            runs = readAhead.Runs ??= new AdaptiveRuns(readAheadParallelism, maxRunBlocks);
         }
 
         var objectLast = (version.Size - 1) / fetcher.BlockSize;
@@ -166,7 +166,8 @@ internal sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelis
 
             var forReader = index <= readLast;
             var cutByWindow = missing < runBlocks && index + missing > last && last < objectLast;
-            if ((cutByWindow && !forReader) || !runs.TryStart(force: forReader))
+            var asked = forReader ? runBlocks : missing;
+            if ((cutByWindow && !forReader) || !runs.TryStart(asked, force: forReader))
             {
                 return;
             }
@@ -175,14 +176,14 @@ internal sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelis
             var slot = _prefetchSlots.Wait(0);
             if (!slot && !forReader)
             {
-                runs.Cancel();
+                runs.Cancel(asked);
                 return;
             }
 
-            var started = fetcher.StartRun(version, index, forReader ? runBlocks : missing, out var finished);
+            var started = fetcher.StartRun(version, index, asked, out var finished);
+            runs.Cancel(asked - started);
             if (started == 0)
             {
-                runs.Cancel();
                 if (slot)
                 {
                     _prefetchSlots.Release();
@@ -192,16 +193,16 @@ internal sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelis
                 continue;
             }
 
-            _ = FinishRunAsync(finished, runs, slot, (long)started * fetcher.BlockSize, started == maxRunBlocks);
+            _ = FinishRunAsync(finished, runs, slot, started, fetcher.BlockSize, started == maxRunBlocks);
             index += started;
         }
     }
 
-    private async Task FinishRunAsync(Task<bool> finished, AdaptiveRuns runs, bool slot, long bytes, bool fullSize)
+    private async Task FinishRunAsync(Task<bool> finished, AdaptiveRuns runs, bool slot, int blocks, int blockSize, bool fullSize)
     {
         try
         {
-            runs.Finished(await finished.ConfigureAwait(false) ? bytes : 0, fullSize);
+            runs.Finished(blocks, await finished.ConfigureAwait(false) ? (long)blocks * blockSize : 0, fullSize);
         }
         finally
         {
