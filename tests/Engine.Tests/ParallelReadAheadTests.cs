@@ -73,7 +73,8 @@ public sealed class ParallelReadAheadTests
         public async Task<List<(long Offset, long Length)>> SettledRangesAsync(long atLeastBytes, CancellationToken cancellationToken)
         {
             var last = -1L;
-            for (var i = 0; i < 50; i++)
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (DateTime.UtcNow < deadline)
             {
                 List<(long Offset, long Length)> now;
                 lock (_ranges)
@@ -140,7 +141,7 @@ public sealed class ParallelReadAheadTests
     }
 
     /// <summary>
-    /// Holds the first GET of a full range until a second full range is asked for (bounded: 5 s), and records how many
+    /// Holds the first GET of a full range until a second full range is asked for (bounded: 30 s, reached only when it never is), and records how many
     /// full ranges had been asked for when it let the first go.
     /// </summary>
     private sealed class FirstRangeHeldStore(IObjectStore inner, long rangeBytes) : ObjectStoreDecorator(inner)
@@ -157,7 +158,7 @@ public sealed class ParallelReadAheadTests
                 var nth = Interlocked.Increment(ref _fullRanges);
                 if (nth == 1)
                 {
-                    await Task.WhenAny(_second.Task, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken));
+                    await Task.WhenAny(_second.Task, Task.Delay(TimeSpan.FromSeconds(30), cancellationToken));
                     FullRangesAskedWhileFirstHeld = Volatile.Read(ref _fullRanges);
                 }
                 else
