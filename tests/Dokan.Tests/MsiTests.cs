@@ -195,7 +195,9 @@ public sealed partial class MsiTests
 
     private static async Task WaitForReportAsync(string report, string line)
     {
-        for (var i = 0; i < 100 && !(File.Exists(report) && File.ReadAllText(report).Contains(line, StringComparison.Ordinal)); i++)
+        // Bounded, not timed: the stand-in under Wine on a loaded machine can take many seconds to write it.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!(File.Exists(report) && File.ReadAllText(report).Contains(line, StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
         }

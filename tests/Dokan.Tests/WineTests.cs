@@ -151,7 +151,8 @@ public sealed class WineTests
         Assert.AreEqual(0, lines.Count(l => l.StartsWith("FAIL", StringComparison.Ordinal)), string.Join('\n', lines));
         CollectionAssert.AreEqual(new[] { "CLOSED", "SHUTDOWN" }, lines.Where(l => l is "CLOSED" or "SHUTDOWN").ToArray(), "stopping the service unmounted: " + string.Join('\n', lines));
         var logFile = Path.Combine(machine, "logs", "service.log");
-        for (var i = 0; i < 100 && !File.ReadAllText(logFile).Contains("every change is in the store", StringComparison.Ordinal); i++)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!File.ReadAllText(logFile).Contains("every change is in the store", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
         }

@@ -27,7 +27,7 @@ public sealed class LookupListingTests
         await Assert.ThrowsAsync<FileSystemException>(() => fx.Engine.GetAttributesAsync("/db/tx.db-journal", Token));
         Assert.IsTrue(store.ListingAskedWhileHeld, "the directory's listing went out beside the second lookup, not after it");
 
-        await store.ListingDone.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        await store.ListingDone.WaitAsync(TimeSpan.FromSeconds(60), Token);
         var before = inner.Counters.Snapshot();
         await Assert.ThrowsAsync<FileSystemException>(() => fx.Engine.GetAttributesAsync("/db/tx.db-wal", Token));
         Assert.AreEqual(3L, (await fx.Engine.GetAttributesAsync("/db/notes.txt", Token)).Size);
@@ -38,7 +38,7 @@ public sealed class LookupListingTests
 
     /// <summary>
     /// Holds the HEAD of <paramref name="heldKey"/> until a listing of <paramref name="listedPrefix"/> is asked for
-    /// (bounded: 5 s), and records whether it was.
+    /// (bounded: 30 s, reached only when it never is), and records whether it was.
     /// </summary>
     private sealed class LookupHeldUntilListingStore(IObjectStore inner, string heldKey, string listedPrefix) : ObjectStoreDecorator(inner)
     {
@@ -53,7 +53,7 @@ public sealed class LookupListingTests
         {
             if (key == heldKey)
             {
-                await Task.WhenAny(_listingAsked.Task, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken));
+                await Task.WhenAny(_listingAsked.Task, Task.Delay(TimeSpan.FromSeconds(30), cancellationToken));
                 ListingAskedWhileHeld = _listingAsked.Task.IsCompleted;
             }
 

@@ -119,7 +119,8 @@ public sealed class ParallelReadAheadTests
         public async Task<List<(long Offset, long Length)>> SettledRangesAsync(long atLeastBytes, CancellationToken cancellationToken)
         {
             var last = -1L;
-            for (var i = 0; i < 50; i++)
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (DateTime.UtcNow < deadline)
             {
                 List<(long Offset, long Length)> now;
                 lock (_ranges)
@@ -186,7 +187,7 @@ public sealed class ParallelReadAheadTests
     }
 
     /// <summary>
-    /// Holds every GET of a full range until <paramref name="heldAtOnce"/> are held together (bounded: 10 s), and
+    /// Holds every GET of a full range until <paramref name="heldAtOnce"/> are held together (bounded: 30 s, reached only when they never are), and
     /// records the most held at once.
     /// </summary>
     private sealed class FullRangesHeldStore(IObjectStore inner, long rangeBytes, int heldAtOnce) : ObjectStoreDecorator(inner)
@@ -212,7 +213,7 @@ public sealed class ParallelReadAheadTests
                     _enough.TrySetResult();
                 }
 
-                await Task.WhenAny(_enough.Task, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken));
+                await Task.WhenAny(_enough.Task, Task.Delay(TimeSpan.FromSeconds(30), cancellationToken));
                 Interlocked.Decrement(ref _held);
             }
 
@@ -221,7 +222,7 @@ public sealed class ParallelReadAheadTests
     }
 
     /// <summary>
-    /// Holds the first GET of a full range until a second full range is asked for (bounded: 5 s), and records how many
+    /// Holds the first GET of a full range until a second full range is asked for (bounded: 30 s, reached only when it never is), and records how many
     /// full ranges had been asked for when it let the first go.
     /// </summary>
     private sealed class FirstRangeHeldStore(IObjectStore inner, long rangeBytes) : ObjectStoreDecorator(inner)
@@ -238,7 +239,7 @@ public sealed class ParallelReadAheadTests
                 var nth = Interlocked.Increment(ref _fullRanges);
                 if (nth == 1)
                 {
-                    await Task.WhenAny(_second.Task, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken));
+                    await Task.WhenAny(_second.Task, Task.Delay(TimeSpan.FromSeconds(30), cancellationToken));
                     FullRangesAskedWhileFirstHeld = Volatile.Read(ref _fullRanges);
                 }
                 else

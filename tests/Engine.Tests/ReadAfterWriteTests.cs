@@ -119,12 +119,13 @@ public sealed class ReadAfterWriteTests
     private async Task WaitForStagingCopiesToGoAsync(EngineFixture fx)
     {
         var staging = Path.Combine(fx.CacheDirectory, "staging");
-        for (var i = 0; i < 100 && Directory.GetFiles(staging).Length > 0; i++)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (Directory.GetFiles(staging).Length > 0 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50, Token);
         }
 
-        Assert.IsEmpty(Directory.GetFiles(staging), "no staging copy is left behind");
+        Assert.IsEmpty(Directory.GetFiles(staging), "no staging copy is left behind (within 60 s)");
     }
 
     private async Task<List<(string Path, byte[] Data)>> WriteTreeAsync(EngineFixture fx)

@@ -73,7 +73,8 @@ internal sealed partial class ReferenceModelRun
         var open = _handles.Select(h => PathOf(h.Node)).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var left = Engine.RegisteredPaths.Where(p => !open.Contains(p)).ToList();
         // A file can linger a moment after the uploads are done (a release finishing): a bounded wait, not a verdict.
-        for (var i = 0; i < 500 && left.Count > 0; i++)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (left.Count > 0 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(10, token);
             left = Engine.RegisteredPaths.Where(p => !open.Contains(p)).ToList();

@@ -28,7 +28,8 @@ public sealed class RequestCountTests
 
         // Read-ahead still in flight is counted as it lands: wait (bounded) for the count to stop moving.
         var delta = store.Counters.Snapshot().Since(before);
-        for (var i = 0; i < 50; i++)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
         {
             await Task.Delay(100, Token);
             var later = store.Counters.Snapshot().Since(before);
@@ -93,7 +94,9 @@ public sealed class RequestCountTests
             await store.PutAsync($"src/f{i:D3}.c", new MemoryStream([1, 2, 3]), new PutOptions { Metadata = new Dictionary<string, string> { ["mtime"] = "1600000000" } }, Token);
         }
 
-        await using var fx = new EngineFixture(store);
+        // Counts the lookups' own requests: the lookups' answers also go into the directory's metadata index, whose
+        // background writes (a LIST and a PUT each) land during the count as often as the machine's load lets them.
+        await using var fx = new EngineFixture(store, o => o with { WriteMetadataIndex = false });
         var before = store.Counters.Snapshot();
 
         for (var i = 0; i < 300; i++)
@@ -123,7 +126,9 @@ public sealed class RequestCountTests
             await store.PutAsync(key, new MemoryStream(bytes), new PutOptions { Metadata = new Dictionary<string, string> { ["mtime"] = "1600000000" } }, Token);
         }
 
-        await using var fx = new EngineFixture(store);
+        // Counts the lookups' own requests: the lookups' answers also go into the directory's metadata index, whose
+        // background writes (a LIST and a PUT each) land during the count as often as the machine's load lets them.
+        await using var fx = new EngineFixture(store, o => o with { WriteMetadataIndex = false });
         var before = store.Counters.Snapshot();
 
         foreach (var (key, bytes) in files)
@@ -135,10 +140,11 @@ public sealed class RequestCountTests
 
         var delta = store.Counters.Snapshot().Since(before);
         TestContext.WriteLine($"GET={delta.Requests[RequestKind.Get]} HEAD={delta.Requests[RequestKind.Head]} LIST={delta.Requests[RequestKind.List]}");
-        // Two lookups the ordinary way (HEAD + LIST, then a GET to read), one listing, then one GET per file.
+        // Two lookups the ordinary way (HEAD + LIST, then a GET to read), one listing, then one GET per file. The
+        // third lookup joins the listing the second started, however late the machine runs it: no LIST of its own.
         Assert.IsLessThanOrEqualTo(200 + NamespaceReader.ListAfterLookupMisses, delta.Requests[RequestKind.Get]);
         Assert.IsLessThanOrEqualTo(NamespaceReader.ListAfterLookupMisses + 1, delta.Requests[RequestKind.Head]);
-        Assert.IsLessThanOrEqualTo(NamespaceReader.ListAfterLookupMisses + 2, delta.Requests[RequestKind.List]);
+        Assert.IsLessThanOrEqualTo(NamespaceReader.ListAfterLookupMisses + 1, delta.Requests[RequestKind.List]);
     }
 
     [TestMethod]
@@ -150,7 +156,9 @@ public sealed class RequestCountTests
             await store.PutAsync($"huge/f{i:D5}", new MemoryStream([1]), null, Token);
         }
 
-        await using var fx = new EngineFixture(store);
+        // Counts the lookups' own requests: the lookups' answers also go into the directory's metadata index, whose
+        // background writes (a LIST and a PUT each) land during the count as often as the machine's load lets them.
+        await using var fx = new EngineFixture(store, o => o with { WriteMetadataIndex = false });
         var before = store.Counters.Snapshot();
 
         for (var i = 0; i < 20; i++)

@@ -28,7 +28,7 @@ public sealed class StatDuringFsyncTests
             if (Volatile.Read(ref hold) == 1)
             {
                 entered.Release();
-                release.Wait(TimeSpan.FromSeconds(60));
+                release.Wait(TimeSpan.FromSeconds(180)); // Longer than the two bounded waits below together.
             }
 
             RandomAccess.FlushToDisk(handle);
@@ -46,9 +46,9 @@ public sealed class StatDuringFsyncTests
             Assert.IsTrue(await entered.WaitAsync(TimeSpan.FromSeconds(60), Token), "the close reached the journal's fsync");
 
             // On other threads and bounded generously: before the fix they blocked on the lock the fsync was held under.
-            var stat = await Task.Run(() => engine.GetAttributesAsync("/a", Token), Token).WaitAsync(TimeSpan.FromSeconds(20), Token);
+            var stat = await Task.Run(() => engine.GetAttributesAsync("/a", Token), Token).WaitAsync(TimeSpan.FromSeconds(60), Token);
             Assert.AreEqual(300_000L, stat.Size);
-            var listed = await Task.Run(() => engine.ListDirectoryAsync("/", Token), Token).WaitAsync(TimeSpan.FromSeconds(20), Token);
+            var listed = await Task.Run(() => engine.ListDirectoryAsync("/", Token), Token).WaitAsync(TimeSpan.FromSeconds(60), Token);
             Assert.AreEqual(300_000L, listed.Single().Size);
             Assert.IsFalse(durable.IsCompleted, "the close still waits for its fsync");
 

@@ -31,8 +31,20 @@ public sealed class StreamingReadTests
             CollectionAssert.AreEqual(data.AsSpan(i * MiB, MiB).ToArray(), buffer);
         }
 
-        await Task.Delay(300, Token);
-        var paused = store.Streamed;
+        // Sampled once the stream waits for the window, not after a fixed pause: on a loaded machine it may still
+        // be filling the window then, and go on after the sample. Waiting means a chunk the engine has not taken,
+        // seen with no progress over several polls (a wake-up already owed to it would show progress). A stream
+        // that never stops at the window fails the bound below after the wait.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var paused = -1L;
+        for (var still = 0; still < 6 && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(50, Token);
+            var now = store.Streamed;
+            still = store.WaitingForWindow && now == paused ? still + 1 : 0;
+            paused = now;
+        }
+
         await handle.DisposeAsync();
         await Task.Delay(300, Token);
         var afterClose = store.Streamed;
@@ -176,11 +188,15 @@ public sealed class StreamingReadTests
     {
         private long _streamed;
         private int _gets;
+        private int _waiting;
 
         public long Streamed => Interlocked.Read(ref _streamed);
 
         /// <summary>GETs the engine sent (the inner store's own counters also count this test's chunking).</summary>
         public int Gets => Volatile.Read(ref _gets);
+
+        /// <summary>True while the engine has not taken a chunk at once: a stream waiting for the reader's window.</summary>
+        public bool WaitingForWindow => Volatile.Read(ref _waiting) == 1;
 
         public override Task<int> ReadAsync(string key, long offset, Memory<byte> buffer, ReadOptions? options, CancellationToken cancellationToken)
         {
@@ -198,7 +214,21 @@ public sealed class StreamingReadTests
             {
                 var n = (int)Math.Min(chunk.Length, end - at);
                 await Inner.ReadAsync(key, at, chunk.AsMemory(0, n), options, cancellationToken);
-                await destination.WriteAsync(chunk.AsMemory(0, n), cancellationToken);
+                var write = destination.WriteAsync(chunk.AsMemory(0, n), cancellationToken);
+                if (!write.IsCompleted)
+                {
+                    Volatile.Write(ref _waiting, 1);
+                }
+
+                try
+                {
+                    await write;
+                }
+                finally
+                {
+                    Volatile.Write(ref _waiting, 0);
+                }
+
                 Interlocked.Add(ref _streamed, n);
             }
 

@@ -1,6 +1,7 @@
 using BucketMount.Backends;
 using BucketMount.Backends.Decorators;
 using BucketMount.Backends.Memory;
+using BucketMount.Engine.Namespace.Index;
 
 namespace BucketMount.Engine.Tests;
 
@@ -17,19 +18,32 @@ public sealed class UploadConcurrencyTests
     [TestMethod]
     public async Task Small_files_upload_up_to_their_own_limit_at_once_beside_large_ones()
     {
-        var store = new SlowConcurrencyRecordingStore(new MemoryObjectStore());
+        var store = new HeldConcurrencyRecordingStore(new MemoryObjectStore());
         await using var fx = new EngineFixture(store, o => o with { UploadConcurrency = 2, SmallUploadConcurrency = 8, UploadPartSize = 5 * MiB });
 
-        for (var i = 0; i < 3; i++)
+        // Uploads are held at the store until each queue has filled to its limit (not for a fixed time: on a loaded
+        // machine writing the files took longer than a timed hold, and fewer uploads overlapped). The writes run
+        // beside the wait, so a write that waited for an upload could not deadlock the test.
+        var writes = Task.Run(async () =>
         {
-            await fx.WriteFileAsync($"/large{i}.bin", new byte[6 * MiB]);
+            for (var i = 0; i < 3; i++)
+            {
+                await fx.WriteFileAsync($"/large{i}.bin", new byte[6 * MiB], Token);
+            }
+
+            for (var i = 0; i < 40; i++)
+            {
+                await fx.WriteFileAsync($"/small{i}.txt", [(byte)i], Token);
+            }
+        }, Token);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while ((store.PutsInFlight < 8 || store.UploadsInFlight < 2) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, Token);
         }
 
-        for (var i = 0; i < 40; i++)
-        {
-            await fx.WriteFileAsync($"/small{i}.txt", [(byte)i]);
-        }
-
+        store.Release();
+        await writes;
         await fx.Engine.WaitForUploadsAsync(null, Token);
 
         TestContext.WriteLine($"most at once: {store.MaxPuts} PUTs, {store.MaxUploads} multipart uploads");
@@ -41,9 +55,13 @@ public sealed class UploadConcurrencyTests
         }
     }
 
-    /// <summary>Holds every PUT and multipart upload for a moment and records how many were in flight at once.</summary>
-    private sealed class SlowConcurrencyRecordingStore(IObjectStore inner) : ObjectStoreDecorator(inner)
+    /// <summary>
+    /// Holds every file's PUT and multipart upload until released (then for a moment more) and records how many were
+    /// in flight at once. A directory's metadata index is not a file upload: its PUTs are written beside them and not counted.
+    /// </summary>
+    private sealed class HeldConcurrencyRecordingStore(IObjectStore inner) : ObjectStoreDecorator(inner)
     {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _puts;
         private int _uploads;
         private int _maxPuts;
@@ -53,11 +71,23 @@ public sealed class UploadConcurrencyTests
 
         public int MaxUploads => Volatile.Read(ref _maxUploads);
 
+        public int PutsInFlight => Volatile.Read(ref _puts);
+
+        public int UploadsInFlight => Volatile.Read(ref _uploads);
+
+        public void Release() => _released.TrySetResult();
+
         public override async Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options, CancellationToken cancellationToken)
         {
+            if (key.EndsWith(DirectoryIndexFormat.ReservedName, StringComparison.Ordinal))
+            {
+                return await Inner.PutAsync(key, content, options, cancellationToken);
+            }
+
             Record(ref _maxPuts, Interlocked.Increment(ref _puts));
             try
             {
+                await _released.Task.WaitAsync(cancellationToken);
                 await Task.Delay(100, cancellationToken);
                 return await Inner.PutAsync(key, content, options, cancellationToken);
             }
@@ -72,6 +102,7 @@ public sealed class UploadConcurrencyTests
             Record(ref _maxUploads, Interlocked.Increment(ref _uploads));
             try
             {
+                await _released.Task.WaitAsync(cancellationToken);
                 await Task.Delay(300, cancellationToken);
                 return await Inner.UploadAsync(key, source, options, cancellationToken);
             }

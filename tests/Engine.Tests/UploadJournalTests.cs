@@ -234,7 +234,7 @@ public sealed class UploadJournalTests
             if (Interlocked.Increment(ref flushes) == 1)
             {
                 firstFlushStarted.Set();
-                release.Wait(TimeSpan.FromSeconds(30));
+                release.Wait(TimeSpan.FromSeconds(90)); // Longer than the test waits for the appends below.
             }
 
             RandomAccess.FlushToDisk(handle);
@@ -243,12 +243,15 @@ public sealed class UploadJournalTests
             var first = Task.Run(() => journal.Write(Record(1, 1), [1]));
             Assert.IsTrue(firstFlushStarted.Wait(TimeSpan.FromSeconds(30)), "the first close's fsync began");
             var others = Enumerable.Range(2, 5).Select(i => Task.Run(() => journal.Write(Record(i, 1), [(byte)i]))).ToArray();
-            for (var i = 0; i < 300 && journal.PendingCount < 6; i++)
+            // Each close blocks a pool thread (the first inside its fsync): on a loaded 2-core machine the pool
+            // grows about one thread a second, so the appends may take seconds to arrive. Bounded, not timed.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (journal.PendingCount < 6 && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(10);
             }
 
-            Assert.AreEqual(6, journal.PendingCount, "all six appended");
+            Assert.AreEqual(6, journal.PendingCount, "all six appended (within 60 s)");
             Assert.IsFalse(first.IsCompleted || others.Any(t => t.IsCompleted), "no close returns before an fsync that began after its append");
             release.Set();
             await Task.WhenAll([first, .. others]);

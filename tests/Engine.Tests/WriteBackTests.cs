@@ -69,7 +69,9 @@ public sealed class WriteBackTests
         await fx.WriteFileAsync("/b", "small"u8.ToArray(), Token);
 
         await fx.Engine.WaitForUploadsAsync(null, Token);
-        for (var i = 0; i < 100 && Directory.GetFiles(staging).Length > 1; i++)
+        // The staging files go in the background after the uploads: bounded, not timed.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (Directory.GetFiles(staging).Length > 1 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50, Token);
         }

@@ -56,7 +56,8 @@ internal sealed class GatewayFixture : IAsyncDisposable
     /// <summary>The audit line is written once the answer is sent: wait for it (bounded) before asserting on it.</summary>
     public async Task<string> WaitForAuditAsync(string text)
     {
-        for (var attempt = 0; attempt < 100 && !AuditText.Contains(text, StringComparison.Ordinal); attempt++)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!AuditText.Contains(text, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
         }

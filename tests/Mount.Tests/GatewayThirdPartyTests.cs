@@ -50,7 +50,8 @@ public sealed class GatewayThirdPartyTests
         // `gateway status` shows the grant's counters (the gateway writes them every two seconds): wait, bounded.
         var grantId = grant["BUCKETMOUNT_GRANT_ID"];
         var status = "";
-        for (var attempt = 0; attempt < 50 && !status.Contains("(1 refused", StringComparison.Ordinal); attempt++)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!status.Contains("(1 refused", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
         {
             status = (await Cli.RunAsync(["gateway", "status"])).Output.Split('\n').FirstOrDefault(l => l.Contains(grantId, StringComparison.Ordinal)) ?? "";
             await Task.Delay(200);

@@ -83,6 +83,22 @@ public sealed class EmulatorProcess : IDisposable
     /// </summary>
     public static async Task<EmulatorProcess> StartAsync(string name, string script, Func<int, string, IEnumerable<string>> arguments)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(name, script, arguments).ConfigureAwait(false);
+            }
+            catch (ExitedBeforeListeningException) when (attempt < 3)
+            {
+                // The free port was picked by closing a listener; until the emulator binds it, another process (or
+                // an outgoing connection's ephemeral port) can take it, and the emulator exits. Another port then.
+            }
+        }
+    }
+
+    private static async Task<EmulatorProcess> StartOnceAsync(string name, string script, Func<int, string, IEnumerable<string>> arguments)
+    {
         var port = FreeLoopbackPort();
         var dataDirectory = Directory.CreateTempSubdirectory($"bucketmount-{name}-").FullName;
         var info = new ProcessStartInfo(NodeExecutable)
@@ -111,7 +127,7 @@ public sealed class EmulatorProcess : IDisposable
             if (process.HasExited)
             {
                 emulator.Dispose();
-                throw new InvalidOperationException($"{name} exited with code {process.ExitCode} before listening on 127.0.0.1:{port}. Output:\n{emulator.Output}");
+                throw new ExitedBeforeListeningException($"{name} exited with code {process.ExitCode} before listening on 127.0.0.1:{port}. Output:\n{emulator.Output}");
             }
 
             if (await CanConnectAsync(port).ConfigureAwait(false))
@@ -192,4 +208,6 @@ public sealed class EmulatorProcess : IDisposable
             return false;
         }
     }
+
+    private sealed class ExitedBeforeListeningException(string message) : InvalidOperationException(message);
 }

@@ -146,7 +146,9 @@ internal sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys
 
         await FillDirectoryAttributesAsync(children, prefix, describedDirectories, cancellationToken).ConfigureAwait(false);
 
-        var listing = new DirectoryListing(children.Values) { Stamp = stamp };
+        // Marked before it is cached: a lookup meanwhile must not take a listing made for lookups for an exact one
+        // (it would show the store's time, not the stored mtime; seen when the machine ran the marking late).
+        var listing = new DirectoryListing(children.Values) { Stamp = stamp, MadeForLookups = !exact };
         cache.SetListingFromStore(directory, listing);
         return listing;
     }
@@ -298,7 +300,9 @@ internal sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys
 
         if (misses == ListAfterLookupMisses)
         {
-            _ = Task.Run(() => ListBesideLookupAsync(directory), CancellationToken.None);
+            // Not Task.Run: the listing must be in flight (in _listings) before this lookup returns, or the next
+            // miss, on a loaded machine, got there first, sent a LIST of its own, and this one sent a second.
+            _ = ListBesideLookupAsync(directory);
             return null;
         }
 
@@ -323,14 +327,11 @@ internal sealed partial class NamespaceReader(IObjectStore store, KeyMapper keys
     {
         try
         {
-            var listing = await _listings.RunAsync(directory, () => ListFromStoreAsync(directory, LookupListingLimit, exact: false, cancellationToken)).ConfigureAwait(false);
+            // Registered at once, run on the pool: the lookup that starts it goes on to send its own requests.
+            var listing = await _listings.RunAsync(directory, () => Task.Run(() => ListFromStoreAsync(directory, LookupListingLimit, exact: false, cancellationToken), CancellationToken.None)).ConfigureAwait(false);
             if (listing is null)
             {
                 cache.MarkTooLargeForLookupListing(directory);
-            }
-            else
-            {
-                listing.MadeForLookups = true;
             }
 
             return listing;
