@@ -38,6 +38,8 @@ public sealed class ObjectStoreException : Exception
             ObjectStoreErrorKind.NotSupported => "not supported",
             _ => null,
         };
+        // The bucket's root (a listing of "") is named by the location alone.
+        key = string.IsNullOrEmpty(key) ? null : key;
         var where = (location, key) switch
         {
             (null, null) => null,

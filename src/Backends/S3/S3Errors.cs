@@ -17,7 +17,7 @@ internal static class S3Errors
                 "no AWS credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or configure ~/.aws/credentials.", location, key),
         AmazonServiceException service => FromStatus(service.StatusCode, service.ErrorCode, service.Message, location, key, service),
         HttpRequestException or IOException or SocketException or TimeoutException or TaskCanceledException =>
-            new ObjectStoreException(ObjectStoreErrorKind.Transient, $"the request failed ({error.GetType().Name}: {error.Message}); check the endpoint and the network.", location, key, error),
+            new ObjectStoreException(ObjectStoreErrorKind.Transient, $"the request failed ({(error is TimeoutException or TaskCanceledException ? "no answer in time" : error.Message.TrimEnd('.'))}); check the endpoint and the network.", location, key, error),
         AmazonClientException client => new ObjectStoreException(ObjectStoreErrorKind.Transient, client.Message, location, key, client),
         _ => new ObjectStoreException(ObjectStoreErrorKind.Transient, error.Message, location, key, error),
     };

@@ -28,5 +28,7 @@ public sealed class ObjectStoreExceptionTests
         Assert.AreEqual("an entry is not valid: fix it.", new ObjectStoreException(ObjectStoreErrorKind.InvalidArgument, "an entry is not valid: fix it.").Message);
         Assert.AreEqual("not found (s3://bucket, key 'a'): no object has this key.",
             new ObjectStoreException(ObjectStoreErrorKind.NotFound, "no object has this key.", "s3://bucket", "a").Message);
+        Assert.AreEqual("the store did not answer (s3://bucket): connection refused.",
+            new ObjectStoreException(ObjectStoreErrorKind.Transient, "connection refused.", "s3://bucket", "").Message, "a listing of the bucket's root names no key ''");
     }
 }

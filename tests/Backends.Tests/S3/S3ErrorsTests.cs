@@ -60,6 +60,7 @@ public sealed class S3ErrorsTests
             Assert.AreEqual(ObjectStoreErrorKind.Transient, error.Kind, failure.GetType().Name);
             Assert.AreSame(failure, error.InnerException);
             StringAssert.Contains(error.Message, "endpoint");
+            Assert.DoesNotContain(failure.GetType().Name, error.Message, StringComparison.Ordinal, "the user reads what failed, not a .NET type: " + error.Message);
         }
     }
 
