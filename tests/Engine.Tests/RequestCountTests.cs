@@ -142,9 +142,12 @@ public sealed class RequestCountTests
         TestContext.WriteLine($"GET={delta.Requests[RequestKind.Get]} HEAD={delta.Requests[RequestKind.Head]} LIST={delta.Requests[RequestKind.List]}");
         // Two lookups the ordinary way (HEAD + LIST, then a GET to read), one listing, then one GET per file. The
         // third lookup joins the listing the second started, however late the machine runs it: no LIST of its own.
+        // But reading the second file updates its access time, which marks the directory changed; when that read
+        // lands while the listing is still under way, the listing is not cached and the third lookup lists once
+        // more (seen in CI: LIST=4). That one is waited for before any further read, so it is cached: one more at most.
         Assert.IsLessThanOrEqualTo(200 + NamespaceReader.ListAfterLookupMisses, delta.Requests[RequestKind.Get]);
         Assert.IsLessThanOrEqualTo(NamespaceReader.ListAfterLookupMisses + 1, delta.Requests[RequestKind.Head]);
-        Assert.IsLessThanOrEqualTo(NamespaceReader.ListAfterLookupMisses + 1, delta.Requests[RequestKind.List]);
+        Assert.IsLessThanOrEqualTo(NamespaceReader.ListAfterLookupMisses + 2, delta.Requests[RequestKind.List]);
     }
 
     [TestMethod]
