@@ -91,17 +91,6 @@ public sealed partial class MountEngine
     }
 
     /// <summary>
-    /// The largest object the store can hold: one PUT, or its most parts of the largest size (S3: 10,000 of 5 GiB).
-    /// Stores that state no limit (local folder, memory) have none.
-    /// </summary>
-    internal static long LargestObject(StoreCapabilities capabilities)
-    {
-        var parts = Math.Max(1, capabilities.MaxPartCount);
-        var inParts = capabilities.MaxPartSize > long.MaxValue / parts ? long.MaxValue : capabilities.MaxPartSize * parts;
-        return Math.Max(capabilities.MaxSinglePutSize, inParts);
-    }
-
-    /// <summary>
     /// A write (<paramref name="data"/> at <paramref name="offset"/>, or at the end when the offset is -1) or a
     /// truncate (<paramref name="truncateTo"/>).
     /// </summary>
@@ -115,10 +104,10 @@ public sealed partial class MountEngine
         // A size no object of this store can have is refused as Linux refuses a length past its largest file
         // (EINVAL; pjdfstest truncate/12.t): otherwise it counted as dirty growth and failed with "no space left",
         // or, under a large --max-dirty-mib, became a file whose upload could never succeed.
-        if (truncateTo > _largestObject)
+        if (truncateTo > _store.Capabilities.MaxObjectSize)
         {
             throw new FileSystemException(FsError.InvalidArgument, file.Path,
-                $"{truncateTo:N0} bytes is larger than the largest object the store can hold ({_largestObject:N0} bytes).");
+                $"{truncateTo:N0} bytes is larger than the largest object the store can hold ({_store.Capabilities.MaxObjectSize:N0} bytes).");
         }
 
         RequireWritable(file.Path);

@@ -22,7 +22,6 @@ public sealed partial class MountEngine : IAsyncDisposable
     private readonly EngineOptions _options;
     private readonly ILogger _logger;
     private readonly KeyMapper _keys;
-    private readonly long _largestObject;
     private readonly MetadataCache _cache;
     private readonly NamespaceReader _namespace;
     private readonly FileRegistry _registry = new();
@@ -60,7 +59,6 @@ public sealed partial class MountEngine : IAsyncDisposable
         _logger = logger;
         _cacheLock = cacheLock;
         _keys = new KeyMapper(new NameEncoding(platform), store.Capabilities.BackslashInKeys, store.Capabilities.MaxKeyBytes);
-        _largestObject = LargestObject(store.Capabilities);
         _cache = new MetadataCache(options.MetadataTtl, options.MetadataCacheEntries);
         _health = new StoreHealth(store, logger);
         _memoryBlocks = new MemoryBlockCache(options.MemoryCacheBytes, options.BlockSize);

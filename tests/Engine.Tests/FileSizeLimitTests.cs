@@ -46,9 +46,9 @@ public sealed class FileSizeLimitTests
     [TestMethod]
     public void The_largest_object_is_one_put_or_the_most_parts_of_the_largest_size()
     {
-        Assert.AreEqual(10_000 * FiveGiB, MountEngine.LargestObject(new StoreCapabilities { MaxSinglePutSize = FiveGiB, MaxPartSize = FiveGiB, MaxPartCount = 10_000 }));
-        Assert.AreEqual(long.MaxValue, MountEngine.LargestObject(new StoreCapabilities()), "no stated limit, no limit");
-        Assert.AreEqual(FiveGiB, MountEngine.LargestObject(new StoreCapabilities { MaxSinglePutSize = FiveGiB, MaxPartSize = 1, MaxPartCount = 1 }));
+        Assert.AreEqual(10_000 * FiveGiB, new StoreCapabilities { MaxSinglePutSize = FiveGiB, MaxPartSize = FiveGiB, MaxPartCount = 10_000 }.MaxObjectSize);
+        Assert.AreEqual(long.MaxValue, new StoreCapabilities().MaxObjectSize, "no stated limit, no limit");
+        Assert.AreEqual(FiveGiB, new StoreCapabilities { MaxSinglePutSize = FiveGiB, MaxPartSize = 1, MaxPartCount = 1 }.MaxObjectSize);
     }
 
     /// <summary>The memory store with S3's object limits.</summary>

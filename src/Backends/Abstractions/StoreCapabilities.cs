@@ -28,6 +28,20 @@ public sealed record StoreCapabilities
     public int MaxPartCount { get; init; } = int.MaxValue;
 
     /// <summary>
+    /// The largest object the store can hold: one PUT, or its most parts of the largest size (S3: 10,000 of 5 GiB).
+    /// A store that states no limit (local folder, memory) has none.
+    /// </summary>
+    public long MaxObjectSize
+    {
+        get
+        {
+            var parts = Math.Max(1, MaxPartCount);
+            var inParts = MaxPartSize > long.MaxValue / parts ? long.MaxValue : MaxPartSize * parts;
+            return Math.Max(MaxSinglePutSize, inParts);
+        }
+    }
+
+    /// <summary>
     /// <see cref="IObjectStore.BeginPartUploadAsync"/> works: parts of an object can be sent before its length is
     /// known and committed later (S3 multipart, memory).
     /// </summary>

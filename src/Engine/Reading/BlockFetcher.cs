@@ -151,7 +151,7 @@ internal sealed class BlockFetcher(IObjectStore store, MemoryBlockCache memory, 
     {
         var first = blocks[0].Key;
         var length = blocks.Sum(b => (long)LengthOf(b.Key));
-        var run = new BlockRun(blocks, NewBlock, Keep, memory.Discard);
+        var run = new BlockRun(blocks, NewBlock, Keep, Discard);
         try
         {
             var options = _conditionalReads ? new ReadOptions { IfMatch = first.Version.ETag } : null;

@@ -7,8 +7,8 @@ namespace BucketMount.Engine.Reading;
 /// with parallel ranged GETs so one reader approaches the store's throughput. Read-ahead asks for runs of blocks
 /// in one GET each, the runs growing with the window up to <paramref name="maxRunBlocks"/>: few requests for a
 /// long sequential read, one block per request for random reads. A sequential reader starts with four such GETs in
-/// flight (the small ones while its window grows count for their share) and gets more while that raises its throughput (<see cref="AdaptiveRuns"/>), up to
-/// <paramref name="readAheadParallelism"/> and its window. With <paramref name="streamSequentialReads"/> a
+/// flight (the small ones while its window grows count for their share) and gets more while that raises its
+/// throughput (<see cref="AdaptiveRuns"/>), up to <paramref name="readAheadParallelism"/> and its window. With <paramref name="streamSequentialReads"/> a
 /// sequential reader is fed instead by one open-ended GET paced by its window (<see cref="SequentialStream"/>).
 /// </summary>
 internal sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelism, int maxRunBlocks = 1, bool streamSequentialReads = false, long wholeFileBytes = 0)
@@ -193,16 +193,16 @@ internal sealed class ObjectReader(BlockFetcher fetcher, int readAheadParallelis
                 continue;
             }
 
-            _ = FinishRunAsync(finished, runs, slot, started, fetcher.BlockSize, started == maxRunBlocks);
+            _ = FinishRunAsync(finished, runs, slot, started, started == maxRunBlocks);
             index += started;
         }
     }
 
-    private async Task FinishRunAsync(Task<bool> finished, AdaptiveRuns runs, bool slot, int blocks, int blockSize, bool fullSize)
+    private async Task FinishRunAsync(Task<bool> finished, AdaptiveRuns runs, bool slot, int blocks, bool fullSize)
     {
         try
         {
-            runs.Finished(blocks, await finished.ConfigureAwait(false) ? (long)blocks * blockSize : 0, fullSize);
+            runs.Finished(blocks, await finished.ConfigureAwait(false) ? (long)blocks * fetcher.BlockSize : 0, fullSize);
         }
         finally
         {
